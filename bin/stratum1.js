@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The stratum1 command. The agent is written in TypeScript and runs through tsx's loader, so a checkout
+// needs no build step: `npm ci` and it runs.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

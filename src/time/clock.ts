@@ -1,0 +1,20 @@
+/**
+ * The Clock interface: the only way the rest of the agent reads time or sets timers, so the same code
+ * runs on the real clock in production and on virtual time in tests and in the simulator.
+ */
+import type { Nanos } from './timestamp.ts';
+
+export interface Timer {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Realtime, UTC nanoseconds since the Unix epoch. */
+  now(): Nanos;
+  /** A monotonic reading in nanoseconds, for measuring durations (origin unspecified). */
+  monotonic(): Nanos;
+  /** Calls fn once after delayMs milliseconds of this clock's time. */
+  setTimeout(fn: () => void, delayMs: number): Timer;
+  /** Calls fn every intervalMs milliseconds of this clock's time. */
+  setInterval(fn: () => void, intervalMs: number): Timer;
+}
