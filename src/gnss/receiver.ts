@@ -38,6 +38,14 @@ export interface Epoch {
   satellitesInView: number;
 }
 
+export interface ExternalFix {
+  mode: FixMode;
+  utc: Nanos | undefined;
+  lat: number | undefined;
+  lon: number | undefined;
+  altMsl: number | undefined;
+}
+
 export interface SkyReport {
   inView: number;
   used: number;
@@ -295,6 +303,52 @@ export class Receiver {
     }
     this.lastType = s.type;
     return out;
+  }
+
+  /** A fix reported by another decoder (gpsd's TPV): time already a full UTC instant. */
+  applyFix(f: ExternalFix, rx: Nanos): ReceiverOutput[] {
+    const out: ReceiverOutput[] = [];
+    const st = this.state;
+    st.counters.sentences++;
+    st.lastSentenceAt = rx;
+    if (f.utc !== undefined) {
+      if (f.utc < this.minValidDate) {
+        const text = new Date(Number(f.utc / 1_000_000n)).toISOString().slice(0, 10);
+        st.counters.rejectedDates++;
+        st.lastRejectedDate = text;
+        out.push({ kind: 'dateRejected', date: text });
+      } else {
+        if (f.utc !== this.epochTime) {
+          this.closeEpoch(out);
+          this.epochTime = f.utc;
+          this.epochOpen = true;
+        }
+        st.utc = f.utc;
+        st.utcReceivedAt = rx;
+        st.lastTimeAt = rx;
+      }
+    }
+    if (f.mode >= FixMode.Fix2D && f.lat !== undefined && f.lon !== undefined) {
+      this.setPosition(f.lat, f.lon, rx);
+      if (f.altMsl !== undefined) {
+        st.altMsl = f.altMsl;
+        this.altTodMs = this.epochTime !== undefined ? epochTodMs(this.epochTime) : undefined;
+      }
+    }
+    this.setMode(f.mode, rx);
+    return out;
+  }
+
+  /** A sky view reported by another decoder (gpsd's SKY). */
+  applySky(sats: SatelliteView[], rx: Nanos, dops: { pdop?: number; hdop?: number; vdop?: number } = {}): ReceiverOutput[] {
+    const st = this.state;
+    st.satellites = sats.map((x) => ({ ...x }));
+    st.lastSkyAt = rx;
+    if (dops.pdop !== undefined) st.pdop = dops.pdop;
+    if (dops.hdop !== undefined) st.hdop = dops.hdop;
+    if (dops.vdop !== undefined) st.vdop = dops.vdop;
+    this.count();
+    return [{ kind: 'sky', sky: { inView: st.satellitesInView, used: st.satellitesUsed } }];
   }
 
   /** Closes the epoch in progress (end of input) and returns it. */

@@ -1,0 +1,229 @@
+/**
+ * The stratum1 command: run the agent, show a running agent's status, replay a receiver capture,
+ * check a configuration file, print the documented example configuration.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFileSync, existsSync } from 'node:fs';
+import { loadConfig, ConfigError, exampleYaml, defaultConfig, type Config } from '../config/config.ts';
+import { SystemClock, toIso } from '../time/index.ts';
+import { Logger } from '../log.ts';
+import { Service } from '../service.ts';
+import { replayCapture } from '../gnss/replay.ts';
+import { parseChk, compareWithChk, describeDifference } from '../gnss/gpsd-chk.ts';
+import { FixMode } from '../gnss/receiver.ts';
+import type { Status } from '../status/status.ts';
+import { VERSION } from '../version.ts';
+
+const USAGE = `stratum1 ${VERSION}: a monitoring-first agent for GPS-disciplined time servers
+
+Usage:
+  stratum1 run [--config FILE] [--simulate]    run the agent (--simulate: the built-in GPS)
+  stratum1 status [--config FILE] [--url URL] [--json]
+                                              show a running agent's state
+  stratum1 replay FILE [--json] [--check FILE.chk] [--min-date YYYY-MM-DD]
+                                              replay an NMEA capture through the parser and receiver
+  stratum1 check-config FILE                   validate a configuration file
+  stratum1 config-example                      print every option with its default and documentation
+  stratum1 version
+
+Exit status: 0 success, 1 failure, 2 bad usage or bad configuration.`;
+
+type Out = { out: (s: string) => void; err: (s: string) => void };
+const std: Out = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+export async function main(argv: string[], io: Out = std): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'run': return await cmdRun(rest, io);
+      case 'status': return await cmdStatus(rest, io);
+      case 'replay': return cmdReplay(rest, io);
+      case 'check-config': return cmdCheckConfig(rest, io);
+      case 'config-example': io.out(exampleYaml()); return 0;
+      case 'version': case '--version': io.out(`${VERSION}\n`); return 0;
+      case undefined: case 'help': case '--help': case '-h': io.out(`${USAGE}\n`); return cmd === undefined ? 2 : 0;
+      default: io.err(`stratum1: unknown command "${cmd}"\n\n${USAGE}\n`); return 2;
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.err(`stratum1: bad configuration: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof UsageError) {
+      io.err(`stratum1: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+class UsageError extends Error {}
+
+function args(rest: string[], options: NonNullable<ParseArgsConfig['options']>, positionals = 0) {
+  try {
+    const r = parseArgs({ args: rest, options, allowPositionals: positionals > 0, strict: true });
+    if (r.positionals.length > positionals) throw new UsageError(`unexpected argument "${r.positionals[positionals]}"`);
+    return r;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError((e as Error).message);
+  }
+}
+
+const DEFAULT_CONFIG = 'config/stratum1.yaml';
+
+function configFrom(file: string | undefined): Config {
+  if (file) return loadConfig(file);
+  if (existsSync(DEFAULT_CONFIG)) return loadConfig(DEFAULT_CONFIG);
+  return defaultConfig();
+}
+
+async function cmdRun(rest: string[], io: Out): Promise<number> {
+  const a = args(rest, { config: { type: 'string', short: 'c' }, simulate: { type: 'boolean' } });
+  const cfg = configFrom(a.values.config as string | undefined);
+  const simulate = (a.values.simulate as boolean | undefined) === true || cfg.receiver.source === 'simulator';
+  const clock = new SystemClock();
+  const log = new Logger(clock, { level: cfg.logging.level, repeatPerMinute: cfg.logging.repeat_per_minute });
+  const svc = new Service(cfg, { clock, simulate, log });
+  try {
+    await svc.start();
+  } catch (e) {
+    log.error('could not start', { error: (e as Error).message });
+    await svc.stop('start failed');
+    return 1;
+  }
+  const listen = svc.listening.map((l) => `${l.service} ${l.protocol} ${l.address}:${l.port}`).join(', ');
+  io.out(`stratum1 ${VERSION} running (pid ${process.pid}): receiver ${svc.receiverDevice}, PPS ${svc.ppsDevice}\n` +
+    `listening: ${listen}\n` +
+    `status: npx stratum1 status${a.values.config ? ` --config ${String(a.values.config)}` : ''}\n`);
+  log.info('started', { receiver: svc.receiverDevice, pps: svc.ppsDevice, listening: svc.listening });
+  process.on('uncaughtException', (e) => log.error('uncaught exception', { error: e.stack ?? String(e) }));
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      log.info('stopping', { signal: sig });
+      void svc.stop(sig).then(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  clock.stop();
+  return 0;
+}
+
+async function cmdStatus(rest: string[], io: Out): Promise<number> {
+  const a = args(rest, { config: { type: 'string', short: 'c' }, url: { type: 'string' }, json: { type: 'boolean' } });
+  let url = a.values.url as string | undefined;
+  if (!url) {
+    const cfg = configFrom(a.values.config as string | undefined);
+    const h = cfg.control.http;
+    const host = h.address.includes(':') ? `[${h.address}]` : h.address;
+    url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${h.port}/status`;
+  }
+  let st: Status;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    st = (await res.json()) as Status;
+  } catch (e) {
+    io.err(`stratum1: no agent answered at ${url}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  io.out(a.values.json ? `${JSON.stringify(st, null, 2)}\n` : formatStatus(st));
+  return 0;
+}
+
+const f = (v: number | null | undefined, digits = 1, unit = '') => (v === null || v === undefined ? '-' : `${v.toFixed(digits)}${unit}`);
+
+function dur(s: number): string {
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.floor(s % 60);
+  return `${d ? `${d}d ` : ''}${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
+}
+
+export function formatStatus(st: Status): string {
+  const g = st.gnss;
+  const r = st.receiver;
+  const p = st.pps;
+  const lines: [string, string][] = [
+    ['Agent', `${st.agent.name} ${st.agent.version} (pid ${st.agent.pid}), up ${dur(st.agent.uptimeS)}${st.agent.simulated ? ', SIMULATED GPS' : ''}`],
+    ['Receiver', `${r.source} ${r.device}: ${r.connected ? (r.silent ? 'SILENT' : 'connected') : 'DISCONNECTED'}, last data ${f(r.lastDataAgeS, 1, ' s')} ago, ` +
+      `${r.sentences} sentences, ${Object.values(r.rejected).reduce((a, b) => a + b, 0)} rejected, ${r.outages} outages${r.version ? `, firmware ${r.version}` : ''}`],
+    ['Fix', `${g.fix ? g.modeName : `NONE (${g.modeName})`}, ${g.satellitesUsed} used / ${g.satellitesInView} in view` +
+      `${Object.keys(g.byConstellation).length ? ` (${Object.entries(g.byConstellation).map(([c, v]) => `${c} ${v.used}/${v.inView}`).join(', ')})` : ''}` +
+      `, HDOP ${f(g.hdop, 2)} PDOP ${f(g.pdop, 2)}`],
+    ['GNSS time', g.utc ? `${g.utc} (received ${f(g.utcAgeS, 1, ' s')} ago)` : 'none'],
+    ['Position', g.latitudeDeg === null ? '-' : `${f(g.latitudeDeg, 6)} ${f(g.longitudeDeg, 6)}${g.altitudeMslM === null ? '' : ` ${f(g.altitudeMslM, 1)} m MSL`}`],
+    ['Antenna', `${g.antenna}${g.antennaFault ? ' (FAULT)' : ''}`],
+    ['PPS', `${p.source} ${p.device}: ${p.present ? 'present' : 'ABSENT'}, ${p.pulses} pulses, ${p.missed} missed, ${p.extra} extra, ` +
+      `jitter ${p.jitterNs === null ? '-' : `${(p.jitterNs / 1000).toFixed(2)} us`}, last edge ${f(p.lastEdgeAgeS, 2, ' s')} ago`],
+    ['Listening', st.agent.listening.map((l) => `${l.service} ${l.protocol} ${l.address}:${l.port}`).join(', ') || '-'],
+  ];
+  const w = Math.max(...lines.map(([k]) => k.length));
+  let out = lines.map(([k, v]) => `${k.padEnd(w)} : ${v}`).join('\n') + '\n';
+  if (g.satellites.length) {
+    out += '\n  PRN  system    elev  azim  SNR  used\n';
+    for (const s of g.satellites) {
+      out += `  ${String(s.prn).padStart(3)}  ${s.constellation.padEnd(8)} ${f(s.elevationDeg, 0).padStart(5)} ${f(s.azimuthDeg, 0).padStart(5)} ${f(s.snrDbHz, 0).padStart(4)}  ${s.used ? 'yes' : ''}\n`;
+    }
+  }
+  const recent = st.events.recent.slice(-8);
+  if (recent.length) {
+    out += '\nRecent events:\n';
+    for (const e of recent) {
+      const { type, at, ...rest } = e;
+      out += `  ${String(at)}  ${String(type)}${Object.keys(rest).length ? ' ' + JSON.stringify(rest) : ''}\n`;
+    }
+  }
+  return out;
+}
+
+function cmdReplay(rest: string[], io: Out): number {
+  const a = args(rest, { json: { type: 'boolean' }, check: { type: 'string' }, 'min-date': { type: 'string' } }, 1);
+  const file = a.positionals[0];
+  if (!file) throw new UsageError('replay needs a capture file');
+  let text: string;
+  try {
+    text = readFileSync(file, 'latin1');
+  } catch (e) {
+    io.err(`stratum1: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+    return 1;
+  }
+  const minDate = a.values['min-date'] as string | undefined;
+  if (minDate !== undefined && !/^\d{4}-\d\d-\d\d$/.test(minDate)) throw new UsageError('--min-date takes YYYY-MM-DD');
+  const r = replayCapture(text, minDate ? { minValidDate: BigInt(Date.parse(`${minDate}T00:00:00Z`)) * 1_000_000n } : {});
+  for (const e of r.epochs) {
+    if (a.values.json) {
+      io.out(JSON.stringify({
+        time: toIso(e.time, 3), mode: e.mode, lat: e.lat ?? null, lon: e.lon ?? null, altMSL: e.altMsl ?? null,
+        uSat: e.satellitesUsed, nSat: e.satellitesInView, rejected: e.rejectedLines,
+      }) + '\n');
+    } else {
+      io.out(`${toIso(e.time, 3)}  ${(FixMode[e.mode] ?? '?').padEnd(7)} ${e.lat === undefined ? '           -' : e.lat.toFixed(9).padStart(13)} ` +
+        `${e.lon === undefined ? '            -' : e.lon.toFixed(9).padStart(14)} ${e.altMsl === undefined ? '       -' : e.altMsl.toFixed(1).padStart(8)}  ` +
+        `sats ${String(e.satellitesUsed).padStart(2)}/${String(e.satellitesInView).padStart(2)}  rejected ${e.rejectedLines}\n`);
+    }
+  }
+  const rejected = r.lines.filter((l) => !l.accepted).length;
+  io.err(`${r.epochs.length} epochs, ${r.lines.length} lines (${rejected} rejected), ${r.junkLines} junk lines` +
+    `${r.datesRejected.length ? `, refused dates: ${[...new Set(r.datesRejected)].join(' ')}` : ''}\n`);
+  const chkFile = a.values.check as string | undefined;
+  if (chkFile) {
+    const cmp = compareWithChk(r, parseChk(readFileSync(chkFile, 'latin1')));
+    io.err(`compared with ${chkFile}: ${cmp.epochsCompared} epochs, ${cmp.skiesCompared} sky reports, ${cmp.linesCompared} lines: ` +
+      `${cmp.differences.length} differences\n`);
+    for (const d of cmp.differences) io.err(`  ${describeDifference(d)}\n`);
+    return cmp.differences.length ? 1 : 0;
+  }
+  return 0;
+}
+
+function cmdCheckConfig(rest: string[], io: Out): number {
+  const a = args(rest, {}, 1);
+  const file = a.positionals[0];
+  if (!file) throw new UsageError('check-config needs a file');
+  const cfg = loadConfig(file);
+  io.out(`${file}: OK (receiver ${cfg.receiver.source}, PPS ${cfg.pps.source}, status on ${cfg.control.http.address}:${cfg.control.http.port})\n`);
+  return 0;
+}

@@ -1,0 +1,166 @@
+/**
+ * The agent's configuration: one YAML file, every option documented here with its default. A bad
+ * file is refused before anything starts, with the key path, what was expected and what was found.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { section, num, int, bool, str, oneOf, list, type ValueOf, type Issue, type Section, type Node } from './schema.ts';
+
+const hostPort = (doc: string, address: string, port: number) => section(doc, {
+  address: str('Address to listen on. 127.0.0.1 or ::1 keeps it on this machine.', address),
+  port: int('Port to listen on (0 picks a free one).', port, { min: 0, max: 65535 }),
+});
+
+const fault = section('A scripted fault.', {
+  at_s: num('Seconds after the simulator starts.', 0, { min: 0 }),
+  kind: oneOf('What happens.', 'antenna_unplugged', [
+    'antenna_unplugged', 'antenna_short', 'pps_lost', 'satellites_drop', 'time_jump', 'garbage', 'silence',
+  ] as const),
+  duration_s: num('How long it lasts (0 for a one-off such as a time jump).', 60, { min: 0 }),
+  value: num('Fault parameter: satellites left for satellites_drop, seconds for time_jump, bytes per second for garbage.', 0),
+});
+
+export const configSchema = section('stratum1-agent configuration.', {
+  agent: section('The agent itself.', {
+    name: str('A name for this time server, used in logs and status.', 'stratum1'),
+    state_dir: str('Directory for state that outlives a restart (relative paths are from the working directory).', './var'),
+  }),
+  receiver: section('The GNSS receiver that labels each second.', {
+    source: oneOf('Where NMEA comes from: a serial port, a gpsd daemon, or the built-in simulator.', 'serial', ['serial', 'gpsd', 'simulator'] as const),
+    min_valid_date: str('Dates before this (YYYY-MM-DD) are refused as impossible (GPS week-number rollover).', '2026-01-01', { pattern: /^\d{4}-\d\d-\d\d$/, what: 'a date YYYY-MM-DD' }),
+    fix_lost_after_s: num('A fix not confirmed for this long counts as lost.', 3, { min: 1, max: 60 }),
+    external_antenna: bool('An external active antenna is fitted: the receiver falling back to its internal patch (PGTOP status 2) is an antenna fault.', true),
+    serial: section('Serial port receiver (an MTK3339 on the Pi UART by default).', {
+      device: str('Serial device.', '/dev/serial0'),
+      baud: int('Baud rate (8N1).', 9600, { min: 1200, max: 921600 }),
+      configure_mtk: bool('Send MediaTek PMTK commands at open: sentence set, 1 Hz, antenna status reports.', true),
+      silence_after_s: num('No bytes for this long is reported as receiver silence.', 3, { min: 0.5, max: 600 }),
+      reopen_min_ms: int('First reopen delay after the device fails or disappears.', 500, { min: 10 }),
+      reopen_max_ms: int('Longest reopen delay (the delay doubles up to this).', 30000, { min: 10 }),
+    }),
+    gpsd: section('gpsd as the source of receiver data and PPS.', {
+      host: str('gpsd host.', '127.0.0.1'),
+      port: int('gpsd port.', 2947, { min: 1, max: 65535 }),
+      device: str('Watch only this device (empty: all).', ''),
+      reconnect_max_ms: int('Longest reconnect delay.', 30000, { min: 10 }),
+    }),
+  }),
+  pps: section('The pulse-per-second input.', {
+    source: oneOf('Where PPS edges come from.', 'kernel', ['kernel', 'gpsd', 'simulator', 'none'] as const),
+    device: str('Kernel PPS device name (its sysfs directory is /sys/class/pps/NAME).', 'pps0'),
+    sysfs_root: str('Root of the PPS class in sysfs (changed only for tests).', '/sys/class/pps'),
+    poll_ms: int('How often the kernel PPS assert file is read.', 100, { min: 5, max: 1000 }),
+    use_clear_edge: bool('Also read the clear (falling) edge.', false),
+    min_interval_s: num('Shortest plausible interval between pulses.', 0.9, { min: 0.1, max: 1 }),
+    max_interval_s: num('Longest plausible interval between pulses.', 1.1, { min: 1, max: 2 }),
+    lost_after_s: num('No pulse for this long counts as PPS lost (must stay under 2 s).', 1.5, { min: 1.05, max: 10 }),
+  }),
+  simulator: section('The built-in GPS: an oscillator, PPS edges and an MTK3339 byte stream.', {
+    seed: int('Random seed: the same seed gives the same run.', 1, { min: 0 }),
+    initial_offset_ms: num('Initial offset of the simulated local clock from true time.', 200),
+    frequency_ppm: num('Frequency error of the simulated local oscillator.', 20, { min: -500, max: 500 }),
+    wander_ppb_per_sqrt_s: num('Random-walk frequency wander (ppb per root second).', 0.5, { min: 0 }),
+    pps_jitter_ns: num('RMS jitter of the PPS edge timestamps.', 1000, { min: 0 }),
+    nmea_delay_ms: num('Delay from the PPS edge to the first sentence labelling it.', 500, { min: 0, max: 950 }),
+    nmea_jitter_ms: num('Uniform spread of that delay (+/-).', 50, { min: 0, max: 400 }),
+    satellites: int('Satellites in view at start.', 11, { min: 0, max: 32 }),
+    latitude: num('Simulated antenna latitude.', 44.0688, { min: -90, max: 90 }),
+    longitude: num('Simulated antenna longitude.', -121.3142, { min: -180, max: 180 }),
+    altitude_m: num('Simulated antenna altitude (MSL).', 1127.7),
+    start: str('Simulated start time, ISO 8601 UTC (empty: the host clock).', ''),
+    faults: list('Faults on a schedule.', fault),
+  }),
+  control: section('The local status endpoint that `stratum1 status` reads.', {
+    http: hostPort('Loopback HTTP endpoint (GET /status).', '127.0.0.1', 7323),
+  }),
+  logging: section('Structured logs (JSON lines on standard error).', {
+    level: oneOf('Least severe level logged.', 'info', ['debug', 'info', 'warn', 'error'] as const),
+    repeat_per_minute: int('The same message at most this many times a minute; the rest are counted.', 6, { min: 1 }),
+  }),
+});
+
+export type Config = ValueOf<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly file: string, readonly issues: Issue[]) {
+    super(`${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n` +
+      issues.map((i) => `  ${i.path}: expected ${i.expected}, found ${i.found}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export function defaultConfig(): Config {
+  return configSchema.defaultValue() as Config;
+}
+
+export function parseConfig(text: string, file = '(config)'): Config {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new ConfigError(file, doc.errors.map((e) => ({
+      path: e.linePos ? `line ${e.linePos[0].line} column ${e.linePos[0].col}` : '(YAML)',
+      expected: 'valid YAML', found: e.message.split('\n')[0] ?? e.code,
+    })));
+  }
+  const issues: Issue[] = [];
+  const cfg = configSchema.check(doc.toJS() ?? {}, '', issues);
+  const c = cfg as Config | undefined;
+  if (c) crossCheck(c, issues);
+  if (issues.length || !c) throw new ConfigError(file, issues);
+  return c;
+}
+
+function crossCheck(c: Config, issues: Issue[]): void {
+  if (c.pps.min_interval_s >= c.pps.max_interval_s) {
+    issues.push({ path: 'pps.min_interval_s', expected: 'less than pps.max_interval_s', found: String(c.pps.min_interval_s) });
+  }
+  if (c.receiver.serial.reopen_min_ms > c.receiver.serial.reopen_max_ms) {
+    issues.push({ path: 'receiver.serial.reopen_min_ms', expected: 'at most receiver.serial.reopen_max_ms', found: String(c.receiver.serial.reopen_min_ms) });
+  }
+  if (Number.isNaN(Date.parse(c.receiver.min_valid_date))) {
+    issues.push({ path: 'receiver.min_valid_date', expected: 'a real date', found: c.receiver.min_valid_date });
+  }
+  if (c.simulator.start !== '' && Number.isNaN(Date.parse(c.simulator.start))) {
+    issues.push({ path: 'simulator.start', expected: 'an ISO 8601 time or empty', found: c.simulator.start });
+  }
+}
+
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, [{ path: '(file)', expected: 'a readable file', found: (e as NodeJS.ErrnoException).code ?? String(e) }]);
+  }
+  return parseConfig(text, file);
+}
+
+/** The documented example: every option with its default and its doc, as YAML. */
+export function exampleYaml(): string {
+  const lines: string[] = [
+    '# stratum1-agent configuration: every option, with its default.',
+    '# Generated from src/config/config.ts by `stratum1 config-example`; a test keeps the two equal.',
+    '',
+  ];
+  const walk = (n: Section<unknown>, indent: string) => {
+    for (const [k, f] of Object.entries(n.fields) as [string, Node][]) {
+      if (f.kind === 'section') {
+        lines.push(`${indent}# ${f.doc}`, `${indent}${k}:`);
+        walk(f, indent + '  ');
+      } else {
+        const d = f.defaultValue();
+        const v = Array.isArray(d) ? '[]' : typeof d === 'string' ? JSON.stringify(d) : String(d);
+        lines.push(`${indent}# ${f.doc}${f.describe() !== 'a list' ? ` (${f.describe()})` : ''}`, `${indent}${k}: ${v}`);
+      }
+    }
+  };
+  walk(configSchema as Section<unknown>, '');
+  const faultDoc = [
+    '',
+    '# A fault in simulator.faults has: at_s (seconds after start), kind (antenna_unplugged, antenna_short,',
+    '# pps_lost, satellites_drop, time_jump, garbage, silence), duration_s, and value (satellites left,',
+    '# seconds of jump, or bytes of garbage per second). Example:',
+    '#   faults:',
+    '#     - { at_s: 600, kind: antenna_unplugged, duration_s: 300 }',
+  ];
+  return [...lines, ...faultDoc, ''].join('\n');
+}

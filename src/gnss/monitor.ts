@@ -1,0 +1,184 @@
+/**
+ * The GNSS monitor (pure): owns the receiver state machine and makes the decisions about it: is there
+ * a fix (confirmed recently enough), is the antenna healthy, is the receiver talking. It raises each
+ * transition as an event exactly once. Time comes in as arguments: `onBytes`/`onSentence` carry the
+ * receive time, `tick(now)` lets silence and staleness be noticed when nothing arrives.
+ */
+import { type Nanos, NS_PER_S, toIso } from '../time/index.ts';
+import type { AgentEvent } from '../status/events.ts';
+import { LineFramer } from './framer.ts';
+import { parseSentence, type NmeaErrorKind, type Sentence } from './nmea.ts';
+import { Receiver, FixMode, type GnssState, type ReceiverOutput } from './receiver.ts';
+
+export interface GnssMonitorOptions {
+  fixLostAfterS: number;
+  silenceAfterS: number;
+  externalAntenna: boolean;
+  minValidDate: Nanos;
+}
+
+export interface LinkStats {
+  bytes: number;
+  lines: number;
+  sentences: number;
+  rejected: Partial<Record<NmeaErrorKind, number>>;
+  junkBytes: number;
+  outages: number;
+}
+
+export interface GnssSnapshot {
+  fix: boolean;
+  mode: FixMode;
+  fixAgeS: number | undefined;
+  utc: Nanos | undefined;
+  utcAgeS: number | undefined;
+  state: GnssState;
+  connected: boolean;
+  silent: boolean;
+  lastDataAgeS: number | undefined;
+  link: LinkStats;
+  antennaFault: boolean;
+}
+
+const ageS = (now: Nanos, t: Nanos | undefined) => (t === undefined ? undefined : Number(now - t) / 1e9);
+
+export class GnssMonitor {
+  readonly receiver: Receiver;
+  private framer = new LineFramer();
+  private hasFix = false;
+  private antennaFault = false;
+  private connected = false;
+  private silent = false;
+  private silentSince: Nanos | undefined;
+  private lastBytesAt: Nanos | undefined;
+  private lastEpochUtc: Nanos | undefined;
+  private lastEpochRx: Nanos | undefined;
+  /** Fix mode and satellites of the last completed epoch: fix decisions are taken on whole seconds,
+   * not on the first sentence of one. */
+  private epochMode: FixMode = FixMode.Unknown;
+  private epochUsed = 0;
+  readonly link: LinkStats = { bytes: 0, lines: 0, sentences: 0, rejected: {}, junkBytes: 0, outages: 0 };
+  /** Observers of every parsed sentence and epoch (the discipline pairs epochs with PPS edges). */
+  onSentenceHook: ((s: Sentence, rx: Nanos) => void) | undefined;
+  onOutputHook: ((o: ReceiverOutput, rx: Nanos) => void) | undefined;
+
+  constructor(private readonly opts: GnssMonitorOptions, private readonly emit: (e: AgentEvent) => void) {
+    this.receiver = new Receiver({ minValidDate: opts.minValidDate });
+  }
+
+  connectedTo(device: string, now: Nanos): void {
+    if (!this.connected) {
+      this.connected = true;
+      this.emit({ type: 'receiverConnected', at: now, device });
+    }
+  }
+
+  disconnected(reason: string, now: Nanos): void {
+    if (this.connected) {
+      this.connected = false;
+      this.link.outages++;
+      this.emit({ type: 'receiverDisconnected', at: now, reason });
+    }
+    this.framer = new LineFramer();
+  }
+
+  /** Raw bytes from a serial line or the simulator. */
+  onBytes(chunk: Buffer | string, rx: Nanos): void {
+    this.link.bytes += chunk.length;
+    this.noteData(rx);
+    const before = this.framer.stats.junkBytes;
+    for (const line of this.framer.push(chunk)) {
+      this.link.lines++;
+      const r = parseSentence(line);
+      if (!r.ok) {
+        this.link.rejected[r.error.kind] = (this.link.rejected[r.error.kind] ?? 0) + 1;
+        continue;
+      }
+      this.onSentence(r.sentence, rx);
+    }
+    this.link.junkBytes += this.framer.stats.junkBytes - before;
+  }
+
+  /** A parsed sentence (from onBytes, or from a source that parses for us). */
+  onSentence(s: Sentence, rx: Nanos): void {
+    this.link.sentences++;
+    this.noteData(rx);
+    this.onSentenceHook?.(s, rx);
+    for (const o of this.receiver.apply(s, rx)) this.handle(o, rx);
+    this.evaluate(rx);
+  }
+
+  /** Something other than NMEA bytes showed the receiver is alive (a gpsd report). */
+  noteData(rx: Nanos): void {
+    this.lastBytesAt = rx;
+    if (this.silent) {
+      this.silent = false;
+      const outage = this.silentSince !== undefined ? Number(rx - this.silentSince) / 1e9 : 0;
+      this.emit({ type: 'receiverResumed', at: rx, outageS: outage });
+    }
+  }
+
+  handle(o: ReceiverOutput, rx: Nanos): void {
+    this.onOutputHook?.(o, rx);
+    switch (o.kind) {
+      case 'dateRejected':
+        this.emit({ type: 'dateRejected', at: rx, date: o.date });
+        break;
+      case 'epoch': {
+        // Consecutive epochs a second or so apart must be labelled a second or so apart; a receiver
+        // that jumps is reported (the discipline decides what to trust).
+        const e = o.epoch;
+        if (this.lastEpochUtc !== undefined && this.lastEpochRx !== undefined) {
+          const dLabel = Number(e.time - this.lastEpochUtc) / 1e9;
+          const dRx = Number(rx - this.lastEpochRx) / 1e9;
+          if (dRx > 0.5 && dRx < 10 && Math.abs(dLabel - Math.round(dRx)) >= 0.9) {
+            this.emit({ type: 'timeJump', at: rx, expected: toIso(this.lastEpochUtc + BigInt(Math.round(dRx)) * NS_PER_S), got: toIso(e.time) });
+          }
+        }
+        this.lastEpochUtc = e.time;
+        this.lastEpochRx = rx;
+        this.epochMode = e.mode;
+        this.epochUsed = e.satellitesUsed;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /** Re-evaluates the derived states; call on every input and periodically. */
+  tick(now: Nanos): void {
+    if (this.connected && !this.silent && this.lastBytesAt !== undefined &&
+      Number(now - this.lastBytesAt) / 1e9 >= this.opts.silenceAfterS) {
+      this.silent = true;
+      this.silentSince = this.lastBytesAt;
+      this.emit({ type: 'receiverSilent', at: now, silentS: Number(now - this.lastBytesAt) / 1e9 });
+    }
+    this.evaluate(now);
+  }
+
+  private evaluate(now: Nanos): void {
+    const st = this.receiver.state;
+    const fresh = st.lastFixAt !== undefined && Number(now - st.lastFixAt) / 1e9 < this.opts.fixLostAfterS;
+    const fix = this.epochMode >= FixMode.Fix2D && fresh;
+    if (fix !== this.hasFix) {
+      this.hasFix = fix;
+      if (fix) this.emit({ type: 'fixAcquired', at: now, mode: this.epochMode, satellitesUsed: this.epochUsed });
+      else this.emit({ type: 'fixLost', at: now, reason: fresh ? `receiver reports ${FixMode[this.epochMode]}` : `no fix for ${this.opts.fixLostAfterS} s` });
+    }
+    const fault = st.antenna === 'shorted' || (this.opts.externalAntenna && st.antenna === 'internal');
+    if (fault !== this.antennaFault) {
+      this.antennaFault = fault;
+      this.emit({ type: fault ? 'antennaFault' : 'antennaOk', at: now, antenna: st.antenna });
+    }
+  }
+
+  snapshot(now: Nanos): GnssSnapshot {
+    const st = this.receiver.state;
+    return {
+      fix: this.hasFix, mode: st.mode, fixAgeS: ageS(now, st.lastFixAt), utc: st.utc, utcAgeS: ageS(now, st.lastTimeAt),
+      state: st, connected: this.connected, silent: this.silent, lastDataAgeS: ageS(now, this.lastBytesAt),
+      link: this.link, antennaFault: this.antennaFault,
+    };
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * One running agent: wires the sources (serial or gpsd receiver, kernel or gpsd PPS, or the built-in
+ * simulator) to the monitors, the monitors to the event bus and the Status snapshot, and Status to the
+ * control endpoint. Owns no decisions of its own.
+ */
+import type { Config } from './config/config.ts';
+import { type Clock, type Nanos, type Timer, fromDate, toIso } from './time/index.ts';
+import { EventBus, type AgentEvent } from './status/events.ts';
+import { buildStatus, type Status, type Endpoint, type AgentInfo } from './status/status.ts';
+import { GnssMonitor } from './gnss/monitor.ts';
+import { PpsMonitor } from './pps/monitor.ts';
+import { KernelPpsSource } from './pps/sysfs.ts';
+import { SerialReceiver } from './gnss/serial.ts';
+import { GpsdClient } from './gnss/gpsd-client.ts';
+import { runMtkSetup } from './gnss/mtk.ts';
+import { Oscillator, OscillatorClock } from './sim/oscillator.ts';
+import { GpsSimulator } from './sim/gps-simulator.ts';
+import { ControlServer } from './control/http.ts';
+import type { Logger } from './log.ts';
+import { VERSION } from './version.ts';
+
+export interface ServiceOptions {
+  /** The clock true time is read from: SystemClock in production, SimClock in tests. */
+  clock: Clock;
+  simulate: boolean;
+  log: Logger;
+  /** Start the control endpoint (tests running in virtual time may not want it). */
+  control?: boolean;
+}
+
+export class Service {
+  readonly bus: EventBus;
+  readonly gnss: GnssMonitor;
+  readonly pps: PpsMonitor;
+  /** The clock the agent reads as "local": the system clock, or the simulated oscillator. */
+  readonly localClock: Clock;
+  readonly simulator: GpsSimulator | undefined;
+  readonly oscillator: Oscillator | undefined;
+  private serial: SerialReceiver | undefined;
+  private gpsd: GpsdClient | undefined;
+  private kernelPps: KernelPpsSource | undefined;
+  private control: ControlServer | undefined;
+  private ticker: Timer | undefined;
+  private mtkAck: ((c: number, f: number) => void) | undefined;
+  private gpsdPpsSeq = 0;
+  private readonly startedAt: Nanos;
+  readonly listening: Endpoint[] = [];
+  readonly receiverSource: AgentInfo['receiverSource'];
+  readonly ppsSource: AgentInfo['ppsSource'];
+
+  constructor(readonly cfg: Config, private readonly opts: ServiceOptions) {
+    const log = opts.log;
+    this.bus = new EventBus(100, (err, e) => log.error('event subscriber failed', { event: e.type, error: String(err) }));
+    this.receiverSource = opts.simulate ? 'simulator' : cfg.receiver.source;
+    this.ppsSource = opts.simulate ? 'simulator' : cfg.pps.source;
+    if (this.receiverSource === 'simulator') {
+      const sc = cfg.simulator;
+      const start = opts.clock.now();
+      this.oscillator = new Oscillator({
+        initialOffsetNs: sc.initial_offset_ms * 1e6, frequencyPpm: sc.frequency_ppm,
+        wanderPpbPerSqrtS: sc.wander_ppb_per_sqrt_s, seed: sc.seed,
+      }, start);
+      this.localClock = new OscillatorClock(opts.clock, this.oscillator);
+    } else {
+      this.localClock = opts.clock;
+    }
+    this.startedAt = this.localClock.now();
+    const emit = (e: AgentEvent) => this.bus.emit(e);
+    this.gnss = new GnssMonitor({
+      fixLostAfterS: cfg.receiver.fix_lost_after_s, silenceAfterS: cfg.receiver.serial.silence_after_s,
+      externalAntenna: cfg.receiver.external_antenna, minValidDate: fromDate(new Date(`${cfg.receiver.min_valid_date}T00:00:00Z`)),
+    }, emit);
+    this.pps = new PpsMonitor({
+      minIntervalS: cfg.pps.min_interval_s, maxIntervalS: cfg.pps.max_interval_s, lostAfterS: cfg.pps.lost_after_s,
+    }, emit);
+    this.gnss.onOutputHook = (o) => {
+      if (o.kind === 'mtkAck') this.mtkAck?.(o.command, o.flag);
+    };
+    this.bus.onAny((e) => {
+      const { type, at, ...rest } = e;
+      const level = type === 'fixLost' || type === 'ppsLost' || type === 'antennaFault' || type === 'receiverSilent' ||
+        type === 'receiverDisconnected' || type === 'timeJump' || type === 'dateRejected' ? 'warn' : 'info';
+      log.log(level, type, { at: toIso(at, 3), ...rest });
+    });
+
+    if (this.receiverSource === 'simulator') {
+      const sc = cfg.simulator;
+      this.simulator = new GpsSimulator(opts.clock, this.oscillator!, {
+        seed: sc.seed, ppsJitterNs: sc.pps_jitter_ns, nmeaDelayMs: sc.nmea_delay_ms, nmeaJitterMs: sc.nmea_jitter_ms,
+        satellites: sc.satellites, latitude: sc.latitude, longitude: sc.longitude, altitudeM: sc.altitude_m,
+        baud: cfg.receiver.serial.baud, faults: sc.faults,
+      }, {
+        bytes: (chunk, rx) => this.gnss.onBytes(chunk, rx),
+        edge: (e) => this.pps.onEdge(e, this.localClock.now()),
+      });
+    }
+  }
+
+  get receiverDevice(): string {
+    switch (this.receiverSource) {
+      case 'simulator': return 'simulator';
+      case 'gpsd': return `gpsd://${this.cfg.receiver.gpsd.host}:${this.cfg.receiver.gpsd.port}${this.cfg.receiver.gpsd.device ? '/' + this.cfg.receiver.gpsd.device : ''}`;
+      default: return this.cfg.receiver.serial.device;
+    }
+  }
+
+  get ppsDevice(): string {
+    switch (this.ppsSource) {
+      case 'kernel': return `${this.cfg.pps.sysfs_root}/${this.cfg.pps.device}`;
+      case 'gpsd': return 'gpsd';
+      case 'simulator': return 'simulator';
+      default: return 'none';
+    }
+  }
+
+  async start(): Promise<void> {
+    const now = () => this.localClock.now();
+    const log = this.opts.log;
+    this.bus.emit({ type: 'agentStarted', at: now(), version: VERSION });
+    if (this.simulator) {
+      this.gnss.connectedTo('simulator', now());
+      this.simulator.start();
+    } else if (this.receiverSource === 'serial') {
+      const sc = this.cfg.receiver.serial;
+      this.serial = new SerialReceiver({ device: sc.device, baud: sc.baud, reopenMinMs: sc.reopen_min_ms, reopenMaxMs: sc.reopen_max_ms }, this.localClock, {
+        bytes: (chunk, rx) => this.gnss.onBytes(chunk, rx),
+        connected: (device, t) => {
+          this.gnss.connectedTo(device, t);
+          if (sc.configure_mtk) this.configureMtk();
+        },
+        disconnected: (reason, t) => this.gnss.disconnected(reason, t),
+      });
+      this.serial.start();
+    } else if (this.receiverSource === 'gpsd') {
+      this.startGpsd();
+    }
+    if (this.ppsSource === 'kernel') {
+      this.kernelPps = new KernelPpsSource({
+        root: this.cfg.pps.sysfs_root, device: this.cfg.pps.device, pollMs: this.cfg.pps.poll_ms, useClearEdge: this.cfg.pps.use_clear_edge,
+      }, this.localClock, (e) => this.pps.onEdge(e, now()), (msg) => log.warn('kernel PPS read failed', { device: this.ppsDevice, error: msg }));
+      this.kernelPps.start();
+    } else if (this.ppsSource === 'gpsd' && !this.gpsd) {
+      this.startGpsd();
+    }
+    this.ticker = this.localClock.setInterval(() => {
+      const t = now();
+      this.gnss.tick(t);
+      this.pps.tick(t);
+    }, 250);
+    if (this.opts.control !== false) {
+      this.control = new ControlServer(() => this.status());
+      const h = this.cfg.control.http;
+      const a = await this.control.listen(h.address, h.port);
+      this.listening.push({ service: 'control-http', protocol: 'tcp', address: a.address, port: a.port });
+    }
+  }
+
+  private configureMtk(): void {
+    const log = this.opts.log;
+    const h = runMtkSetup((t) => this.serial?.write(t), (fn, ms) => this.localClock.setTimeout(fn, ms), (acked, failed) => {
+      this.mtkAck = undefined;
+      this.bus.emit({ type: 'receiverConfigured', at: this.localClock.now(), acked, failed: failed.map((f) => f.id) });
+      if (failed.length) log.warn('MTK commands not acknowledged', { failed });
+    });
+    this.mtkAck = (c, f) => h.onAck(c, f);
+  }
+
+  private startGpsd(): void {
+    const g = this.cfg.receiver.gpsd;
+    const useFix = this.receiverSource === 'gpsd';
+    const usePps = this.ppsSource === 'gpsd';
+    this.gpsd = new GpsdClient({ host: g.host, port: g.port, device: g.device, reconnectMaxMs: g.reconnect_max_ms }, this.localClock, {
+      connected: (where, t) => this.gnss.connectedTo(`gpsd ${where}`, t),
+      disconnected: (reason, t) => this.gnss.disconnected(reason, t),
+      bad: (error) => this.opts.log.warn('bad report from gpsd', { error }),
+      message: (m, rx) => {
+        if (m.class === 'TPV' && useFix) {
+          this.gnss.noteData(rx);
+          for (const o of this.gnss.receiver.applyFix(m.fix, rx)) this.gnss.handle(o, rx);
+          this.gnss.tick(rx);
+        } else if (m.class === 'SKY' && useFix) {
+          this.gnss.noteData(rx);
+          this.gnss.receiver.applySky(m.satellites, rx, m);
+        } else if (m.class === 'PPS' && usePps) {
+          this.pps.onEdge({ assert: m.clock, sequence: ++this.gpsdPpsSeq, utcSecond: m.real }, rx);
+        }
+      },
+    });
+    this.gpsd.start();
+  }
+
+  status(): Status {
+    const now = this.localClock.now();
+    const info: AgentInfo = {
+      name: this.cfg.agent.name, version: VERSION, pid: process.pid, startedAt: this.startedAt,
+      receiverSource: this.receiverSource, ppsSource: this.ppsSource, receiverDevice: this.receiverDevice,
+      ppsDevice: this.ppsDevice, simulated: this.receiverSource === 'simulator', listening: this.listening,
+    };
+    return buildStatus(now, info, this.gnss.snapshot(now), this.pps.snapshot(now), {
+      counts: this.bus.counts as Record<string, number>, recent: this.bus.recent(),
+    });
+  }
+
+  async stop(reason = 'stopped'): Promise<void> {
+    this.bus.emit({ type: 'agentStopping', at: this.localClock.now(), reason });
+    this.ticker?.cancel();
+    this.simulator?.stop();
+    this.serial?.stop();
+    this.gpsd?.stop();
+    this.kernelPps?.stop();
+    await this.control?.close();
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The built-in GPS: an MTK3339 and its PPS output, driven by a true-time clock. Each true second it
+ * (1) raises a PPS edge, timestamped on the simulated local clock with Gaussian jitter, and (2) about
+ * `nmeaDelayMs` later starts the sentences that label that second (RMC, GGA, GSA, ZDA every second,
+ * GSV every fifth, PGTOP antenna status), each delivered at the moment its last byte would arrive at
+ * 9600 baud. Faults run on a schedule. Everything comes from a seeded generator: the same seed, the
+ * same bytes.
+ *
+ * Like the real MT3339, the simulated module gives a PPS pulse only while it has a fix.
+ */
+import type { Clock, Nanos, Timer } from '../time/index.ts';
+import { NS_PER_S, floorDiv } from '../time/index.ts';
+import * as enc from '../gnss/encode.ts';
+import type { PpsEdge } from '../pps/edge.ts';
+import { Rng } from './random.ts';
+import type { Oscillator } from './oscillator.ts';
+
+export type FaultKind = 'antenna_unplugged' | 'antenna_short' | 'pps_lost' | 'satellites_drop' | 'time_jump' | 'garbage' | 'silence';
+
+export interface Fault {
+  at_s: number;
+  kind: FaultKind;
+  duration_s: number;
+  value: number;
+}
+
+export interface GpsSimulatorOptions {
+  seed: number;
+  ppsJitterNs: number;
+  nmeaDelayMs: number;
+  nmeaJitterMs: number;
+  satellites: number;
+  latitude: number;
+  longitude: number;
+  altitudeM: number;
+  baud: number;
+  faults: Fault[];
+}
+
+export interface GpsSimulatorSinks {
+  /** Bytes as the serial port delivers them, with the local receive time. */
+  bytes(chunk: string, rxLocal: Nanos): void;
+  /** A PPS edge as the kernel would timestamp it (local clock). */
+  edge(e: PpsEdge): void;
+}
+
+interface Sat {
+  prn: number;
+  elevation: number;
+  azimuth: number;
+  baseSnr: number;
+  elevationRate: number;
+}
+
+export class GpsSimulator {
+  private rng: Rng;
+  private sats: Sat[] = [];
+  private timer: Timer | undefined;
+  private startT: Nanos | undefined;
+  private ppsSeq = 0;
+  private pending: Timer[] = [];
+  /** Seconds the module has had a fix (a cold module needs a few seconds to acquire). */
+  private fixRun = 0;
+  readonly stats = { edges: 0, sentences: 0, bytes: 0, garbageBytes: 0 };
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly osc: Oscillator,
+    private readonly opts: GpsSimulatorOptions,
+    private readonly sinks: GpsSimulatorSinks,
+  ) {
+    this.rng = new Rng(opts.seed);
+    const prns = [...Array(32).keys()].map((i) => i + 1);
+    for (let i = 0; i < Math.min(opts.satellites, 32); i++) {
+      const k = this.rng.int(0, prns.length - 1);
+      const prn = prns.splice(k, 1)[0]!;
+      this.sats.push({
+        prn, elevation: this.rng.uniform(5, 88), azimuth: this.rng.uniform(0, 359),
+        baseSnr: this.rng.uniform(22, 46), elevationRate: this.rng.uniform(-0.004, 0.004),
+      });
+    }
+    this.sats.sort((a, b) => b.elevation - a.elevation);
+  }
+
+  /** Starts at the next true second. */
+  start(): void {
+    const now = this.clock.now();
+    this.startT = now;
+    const next = (floorDiv(now, NS_PER_S) + 1n) * NS_PER_S;
+    this.timer = this.clock.setTimeout(() => {
+      this.second(next);
+      this.timer = this.clock.setInterval(() => {
+        // The interval timer fires on true seconds in virtual time; in real time it may run late:
+        // always label the second that has most recently begun.
+        this.second(floorDiv(this.clock.now(), NS_PER_S) * NS_PER_S);
+      }, 1000);
+    }, Number(next - now) / 1e6);
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    for (const t of this.pending) t.cancel();
+    this.pending = [];
+  }
+
+  private active(kind: FaultKind, t: Nanos): Fault | undefined {
+    if (this.startT === undefined) return undefined;
+    const s = Number(t - this.startT) / 1e9;
+    return this.opts.faults.find((f) => f.kind === kind && s >= f.at_s && s < f.at_s + Math.max(f.duration_s, 1));
+  }
+
+  private usedCount(t: Nanos): number {
+    if (this.active('antenna_unplugged', t) || this.active('antenna_short', t)) return 0;
+    const drop = this.active('satellites_drop', t);
+    const visible = this.sats.filter((s) => s.elevation > 10).length;
+    return Math.min(drop ? drop.value : visible, visible, 12);
+  }
+
+  private second(t: Nanos): void {
+    for (const s of this.sats) {
+      s.elevation = Math.min(89, Math.max(1, s.elevation + s.elevationRate));
+      s.azimuth = (s.azimuth + 0.004 + 360) % 360;
+    }
+    const used = this.usedCount(t);
+    const fixMode: 1 | 2 | 3 = used >= 4 ? 3 : used === 3 ? 2 : 1;
+    this.fixRun = fixMode > 1 ? this.fixRun + 1 : 0;
+    const hasFix = fixMode > 1 && this.fixRun >= 2;
+    const silent = this.active('silence', t) !== undefined;
+
+    // PPS: only with a fix, and not while the PPS line is broken.
+    if (hasFix && !this.active('pps_lost', t)) {
+      const local = this.osc.localAt(t) + BigInt(Math.round(this.rng.normal() * this.opts.ppsJitterNs));
+      this.ppsSeq++;
+      this.stats.edges++;
+      this.sinks.edge({ assert: local, sequence: this.ppsSeq });
+    }
+
+    const garbage = this.active('garbage', t);
+    if (garbage) this.sendGarbage(t, garbage.value);
+    if (silent) return;
+
+    const jump = this.active('time_jump', t);
+    const label = t + (jump ? BigInt(Math.round(jump.value)) * NS_PER_S : 0n);
+    const u = enc.utcParts(label);
+    const sec = Number(floorDiv(t, NS_PER_S));
+    const unplugged = this.active('antenna_unplugged', t) !== undefined;
+    const shorted = this.active('antenna_short', t) !== undefined;
+    const usedSats = this.sats.filter((s) => s.elevation > 10).slice(0, used);
+    const hdop = used > 0 ? 0.8 + 6 / (used + 1) : 99;
+    const f: enc.FixValues = {
+      time: u, valid: hasFix, lat: this.opts.latitude, lon: this.opts.longitude, altMsl: this.opts.altitudeM,
+      satellitesUsed: used, hdop, pdop: hdop * 1.4, vdop: hdop * 1.1, mode: hasFix ? fixMode : 1,
+    };
+    const burst: string[] = [enc.rmc(f), enc.gga(f), enc.gsa(f.mode, hasFix ? usedSats.map((s) => s.prn) : [], f.pdop, f.hdop, f.vdop)];
+    if (sec % 5 === 0) {
+      const sky = unplugged || shorted ? [] : this.sats.map((s) => ({
+        prn: s.prn, elevation: s.elevation, azimuth: s.azimuth,
+        snr: s.elevation > 10 ? s.baseSnr + this.rng.normal() : undefined,
+      }));
+      burst.push(...enc.gsv(sky));
+    }
+    burst.push(enc.zda(u));
+    burst.push(enc.pgtop(shorted ? 1 : unplugged ? 2 : 3));
+
+    // Deliver each sentence when its last byte arrives.
+    const delayMs = this.opts.nmeaDelayMs + this.rng.uniform(-this.opts.nmeaJitterMs, this.opts.nmeaJitterMs);
+    const bytesPerMs = this.opts.baud / 10 / 1000;
+    let at = delayMs;
+    for (const s of burst) {
+      at += s.length / bytesPerMs;
+      const due = t + BigInt(Math.round(at * 1e6));
+      this.deliver(due, s);
+      this.stats.sentences++;
+    }
+  }
+
+  private deliver(dueTrue: Nanos, chunk: string): void {
+    const delay = Number(dueTrue - this.clock.now()) / 1e6;
+    const h = this.clock.setTimeout(() => {
+      this.pending = this.pending.filter((x) => x !== h);
+      this.stats.bytes += chunk.length;
+      this.sinks.bytes(chunk, this.osc.localAt(this.clock.now()));
+    }, Math.max(0, delay));
+    this.pending.push(h);
+  }
+
+  private sendGarbage(t: Nanos, bytesPerSecond: number): void {
+    const n = Math.max(1, Math.round(bytesPerSecond || 64));
+    let s = '';
+    for (let i = 0; i < n; i++) {
+      const r = this.rng.next();
+      // Mostly binary noise, with the odd '$' and line end to tempt the framer.
+      s += r < 0.03 ? '$' : r < 0.05 ? '\n' : String.fromCharCode(this.rng.int(0, 255));
+    }
+    this.stats.garbageBytes += n;
+    this.deliver(t + 100_000_000n, s);
+  }
+}

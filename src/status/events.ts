@@ -1,0 +1,65 @@
+/**
+ * Typed events and the tiny bus that carries them. Every event is raised once per transition by the
+ * room that owns the decision (gnss/, pps/, ...); exporters (logs, SNMP traps, the store) subscribe.
+ */
+import type { Nanos } from '../time/index.ts';
+
+export type AgentEvent =
+  | { type: 'fixAcquired'; at: Nanos; mode: number; satellitesUsed: number }
+  | { type: 'fixLost'; at: Nanos; reason: string }
+  | { type: 'ppsLost'; at: Nanos; lastEdge: Nanos | undefined }
+  | { type: 'ppsRestored'; at: Nanos; outageS: number }
+  | { type: 'antennaFault'; at: Nanos; antenna: string }
+  | { type: 'antennaOk'; at: Nanos; antenna: string }
+  | { type: 'receiverSilent'; at: Nanos; silentS: number }
+  | { type: 'receiverResumed'; at: Nanos; outageS: number }
+  | { type: 'receiverDisconnected'; at: Nanos; reason: string }
+  | { type: 'receiverConnected'; at: Nanos; device: string }
+  | { type: 'receiverConfigured'; at: Nanos; acked: number[]; failed: number[] }
+  | { type: 'dateRejected'; at: Nanos; date: string }
+  | { type: 'timeJump'; at: Nanos; expected: string; got: string }
+  | { type: 'agentStarted'; at: Nanos; version: string }
+  | { type: 'agentStopping'; at: Nanos; reason: string };
+
+export type EventType = AgentEvent['type'];
+type Of<T extends EventType> = Extract<AgentEvent, { type: T }>;
+
+export class EventBus {
+  private handlers = new Map<string, ((e: AgentEvent) => void)[]>();
+  private all: ((e: AgentEvent) => void)[] = [];
+  private recentEvents: AgentEvent[] = [];
+  readonly counts: Partial<Record<EventType, number>> = {};
+
+  subscriberErrors = 0;
+
+  constructor(private readonly keep = 100, private readonly onError: (err: unknown, e: AgentEvent) => void = () => {}) {}
+
+  on<T extends EventType>(type: T, fn: (e: Of<T>) => void): void {
+    const list = this.handlers.get(type) ?? [];
+    list.push(fn as (e: AgentEvent) => void);
+    this.handlers.set(type, list);
+  }
+
+  onAny(fn: (e: AgentEvent) => void): void {
+    this.all.push(fn);
+  }
+
+  emit(e: AgentEvent): void {
+    this.counts[e.type] = (this.counts[e.type] ?? 0) + 1;
+    this.recentEvents.push(e);
+    if (this.recentEvents.length > this.keep) this.recentEvents.shift();
+    // A failing subscriber must not stop the others, nor the producer.
+    for (const fn of [...(this.handlers.get(e.type) ?? []), ...this.all]) {
+      try {
+        fn(e);
+      } catch (err) {
+        this.subscriberErrors++;
+        this.onError(err, e);
+      }
+    }
+  }
+
+  recent(): readonly AgentEvent[] {
+    return this.recentEvents;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The Status snapshot: everything the agent knows, computed once per request from the rooms that own
+ * each part, in plain JSON types (ISO 8601 strings for times, numbers with their unit in the name), so
+ * every consumer (the CLI, the status endpoint, later SNMP and the exporters) reads the same figures.
+ */
+import { type Nanos, toIso } from '../time/index.ts';
+import type { GnssSnapshot } from '../gnss/monitor.ts';
+import type { PpsSnapshot } from '../pps/monitor.ts';
+import type { AgentEvent } from './events.ts';
+
+export interface Endpoint {
+  service: string;
+  protocol: 'tcp' | 'udp' | 'unix';
+  address: string;
+  port: number;
+}
+
+export interface AgentInfo {
+  name: string;
+  version: string;
+  pid: number;
+  startedAt: Nanos;
+  receiverSource: 'serial' | 'gpsd' | 'simulator';
+  ppsSource: 'kernel' | 'gpsd' | 'simulator' | 'none';
+  receiverDevice: string;
+  ppsDevice: string;
+  simulated: boolean;
+  listening: Endpoint[];
+}
+
+export interface SatelliteStatus {
+  constellation: string;
+  prn: number;
+  elevationDeg: number | null;
+  azimuthDeg: number | null;
+  snrDbHz: number | null;
+  used: boolean;
+}
+
+export interface Status {
+  time: string;
+  agent: {
+    name: string; version: string; pid: number; startedAt: string; uptimeS: number; simulated: boolean;
+    listening: Endpoint[];
+  };
+  receiver: {
+    source: string; device: string; connected: boolean; silent: boolean; lastDataAgeS: number | null;
+    outages: number; bytes: number; lines: number; sentences: number; rejected: Record<string, number>;
+    junkBytes: number; version: string | null;
+  };
+  gnss: {
+    fix: boolean; mode: number; modeName: 'unknown' | 'no fix' | '2D' | '3D'; quality: number | null;
+    fixAgeS: number | null; utc: string | null; utcAgeS: number | null;
+    latitudeDeg: number | null; longitudeDeg: number | null; altitudeMslM: number | null;
+    pdop: number | null; hdop: number | null; vdop: number | null;
+    satellitesInView: number; satellitesUsed: number;
+    byConstellation: Record<string, { inView: number; used: number }>;
+    satellites: SatelliteStatus[];
+    antenna: string; antennaFault: boolean; antennaAgeS: number | null;
+    rejectedDates: number; lastRejectedDate: string | null;
+  };
+  pps: {
+    source: string; device: string; present: boolean; pulses: number; accepted: number; missed: number;
+    extra: number; outOfWindow: number; outages: number; lastEdge: string | null; lastEdgeAgeS: number | null;
+    lastIntervalS: number | null; jitterNs: number | null;
+  };
+  events: { counts: Record<string, number>; recent: Record<string, unknown>[] };
+}
+
+const MODE_NAMES = ['unknown', 'no fix', '2D', '3D'] as const;
+const n = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
+const age = (now: Nanos, t: Nanos | undefined) => (t === undefined ? null : Number(now - t) / 1e9);
+
+export function eventToJson(e: AgentEvent): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) o[k] = typeof v === 'bigint' ? toIso(v, 6) : v;
+  return o;
+}
+
+export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pps: PpsSnapshot,
+  events: { counts: Record<string, number>; recent: readonly AgentEvent[] }): Status {
+  const st = gnss.state;
+  return {
+    time: toIso(now, 6),
+    agent: {
+      name: agent.name, version: agent.version, pid: agent.pid, startedAt: toIso(agent.startedAt, 3),
+      uptimeS: Number(now - agent.startedAt) / 1e9, simulated: agent.simulated, listening: agent.listening,
+    },
+    receiver: {
+      source: agent.receiverSource, device: agent.receiverDevice, connected: gnss.connected, silent: gnss.silent,
+      lastDataAgeS: n(gnss.lastDataAgeS), outages: gnss.link.outages, bytes: gnss.link.bytes, lines: gnss.link.lines,
+      sentences: gnss.link.sentences, rejected: { ...gnss.link.rejected } as Record<string, number>,
+      junkBytes: gnss.link.junkBytes, version: n(st.receiverVersion),
+    },
+    gnss: {
+      fix: gnss.fix, mode: st.mode, modeName: MODE_NAMES[st.mode] ?? 'unknown', quality: n(st.quality),
+      fixAgeS: n(gnss.fixAgeS), utc: st.utc === undefined ? null : toIso(st.utc, 3), utcAgeS: n(gnss.utcAgeS),
+      // Position only with a current fix: a stale position is not reported as current.
+      latitudeDeg: gnss.fix ? n(st.lat) : null, longitudeDeg: gnss.fix ? n(st.lon) : null,
+      altitudeMslM: gnss.fix && st.mode === 3 ? n(st.altMsl) : null,
+      pdop: n(st.pdop), hdop: n(st.hdop), vdop: n(st.vdop),
+      satellitesInView: st.satellitesInView, satellitesUsed: st.satellitesUsed,
+      byConstellation: { ...st.byConstellation } as Record<string, { inView: number; used: number }>,
+      satellites: st.satellites.map((s) => ({
+        constellation: s.constellation, prn: s.prn, elevationDeg: n(s.elevation), azimuthDeg: n(s.azimuth),
+        snrDbHz: n(s.snr), used: s.used,
+      })),
+      antenna: st.antenna, antennaFault: gnss.antennaFault, antennaAgeS: age(now, st.lastAntennaAt),
+      rejectedDates: st.counters.rejectedDates, lastRejectedDate: n(st.lastRejectedDate),
+    },
+    pps: {
+      source: agent.ppsSource, device: agent.ppsDevice, present: pps.present, pulses: pps.pulses,
+      accepted: pps.accepted, missed: pps.missed, extra: pps.extra, outOfWindow: pps.outOfWindow,
+      outages: pps.outages, lastEdge: pps.lastEdge === undefined ? null : toIso(pps.lastEdge, 9),
+      lastEdgeAgeS: n(pps.lastEdgeAgeS), lastIntervalS: n(pps.lastIntervalS),
+      jitterNs: pps.jitterNs === undefined ? null : Math.round(pps.jitterNs),
+    },
+    events: { counts: { ...events.counts } as Record<string, number>, recent: events.recent.slice(-20).map(eventToJson) },
+  };
+}
