@@ -3,6 +3,12 @@
 // needs no build step: `npm ci` and it runs.
 import { register } from 'tsx/esm/api';
 
+// Output piped into `head` and the like: a closed pipe ends the command quietly.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 register();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -177,6 +177,7 @@ export class Service {
         if (m.class === 'TPV' && useFix) {
           this.gnss.noteData(rx);
           for (const o of this.gnss.receiver.applyFix(m.fix, rx)) this.gnss.handle(o, rx);
+          this.gnss.checkLabel(rx);
           this.gnss.tick(rx);
         } else if (m.class === 'SKY' && useFix) {
           this.gnss.noteData(rx);

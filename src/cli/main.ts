@@ -9,7 +9,8 @@ import { SystemClock, toIso } from '../time/index.ts';
 import { Logger } from '../log.ts';
 import { Service } from '../service.ts';
 import { replayCapture } from '../gnss/replay.ts';
-import { parseChk, compareWithChk, describeDifference } from '../gnss/gpsd-chk.ts';
+import { parseChk, compareWithChk, describeDifference, classify } from '../gnss/gpsd-chk.ts';
+import { basename } from 'node:path';
 import { FixMode } from '../gnss/receiver.ts';
 import type { Status } from '../status/status.ts';
 import { VERSION } from '../version.ts';
@@ -211,10 +212,12 @@ function cmdReplay(rest: string[], io: Out): number {
   const chkFile = a.values.check as string | undefined;
   if (chkFile) {
     const cmp = compareWithChk(r, parseChk(readFileSync(chkFile, 'latin1')));
+    const c = classify(basename(file), cmp);
     io.err(`compared with ${chkFile}: ${cmp.epochsCompared} epochs, ${cmp.skiesCompared} sky reports, ${cmp.linesCompared} lines: ` +
-      `${cmp.differences.length} differences\n`);
-    for (const d of cmp.differences) io.err(`  ${describeDifference(d)}\n`);
-    return cmp.differences.length ? 1 : 0;
+      `${c.unexplained.length} differences, ${c.deliberate.length} deliberate\n`);
+    for (const d of c.deliberate) io.err(`  deliberate: ${describeDifference(d.d)}: ${d.reason}\n`);
+    for (const d of c.unexplained) io.err(`  DIFFERENT: ${describeDifference(d)}\n`);
+    return c.unexplained.length ? 1 : 0;
   }
   return 0;
 }

@@ -105,6 +105,7 @@ export class GnssMonitor {
     this.noteData(rx);
     this.onSentenceHook?.(s, rx);
     for (const o of this.receiver.apply(s, rx)) this.handle(o, rx);
+    this.checkLabel(rx);
     this.evaluate(rx);
   }
 
@@ -125,25 +126,32 @@ export class GnssMonitor {
         this.emit({ type: 'dateRejected', at: rx, date: o.date });
         break;
       case 'epoch': {
-        // Consecutive epochs a second or so apart must be labelled a second or so apart; a receiver
-        // that jumps is reported (the discipline decides what to trust).
-        const e = o.epoch;
-        if (this.lastEpochUtc !== undefined && this.lastEpochRx !== undefined) {
-          const dLabel = Number(e.time - this.lastEpochUtc) / 1e9;
-          const dRx = Number(rx - this.lastEpochRx) / 1e9;
-          if (dRx > 0.5 && dRx < 10 && Math.abs(dLabel - Math.round(dRx)) >= 0.9) {
-            this.emit({ type: 'timeJump', at: rx, expected: toIso(this.lastEpochUtc + BigInt(Math.round(dRx)) * NS_PER_S), got: toIso(e.time) });
-          }
-        }
-        this.lastEpochUtc = e.time;
-        this.lastEpochRx = rx;
-        this.epochMode = e.mode;
-        this.epochUsed = e.satellitesUsed;
+        this.epochMode = o.epoch.mode;
+        this.epochUsed = o.epoch.satellitesUsed;
         break;
       }
       default:
         break;
     }
+  }
+
+  /**
+   * Each new second label must advance as the local clock does: a label that moves by a different
+   * number of seconds than the time between the sentences that carried them is a jump (a receiver
+   * bug, a rollover, spoofing). Compared where each label is first seen, so reception delays cancel.
+   */
+  checkLabel(rx: Nanos): void {
+    const utc = this.receiver.state.utc;
+    if (utc === undefined || utc === this.lastEpochUtc) return;
+    if (this.lastEpochUtc !== undefined && this.lastEpochRx !== undefined) {
+      const dLabel = Number(utc - this.lastEpochUtc) / 1e9;
+      const dRx = Number(rx - this.lastEpochRx) / 1e9;
+      if (dRx > 0 && dRx < 3600 && Math.abs(dLabel - dRx) > 0.5) {
+        this.emit({ type: 'timeJump', at: rx, expected: toIso(this.lastEpochUtc + BigInt(Math.round(dRx)) * NS_PER_S), got: toIso(utc) });
+      }
+    }
+    this.lastEpochUtc = utc;
+    this.lastEpochRx = rx;
   }
 
   /** Re-evaluates the derived states; call on every input and periodically. */

@@ -36,6 +36,8 @@ const WINDOW = 64;
 
 export class PpsMonitor {
   private last: PpsEdge | undefined;
+  /** Sequence number of the last edge seen, good or not. */
+  private lastSeq: number | undefined;
   private lastGoodAt: Nanos | undefined;
   private present = false;
   private lostAt: Nanos | undefined;
@@ -52,11 +54,12 @@ export class PpsMonitor {
     let verdict: EdgeVerdict;
     if (prev && edge.sequence === prev.sequence && edge.assert === prev.assert) return 'duplicate';
     this.s.pulses++;
+    const seqStep = this.lastSeq === undefined ? 1 : edge.sequence - this.lastSeq;
+    this.lastSeq = edge.sequence;
     if (!prev) {
       verdict = 'first';
     } else {
       const dt = Number(edge.assert - prev.assert) / 1e9;
-      const seqStep = edge.sequence - prev.sequence;
       const n = Math.round(dt);
       if (dt >= this.opts.minIntervalS && dt <= this.opts.maxIntervalS) {
         verdict = 'ok';

@@ -1,0 +1,107 @@
+/**
+ * The command line as a user meets it: `stratum1 run` on the simulator (only loopback, unprivileged
+ * ports, printed at start) read by `stratum1 status`; check-config refusing a bad file with status 2;
+ * `stratum1 replay --check` agreeing with gpsd on every capture of the corpus.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ROOT, CORPUS, requireCorpus } from './helpers/env.ts';
+import type { Status } from '../src/status/status.ts';
+
+const BIN = resolve(ROOT, 'bin/stratum1.js');
+const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+
+test('stratum1 run --simulate prints its loopback endpoints and stratum1 status reads it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 's1-'));
+  const cfg = join(dir, 'c.yaml');
+  writeFileSync(cfg, 'receiver:\n  source: simulator\ncontrol:\n  http:\n    address: 127.0.0.1\n    port: 0\n');
+  const child = spawn(process.execPath, [BIN, 'run', '--simulate', '--config', cfg], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!/listening: .*\n/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const m = /listening: control-http tcp (127\.0\.0\.1):(\d+)/.exec(out);
+    assert.ok(m, `no listening line in: ${out}\n${err}`);
+    assert.ok(Number(m[2]) >= 1024, 'an unprivileged port');
+    const url = `http://${m[1]}:${m[2]}/status`;
+    // Let the simulated module acquire its fix and a few pulses.
+    await new Promise((r) => setTimeout(r, 4500));
+    const js = run(['status', '--url', url, '--json']);
+    assert.equal(js.status, 0, js.stderr);
+    const st = JSON.parse(js.stdout) as Status;
+    assert.equal(st.agent.simulated, true);
+    assert.equal(st.receiver.source, 'simulator');
+    assert.ok(st.receiver.sentences > 10, `${st.receiver.sentences} sentences`);
+    assert.equal(st.gnss.fix, true);
+    assert.ok(st.pps.present && st.pps.pulses >= 2, `pps ${JSON.stringify(st.pps)}`);
+    for (const l of st.agent.listening) {
+      assert.match(l.address, /^(127\.|::1$)/, `${l.service} listens on ${l.address}`);
+      assert.ok(l.port >= 1024, `${l.service} on port ${l.port}`);
+    }
+    const human = run(['status', '--url', url]);
+    assert.equal(human.status, 0);
+    assert.match(human.stdout, /^Agent +: /m);
+    assert.match(human.stdout, /SIMULATED GPS/);
+    assert.match(human.stdout, /^PPS +: simulator simulator: present/m);
+    // Structured logs: JSON lines on stderr.
+    const firstLog = err.split('\n').find((l) => l.startsWith('{'));
+    assert.ok(firstLog && JSON.parse(firstLog).level, 'JSON log lines');
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true });
+  }
+  assert.equal(child.exitCode, 0, err);
+});
+
+test('stratum1 status with no agent running fails clearly', () => {
+  const r = run(['status', '--url', 'http://127.0.0.1:9/status']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /no agent answered at http:\/\/127\.0\.0\.1:9\/status/);
+});
+
+test('check-config: a good file passes, a bad one exits 2 before anything starts', () => {
+  const good = run(['check-config', 'config/stratum1.example.yaml']);
+  assert.equal(good.status, 0, good.stderr);
+  const dir = mkdtempSync(join(tmpdir(), 's1-'));
+  try {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'pps:\n  source: gps\n');
+    const r = run(['check-config', bad]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /pps\.source: expected one of "kernel", "gpsd", "simulator", "none", found the string "gps"/);
+    const started = run(['run', '--config', bad]);
+    assert.equal(started.status, 2);
+    assert.doesNotMatch(started.stdout, /running/);
+    assert.equal(run(['check-config', join(dir, 'missing.yaml')]).status, 2);
+    assert.equal(run(['frobnicate']).status, 2);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('stratum1 replay --check agrees with gpsd on every capture of the corpus', (t) => {
+  if (!requireCorpus(t)) return;
+  const index = JSON.parse(readFileSync(resolve(CORPUS, 'index.json'), 'utf8')) as { file: string }[];
+  for (const { file } of index) {
+    const log = resolve(CORPUS, file);
+    assert.ok(existsSync(`${log}.chk`));
+    const r = run(['replay', log, '--check', `${log}.chk`]);
+    assert.equal(r.status, 0, `${file}: ${r.stderr}`);
+    assert.match(r.stderr, / 0 differences, \d+ deliberate/);
+  }
+  // The per-epoch output itself: one line per epoch, time first.
+  const r = run(['replay', resolve(CORPUS, 'mt3339.log'), '--json']);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { time: string; mode: number; lat: number; uSat: number });
+  assert.equal(lines.length, 30);
+  assert.equal(lines[0]!.time, '2015-04-13T20:26:40.000Z');
+  assert.equal(lines[0]!.mode, 3);
+  assert.ok(Math.abs(lines[0]!.lat - 44.068843333) < 1e-9);
+});

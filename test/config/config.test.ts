@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseConfig, exampleYaml, defaultConfig, ConfigError } from '../../src/config/config.ts';
+import { ROOT } from '../helpers/env.ts';
+
+test('config/stratum1.example.yaml is exactly what the schema generates, and parses to the defaults', () => {
+  const file = readFileSync(resolve(ROOT, 'config/stratum1.example.yaml'), 'utf8');
+  assert.equal(file, exampleYaml(), 'regenerate with: npx stratum1 config-example > config/stratum1.example.yaml');
+  assert.deepEqual(parseConfig(file), defaultConfig());
+});
+
+test('the checkout config runs the simulator on loopback and an unprivileged port', () => {
+  const c = parseConfig(readFileSync(resolve(ROOT, 'config/stratum1.yaml'), 'utf8'));
+  assert.equal(c.receiver.source, 'simulator');
+  assert.match(c.control.http.address, /^(127\.|::1$)/);
+  assert.ok(c.control.http.port === 0 || c.control.http.port >= 1024);
+});
+
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, 'bad.yaml');
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    return e.issues.map((i) => `${i.path}: expected ${i.expected}, found ${i.found}`);
+  }
+  assert.fail('the config was accepted');
+}
+
+test('a bad config names the key path, what was expected and what was found', () => {
+  assert.deepEqual(problems('receiver:\n  serial:\n    baud: fast\n'), [
+    'receiver.serial.baud: expected an integer from 1200 to 921600, found the string "fast"',
+  ]);
+  assert.deepEqual(problems('receiver:\n  source: usb\n'), [
+    'receiver.source: expected one of "serial", "gpsd", "simulator", found the string "usb"',
+  ]);
+  assert.deepEqual(problems('pps:\n  lost_after_s: 0.5\n'), ['pps.lost_after_s: expected a number from 1.05 to 10, found number 0.5']);
+  assert.match(problems('receivr:\n  source: gpsd\n')[0]!, /^receivr: expected no such option \(did you mean "receiver"\?\), found an unknown key$/);
+  assert.match(problems('control: 5\n')[0]!, /^control: expected a mapping, found number 5$/);
+  assert.match(problems('simulator:\n  faults:\n    - { at_s: -1, kind: meteor }\n').join('\n'), /simulator\.faults\[0\]\.at_s: expected a number of at least 0.*\n.*simulator\.faults\[0\]\.kind: expected one of/);
+  assert.deepEqual(problems('pps:\n  min_interval_s: 1\n  max_interval_s: 1\n'), ['pps.min_interval_s: expected less than pps.max_interval_s, found 1']);
+  assert.match(problems('receiver:\n  min_valid_date: 2026-02-31x\n')[0]!, /receiver\.min_valid_date: expected a date YYYY-MM-DD/);
+  assert.match(problems('a: [\n')[0]!, /^line \d+ column \d+: expected valid YAML/);
+  assert.match(problems('a: 1\na: 2\n').join(), /valid YAML/);
+});
+
+test('an empty file is the defaults', () => {
+  assert.deepEqual(parseConfig(''), defaultConfig());
+});

@@ -1,0 +1,30 @@
+/** Builds a Service on virtual time (SimClock), with logs captured instead of printed. */
+import { SimClock, fromDate } from '../../src/time/index.ts';
+import { Logger } from '../../src/log.ts';
+import { Service } from '../../src/service.ts';
+import { defaultConfig, type Config } from '../../src/config/config.ts';
+import type { AgentEvent } from '../../src/status/events.ts';
+
+export const SIM_START = fromDate(new Date('2026-11-25T12:00:00.250Z'));
+
+export function simConfig(patch: (c: Config) => void = () => {}): Config {
+  const c = defaultConfig();
+  c.receiver.source = 'simulator';
+  c.pps.source = 'simulator';
+  patch(c);
+  return c;
+}
+
+export function virtualService(cfg: Config) {
+  const clock = new SimClock(SIM_START);
+  const logLines: string[] = [];
+  const log = new Logger(clock, { level: 'debug', repeatPerMinute: 1000 }, { write: (l) => logLines.push(l) });
+  const svc = new Service(cfg, { clock, simulate: true, log, control: false });
+  const events: AgentEvent[] = [];
+  svc.bus.onAny((e) => events.push(e));
+  return { clock, svc, events, logLines };
+}
+
+export function secondsAfterStart(e: AgentEvent): number {
+  return Math.round(Number(e.at - SIM_START) / 1e8) / 10;
+}
