@@ -37,7 +37,8 @@ test('gpsd client against gpsd + gpsfake: every epoch of a capture arrives and m
   const capture = resolve(CORPUS, 'ublox-neo-m9n-nmea.log');
   const chk = parseChk(readFileSync(`${capture}.chk`, 'latin1'));
   const port = await freePort();
-  const gf = spawn('gpsfake', ['-1', '-q', '-i', '-P', String(port), capture], { stdio: ['pipe', 'ignore', 'pipe'] });
+  // Its own process group, so that gpsfake and the gpsd it starts end together.
+  const gf = spawn('gpsfake', ['-1', '-q', '-i', '-P', String(port), capture], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
   let gfErr = '';
   gf.stderr.setEncoding('utf8').on('data', (d: string) => { gfErr += d.slice(0, 2000); });
   const cfg = defaultConfig();
@@ -85,7 +86,11 @@ test('gpsd client against gpsd + gpsfake: every epoch of a capture arrives and m
   } finally {
     await svc.stop();
     clock.stop();
-    gf.kill('SIGTERM');
-    await new Promise((r) => (gf.exitCode !== null ? r(null) : gf.once('exit', r)));
+    gf.stdin.end();
+    const exited = new Promise((r) => (gf.exitCode !== null ? r(null) : gf.once('exit', r)));
+    try { process.kill(-gf.pid!, 'SIGTERM'); } catch { /* already gone */ }
+    const timer = setTimeout(() => { try { process.kill(-gf.pid!, 'SIGKILL'); } catch { /* gone */ } }, 3000);
+    await exited;
+    clearTimeout(timer);
   }
 });
