@@ -5,7 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync, existsSync } from 'node:fs';
 import { loadConfig, ConfigError, exampleYaml, defaultConfig, type Config } from '../config/config.ts';
-import { SystemClock, toIso } from '../time/index.ts';
+import { SystemClock, toIsoLabel } from '../time/index.ts';
 import { Logger } from '../log.ts';
 import { Service } from '../service.ts';
 import { replayCapture } from '../gnss/replay.ts';
@@ -197,11 +197,11 @@ function cmdReplay(rest: string[], io: Out): number {
   for (const e of r.epochs) {
     if (a.values.json) {
       io.out(JSON.stringify({
-        time: toIso(e.time, 3), mode: e.mode, lat: e.lat ?? null, lon: e.lon ?? null, altMSL: e.altMsl ?? null,
+        time: toIsoLabel(e.time, e.leapSecond, 3), mode: e.mode, lat: e.lat ?? null, lon: e.lon ?? null, altMSL: e.altMsl ?? null,
         uSat: e.satellitesUsed, nSat: e.satellitesInView, rejected: e.rejectedLines,
       }) + '\n');
     } else {
-      io.out(`${toIso(e.time, 3)}  ${(FixMode[e.mode] ?? '?').padEnd(7)} ${e.lat === undefined ? '           -' : e.lat.toFixed(9).padStart(13)} ` +
+      io.out(`${toIsoLabel(e.time, e.leapSecond, 3)}  ${(FixMode[e.mode] ?? '?').padEnd(7)} ${e.lat === undefined ? '           -' : e.lat.toFixed(9).padStart(13)} ` +
         `${e.lon === undefined ? '            -' : e.lon.toFixed(9).padStart(14)} ${e.altMsl === undefined ? '       -' : e.altMsl.toFixed(1).padStart(8)}  ` +
         `sats ${String(e.satellitesUsed).padStart(2)}/${String(e.satellitesInView).padStart(2)}  rejected ${e.rejectedLines}\n`);
     }

@@ -29,7 +29,10 @@ export interface SatelliteView {
 
 /** What a completed epoch looked like: the receiver's report for one UTC time label. */
 export interface Epoch {
+  /** POSIX time of the labelled second. A leap second 23:59:60 has the POSIX time of the 00:00:00
+   * that follows it, and `leapSecond` set: the two are distinct epochs. */
   time: Nanos;
+  leapSecond: boolean;
   mode: FixMode;
   lat: number | undefined;
   lon: number | undefined;
@@ -57,6 +60,8 @@ export interface GnssState {
   quality: number | undefined;
   /** UTC of the current epoch, as labelled by the receiver; undefined until a valid date and time. */
   utc: Nanos | undefined;
+  /** The current label is an inserted leap second (23:59:60). */
+  utcLeapSecond: boolean;
   /** Local receive time of the sentence that set `utc`. */
   utcReceivedAt: Nanos | undefined;
   lat: number | undefined;
@@ -138,6 +143,7 @@ export class Receiver {
   private date: { year: number; month: number; day: number } | undefined;
   private epochTime: Nanos | undefined;
   private epochOpen = false;
+  private epochLeap = false;
   /** Satellites of the sky cycle being gathered, and of the last complete one. */
   private skyCycle = new Map<string, SatelliteView>();
   private skySetsSeen = new Set<string>();
@@ -153,7 +159,7 @@ export class Receiver {
   constructor(opts: ReceiverOptions = {}) {
     this.minValidDate = opts.minValidDate ?? DEFAULT_MIN_DATE;
     this.state = {
-      mode: FixMode.Unknown, quality: undefined, utc: undefined, utcReceivedAt: undefined,
+      mode: FixMode.Unknown, quality: undefined, utc: undefined, utcLeapSecond: false, utcReceivedAt: undefined,
       lat: undefined, lon: undefined, altMsl: undefined, geoidSep: undefined,
       pdop: undefined, hdop: undefined, vdop: undefined,
       satellites: [], satellitesInView: 0, satellitesUsed: 0, byConstellation: {},
@@ -318,14 +324,7 @@ export class Receiver {
         st.lastRejectedDate = text;
         out.push({ kind: 'dateRejected', date: text });
       } else {
-        if (f.utc !== this.epochTime) {
-          this.closeEpoch(out);
-          this.epochTime = f.utc;
-          this.epochOpen = true;
-        }
-        st.utc = f.utc;
-        st.utcReceivedAt = rx;
-        st.lastTimeAt = rx;
+        this.openEpoch(f.utc, false, rx, out);
       }
     }
     if (f.mode >= FixMode.Fix2D && f.lat !== undefined && f.lon !== undefined) {
@@ -442,16 +441,23 @@ export class Receiver {
   private setTime(t: TimeOfDay, rx: Nanos, out: ReceiverOutput[]): void {
     if (!this.date) return;
     let utc = fromUtcFields(this.date.year, this.date.month, this.date.day, t.hour, t.minute, t.second, t.nanos);
+    const leap = t.second === 60;
     // A time of day just after midnight labelled with yesterday's date (the date from an RMC of the
     // previous second): roll the date forward.
     if (this.epochTime !== undefined && utc < this.epochTime - 12n * 3600n * NS_PER_S) utc += 86_400n * NS_PER_S;
-    if (utc !== this.epochTime) {
+    this.openEpoch(utc, leap, rx, out);
+  }
+
+  private openEpoch(utc: Nanos, leap: boolean, rx: Nanos, out: ReceiverOutput[]): void {
+    if (utc !== this.epochTime || leap !== this.epochLeap) {
       if (this.epochTime !== undefined && utc < this.epochTime) this.state.counters.timeRegressions++;
       this.closeEpoch(out);
       this.epochTime = utc;
+      this.epochLeap = leap;
       this.epochOpen = true;
     }
     this.state.utc = utc;
+    this.state.utcLeapSecond = leap;
     this.state.utcReceivedAt = rx;
     this.state.lastTimeAt = rx;
   }
@@ -464,7 +470,7 @@ export class Receiver {
       kind: 'epoch',
       epoch: {
         // A position is reported only with the fix that gives it (no stale position as current).
-        time: this.epochTime, mode: st.mode,
+        time: this.epochTime, leapSecond: this.epochLeap, mode: st.mode,
         lat: st.mode >= FixMode.Fix2D ? st.lat : undefined,
         lon: st.mode >= FixMode.Fix2D ? st.lon : undefined,
         altMsl: st.mode === FixMode.Fix3D && this.altTodMs === epochTodMs(this.epochTime) ? st.altMsl : undefined,

@@ -3,7 +3,7 @@
  * each part, in plain JSON types (ISO 8601 strings for times, numbers with their unit in the name), so
  * every consumer (the CLI, the status endpoint, later SNMP and the exporters) reads the same figures.
  */
-import { type Nanos, toIso } from '../time/index.ts';
+import { type Nanos, toIso, toIsoLabel } from '../time/index.ts';
 import type { GnssSnapshot } from '../gnss/monitor.ts';
 import type { PpsSnapshot } from '../pps/monitor.ts';
 import type { AgentEvent } from './events.ts';
@@ -94,7 +94,7 @@ export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pp
     },
     gnss: {
       fix: gnss.fix, mode: st.mode, modeName: MODE_NAMES[st.mode] ?? 'unknown', quality: n(st.quality),
-      fixAgeS: n(gnss.fixAgeS), utc: st.utc === undefined ? null : toIso(st.utc, 3), utcAgeS: n(gnss.utcAgeS),
+      fixAgeS: n(gnss.fixAgeS), utc: st.utc === undefined ? null : toIsoLabel(st.utc, st.utcLeapSecond, 3), utcAgeS: n(gnss.utcAgeS),
       // Position only with a current fix: a stale position is not reported as current.
       latitudeDeg: gnss.fix ? n(st.lat) : null, longitudeDeg: gnss.fix ? n(st.lon) : null,
       altitudeMslM: gnss.fix && st.mode === 3 ? n(st.altMsl) : null,

@@ -148,3 +148,11 @@ export function fromPtp(ts: PtpTimestamp, taiUtcOffsetS: number): Nanos {
   if (ts.seconds < 0n || ts.seconds > PTP_MAX_SECONDS) throw new RangeError('PTP seconds field out of range');
   return ts.seconds * NS_PER_S + BigInt(ts.nanoseconds) - BigInt(taiUtcOffsetS) * NS_PER_S;
 }
+
+/** ISO 8601 of a second label that may be an inserted leap second: POSIX time has no 23:59:60, so a
+ * leap second carries the POSIX time of the 00:00:00 after it and is printed as 23:59:60. */
+export function toIsoLabel(ns: Nanos, leapSecond: boolean, fractionDigits?: number): string {
+  if (!leapSecond) return toIso(ns, fractionDigits);
+  const s = toIso(ns - NS_PER_S, fractionDigits);
+  return s.replace(/T(\d\d):(\d\d):59/, 'T$1:$2:60');
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  toNtp64, fromNtp64, ntpEra, toPtp, fromPtp, fromUtcFields, toIso, NS_PER_S, toNtpShort, fromNtpShort,
+  toNtp64, fromNtp64, ntpEra, toIsoLabel, toPtp, fromPtp, fromUtcFields, toIso, NS_PER_S, toNtpShort, fromNtpShort,
   floorDiv,
 } from '../../src/time/index.ts';
 
@@ -65,6 +65,8 @@ test('UTC fields map a leap second 23:59:60 onto the next minute, as POSIX time 
   assert.equal(fromUtcFields(2016, 12, 31, 23, 59, 60), at('2017-01-01T00:00:00Z'));
   assert.equal(toIso(fromUtcFields(2015, 4, 13, 20, 26, 40, 500_000_000)), '2015-04-13T20:26:40.5Z');
   assert.equal(toIso(at('2015-04-13T20:26:40Z'), 3), '2015-04-13T20:26:40.000Z');
+  assert.equal(toIsoLabel(fromUtcFields(2016, 12, 31, 23, 59, 60), true, 3), '2016-12-31T23:59:60.000Z');
+  assert.equal(toIsoLabel(fromUtcFields(2016, 12, 31, 23, 59, 60), false), '2017-01-01T00:00:00Z');
 });
 
 test('NTP short format and floor division', () => {
