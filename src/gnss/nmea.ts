@@ -196,21 +196,27 @@ export function nmeaChecksum(body: string): number {
 /** Parses one line (with or without its CR/LF). The line must begin at '$'; splitting a byte stream
  * into such lines is the framer's job (framer.ts). */
 export function parseSentence(raw: string): ParseResult {
-  const line = raw.replace(/[\r\n]+$/, '');
-  if (line.length === 0) return fail('empty', 'empty line');
-  if (line[0] !== '$') return fail('no-start', 'line does not start with $');
-  if (line.length > MAX_SENTENCE) return fail('too-long', `${line.length} characters`);
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
+  let end = raw.length;
+  while (end > 0 && (raw.charCodeAt(end - 1) === 0x0a || raw.charCodeAt(end - 1) === 0x0d)) end--;
+  if (end === 0) return fail('empty', 'empty line');
+  if (raw.charCodeAt(0) !== 0x24) return fail('no-start', 'line does not start with $');
+  if (end > MAX_SENTENCE) return fail('too-long', `${end} characters`);
+  // One pass: printable ASCII only, the XOR of everything between '$' and '*', the position of '*'.
+  let sum = 0;
+  let star = -1;
+  for (let i = 1; i < end; i++) {
+    const c = raw.charCodeAt(i);
     if (c < 0x20 || c > 0x7e) return fail('binary', `byte 0x${c.toString(16)} at ${i}`);
+    if (star < 0) {
+      if (c === 0x2a) star = i;
+      else sum ^= c;
+    }
   }
-  const star = line.lastIndexOf('*');
-  if (star < 0 || star !== line.length - 3) return fail('no-checksum', 'no *hh checksum at the end');
-  const body = line.slice(1, star);
-  const want = parseInt(line.slice(star + 1), 16);
-  if (!/^[0-9A-Fa-f]{2}$/.test(line.slice(star + 1))) return fail('no-checksum', 'checksum is not two hex digits');
-  const got = nmeaChecksum(body);
-  if (got !== want) return fail('bad-checksum', `computed ${hex2(got)}, sentence says ${hex2(want)}`);
+  if (star < 0 || star !== end - 3) return fail('no-checksum', 'no *hh checksum at the end');
+  const want = hexDigit(raw.charCodeAt(star + 1)) * 16 + hexDigit(raw.charCodeAt(star + 2));
+  if (!(want >= 0)) return fail('no-checksum', 'checksum is not two hex digits');
+  if (sum !== want) return fail('bad-checksum', `computed ${hex2(sum)}, sentence says ${hex2(want)}`);
+  const body = raw.slice(1, star);
   if (body.includes('$')) return fail('bad-address', 'a $ inside the sentence');
   const f = body.split(',');
   const address = f[0]!;
@@ -222,6 +228,14 @@ export function parseSentence(raw: string): ParseResult {
     // bug must still not take the service down.
     return fail('bad-field', e instanceof FieldError ? e.message : `${address}: ${String(e)}`);
   }
+}
+
+/** 0-15 for a hex digit (either case), NaN otherwise. */
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return NaN;
 }
 
 function hex2(n: number): string {
