@@ -16,6 +16,14 @@ import { runMtkSetup } from './gnss/mtk.ts';
 import { Oscillator, OscillatorClock } from './sim/oscillator.ts';
 import { GpsSimulator } from './sim/gps-simulator.ts';
 import { ControlServer } from './control/http.ts';
+import { Discipline } from './discipline/discipline.ts';
+import { KalmanServo, PiServo, type Servo } from './discipline/servo.ts';
+import { parseLeapSecondsList, isExpired, type LeapTable } from './discipline/leap.ts';
+import { loadDrift, saveDrift, agedSigma } from './discipline/drift-file.ts';
+import { DisciplinedClock } from './discipline/clock.ts';
+import { makeActuator, type ClockActuator } from './discipline/actuator.ts';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Logger } from './log.ts';
 import { VERSION } from './version.ts';
 
@@ -32,6 +40,13 @@ export class Service {
   readonly bus: EventBus;
   readonly gnss: GnssMonitor;
   readonly pps: PpsMonitor;
+  readonly discipline: Discipline;
+  /** The clock NTP and PTP serve: the local clock corrected by the discipline. */
+  readonly disciplinedClock: DisciplinedClock;
+  readonly leapTable: LeapTable | undefined;
+  readonly actuator: ClockActuator;
+  private lastDriftSave: Nanos | undefined;
+  private pendingWarnings: { msg: string; fields: Record<string, unknown> }[] = [];
   /** The clock the agent reads as "local": the system clock, or the simulated oscillator. */
   readonly localClock: Clock;
   readonly simulator: GpsSimulator | undefined;
@@ -73,6 +88,29 @@ export class Service {
     this.pps = new PpsMonitor({
       minIntervalS: cfg.pps.min_interval_s, maxIntervalS: cfg.pps.max_interval_s, lostAfterS: cfg.pps.lost_after_s,
     }, emit);
+    this.leapTable = this.loadLeapTable();
+    const d = cfg.discipline;
+    const servo: Servo = d.servo === 'pi'
+      ? new PiServo({ kp: 0.7, ki: 0.3, outlierNs: 100 * d.pps_jitter_ns, reacquireAfter: 30 })
+      : new KalmanServo({ wanderPpbPerSqrtS: d.wander_ppb_per_sqrt_s, initialFreqSigmaPpb: 100_000, outlierSigma: 5, reacquireAfter: 30 });
+    const drift = loadDrift(this.driftPath);
+    if (drift.ok) {
+      servo.seedFrequency(drift.record.freqPpb, agedSigma(drift.record, this.startedAt, d.wander_ppb_per_sqrt_s));
+      this.pendingWarnings.push({ msg: 'frequency loaded', fields: { file: this.driftPath, freqPpb: drift.record.freqPpb } });
+    } else if (!drift.missing) {
+      this.pendingWarnings.push({ msg: 'frequency file ignored', fields: { problem: drift.problem } });
+    }
+    this.discipline = new Discipline({
+      pairing: { nmeaDelayS: d.nmea_delay_s, windowS: d.window_s, trustAfter: d.trust_after },
+      lockMinSamples: d.lock_min_samples, lockErrorNs: d.lock_error_ns, lockFreqSigmaPpb: d.lock_freq_sigma_ppb, holdoverAfterS: d.holdover_after_s,
+      relockAfter: d.relock_after, holdoverBudgetNs: d.holdover_budget_us * 1000,
+      outOfBudgetClockClass: d.out_of_budget_clock_class === 187 ? 187 : 52,
+      timestampingErrorNs: d.timestamping_error_us * 1000, defaultJitterNs: d.pps_jitter_ns, minJitterNs: 100, errorK: d.error_k,
+    }, servo, this.leapTable, emit, this.startedAt);
+    this.disciplinedClock = new DisciplinedClock(this.localClock, (t) => this.discipline.correctionAt(t));
+    this.actuator = makeActuator(d.actuator);
+    this.pps.onEdgeHook = (e) => this.discipline.onEdge(e.assert);
+    this.gnss.onLabelHook = (utc, leap, fixValid, rx) => this.discipline.onLabel(utc, leap, fixValid, rx);
     this.gnss.onOutputHook = (o) => {
       if (o.kind === 'mtkAck') this.mtkAck?.(o.command, o.flag);
     };
@@ -93,6 +131,38 @@ export class Service {
         bytes: (chunk, rx) => this.gnss.onBytes(chunk, rx),
         edge: (e) => this.pps.onEdge(e, this.localClock.now()),
       });
+    }
+  }
+
+  get driftPath(): string {
+    return resolve(this.cfg.agent.state_dir, this.cfg.discipline.drift_file);
+  }
+
+  private loadLeapTable(): LeapTable | undefined {
+    const file = this.cfg.discipline.leap_seconds_file;
+    if (!file) return undefined;
+    try {
+      const t = parseLeapSecondsList(readFileSync(file, 'utf8'));
+      if (isExpired(t, this.startedAt)) {
+        this.pendingWarnings.push({ msg: 'leap second table expired: update tzdata', fields: { file } });
+      }
+      return t;
+    } catch (e) {
+      this.pendingWarnings.push({ msg: 'no leap second table', fields: { file, problem: (e as Error).message } });
+      return undefined;
+    }
+  }
+
+  /** Saves the learned frequency if the clock is locked (or `force` on stop, if it ever locked). */
+  saveFrequency(force = false): void {
+    const snap = this.discipline.snapshot(this.localClock.now());
+    if (snap.freqPpb === undefined || snap.freqSigmaPpb === undefined || !Number.isFinite(snap.freqSigmaPpb)) return;
+    if (!(snap.state === 'LOCKED' || (force && snap.everLocked))) return;
+    try {
+      saveDrift(this.driftPath, { freqPpb: snap.freqPpb, sigmaPpb: snap.freqSigmaPpb, savedAt: this.localClock.now() });
+      this.lastDriftSave = this.localClock.now();
+    } catch (e) {
+      this.opts.log.warn('could not save the frequency', { file: this.driftPath, error: (e as Error).message });
     }
   }
 
@@ -117,6 +187,12 @@ export class Service {
     const now = () => this.localClock.now();
     const log = this.opts.log;
     this.bus.emit({ type: 'agentStarted', at: now(), version: VERSION });
+    for (const w of this.pendingWarnings) log.warn(w.msg, w.fields);
+    if (this.leapTable === undefined && this.cfg.discipline.leap_seconds_file) {
+      this.bus.emit({ type: 'leapTableProblem', at: now(), problem: 'no usable leap second table' });
+    } else if (this.leapTable && isExpired(this.leapTable, now())) {
+      this.bus.emit({ type: 'leapTableProblem', at: now(), problem: 'leap second table expired' });
+    }
     if (this.simulator) {
       this.gnss.connectedTo('simulator', now());
       this.simulator.start();
@@ -146,6 +222,12 @@ export class Service {
       const t = now();
       this.gnss.tick(t);
       this.pps.tick(t);
+      this.discipline.setJitter(this.pps.snapshot(t).jitterNs);
+      this.discipline.tick(t);
+      const every = BigInt(this.cfg.discipline.save_every_s) * 1_000_000_000n;
+      if (this.discipline.currentState === 'LOCKED' && (this.lastDriftSave === undefined || t - this.lastDriftSave >= every)) {
+        this.saveFrequency();
+      }
     }, 250);
     if (this.opts.control !== false) {
       this.control = new ControlServer(() => this.status());
@@ -197,13 +279,14 @@ export class Service {
       receiverSource: this.receiverSource, ppsSource: this.ppsSource, receiverDevice: this.receiverDevice,
       ppsDevice: this.ppsDevice, simulated: this.receiverSource === 'simulator', listening: this.listening,
     };
-    return buildStatus(now, info, this.gnss.snapshot(now), this.pps.snapshot(now), {
+    return buildStatus(now, info, this.gnss.snapshot(now), this.pps.snapshot(now), this.discipline.snapshot(now), {
       counts: this.bus.counts as Record<string, number>, recent: this.bus.recent(),
     });
   }
 
   async stop(reason = 'stopped'): Promise<void> {
     this.bus.emit({ type: 'agentStopping', at: this.localClock.now(), reason });
+    this.saveFrequency(true);
     this.ticker?.cancel();
     this.simulator?.stop();
     this.serial?.stop();

@@ -159,6 +159,15 @@ export function formatStatus(st: Status): string {
     ['Antenna', `${g.antenna}${g.antennaFault ? ' (FAULT)' : ''}`],
     ['PPS', `${p.source} ${p.device}: ${p.present ? 'present' : 'ABSENT'}, ${p.pulses} pulses, ${p.missed} missed, ${p.extra} extra, ` +
       `jitter ${p.jitterNs === null ? '-' : `${(p.jitterNs / 1000).toFixed(2)} us`}, last edge ${f(p.lastEdgeAgeS, 2, ' s')} ago`],
+    ['Clock', `${st.discipline.state} since ${st.discipline.stateSince}, stratum ${st.discipline.stratum}, LI ${st.discipline.leapIndicator}, ` +
+      `refid ${st.discipline.refId}, PTP class ${st.discipline.ptpClockClass}`],
+    ['Offset', `${f(st.discipline.offsetNs === null ? null : st.discipline.offsetNs / 1000, 3, ' us')} (local - GPS), ` +
+      `frequency ${f(st.discipline.frequencyPpb === null ? null : st.discipline.frequencyPpb / 1000, 3, ' ppm')}, ` +
+      `error estimate ${f(st.discipline.timeErrorEstimateNs === null ? null : st.discipline.timeErrorEstimateNs / 1000, 3, ' us')}` +
+      `${st.discipline.holdoverElapsedS !== null ? `, holdover ${dur(st.discipline.holdoverElapsedS)}` : ''}`],
+    ['Samples', `${st.discipline.samplesAccepted} accepted, ${st.discipline.samplesRejected} outliers, ${st.discipline.steps} steps, ` +
+      `NMEA delay ${f(st.discipline.nmeaDelayMs, 1, ' ms')}, ${st.discipline.servo} servo` +
+      `${st.discipline.taiUtcS !== null ? `, TAI-UTC ${st.discipline.taiUtcS} s${st.discipline.leapTableExpired ? ' (leap table EXPIRED)' : ''}` : ''}`],
     ['Listening', st.agent.listening.map((l) => `${l.service} ${l.protocol} ${l.address}:${l.port}`).join(', ') || '-'],
   ];
   const w = Math.max(...lines.map(([k]) => k.length));

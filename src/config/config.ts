@@ -55,11 +55,32 @@ export const configSchema = section('stratum1-agent configuration.', {
     max_interval_s: num('Longest plausible interval between pulses.', 1.1, { min: 1, max: 2 }),
     lost_after_s: num('No pulse for this long counts as PPS lost (must stay under 2 s).', 1.5, { min: 1.05, max: 10 }),
   }),
+  discipline: section('The clock discipline: pairing PPS with UTC, the servo, states and quality.', {
+    servo: oneOf('The servo: a Kalman filter on phase and frequency (honest error estimate), or linuxptp-style PI.', 'kalman', ['kalman', 'pi'] as const),
+    nmea_delay_s: num('Expected delay from a PPS edge to the first sentence labelling it (MTK3339: about 0.5 s).', 0.5, { min: 0, max: 0.95 }),
+    window_s: num('Half-width of the window around that delay in which a label pairs with an edge.', 0.35, { min: 0.05, max: 0.45 }),
+    trust_after: int('Consecutive good, agreeing labels before the receiver\'s time is trusted.', 3, { min: 1, max: 60 }),
+    wander_ppb_per_sqrt_s: num('Random-walk frequency wander of the local oscillator (ppb per root second) assumed by the servo; a Pi crystal in a room: about 2.', 2, { min: 0.001, max: 1000 }),
+    pps_jitter_ns: num('PPS timestamp noise assumed until the pulse monitor has measured it (and the floor under the measurement is 100 ns).', 2000, { min: 10 }),
+    lock_min_samples: int('Accepted samples in a row before LOCKED.', 8, { min: 1 }),
+    lock_error_ns: num('Time error estimate under which the clock counts as LOCKED.', 10000, { min: 10 }),
+    lock_freq_sigma_ppb: num('LOCKED also needs the frequency known this well (one sigma): what holdover lives on.', 50, { min: 0.1 }),
+    holdover_after_s: num('No accepted sample for this long: LOCKED becomes HOLDOVER.', 3, { min: 1.5, max: 60 }),
+    relock_after: int('Accepted samples in a row to leave HOLDOVER.', 5, { min: 1 }),
+    holdover_budget_us: num('HOLDOVER becomes FREERUN when the time error estimate passes this.', 100, { min: 1 }),
+    out_of_budget_clock_class: int('PTP clockClass once the holdover budget is spent: 52 or 187.', 52, { min: 52, max: 187 }),
+    timestamping_error_us: num('Error of how time is stamped and served, added to the clock\'s own for the accuracy claimed (software timestamps: tens of microseconds).', 25, { min: 0 }),
+    error_k: num('Coverage factor of the time error estimate (2.576 sigma: 99 %).', 2.576, { min: 1, max: 6 }),
+    leap_seconds_file: str('The IERS leap-seconds.list (tzdata installs it). Empty: no leap second support.', '/usr/share/zoneinfo/leap-seconds.list'),
+    drift_file: str('Where the learned frequency is kept across restarts (relative to agent.state_dir).', 'frequency.json'),
+    save_every_s: int('How often the learned frequency is saved while LOCKED.', 600, { min: 10 }),
+    actuator: oneOf('What steers the system clock: none (the agent can run beside chrony).', 'none', ['none'] as const),
+  }),
   simulator: section('The built-in GPS: an oscillator, PPS edges and an MTK3339 byte stream.', {
     seed: int('Random seed: the same seed gives the same run.', 1, { min: 0 }),
     initial_offset_ms: num('Initial offset of the simulated local clock from true time.', 200),
     frequency_ppm: num('Frequency error of the simulated local oscillator.', 20, { min: -500, max: 500 }),
-    wander_ppb_per_sqrt_s: num('Random-walk frequency wander (ppb per root second).', 0.5, { min: 0 }),
+    wander_ppb_per_sqrt_s: num('Random-walk frequency wander (ppb per root second); 2 is about 0.1 ppm an hour, a Pi crystal in a room.', 2, { min: 0 }),
     pps_jitter_ns: num('RMS jitter of the PPS edge timestamps.', 1000, { min: 0 }),
     nmea_delay_ms: num('Delay from the PPS edge to the first sentence labelling it.', 500, { min: 0, max: 950 }),
     nmea_jitter_ms: num('Uniform spread of that delay (+/-).', 50, { min: 0, max: 400 }),
@@ -112,6 +133,9 @@ export function parseConfig(text: string, file = '(config)'): Config {
 function crossCheck(c: Config, issues: Issue[]): void {
   if (c.pps.min_interval_s >= c.pps.max_interval_s) {
     issues.push({ path: 'pps.min_interval_s', expected: 'less than pps.max_interval_s', found: String(c.pps.min_interval_s) });
+  }
+  if (c.discipline.out_of_budget_clock_class !== 52 && c.discipline.out_of_budget_clock_class !== 187) {
+    issues.push({ path: 'discipline.out_of_budget_clock_class', expected: '52 or 187', found: String(c.discipline.out_of_budget_clock_class) });
   }
   if (c.receiver.serial.reopen_min_ms > c.receiver.serial.reopen_max_ms) {
     issues.push({ path: 'receiver.serial.reopen_min_ms', expected: 'at most receiver.serial.reopen_max_ms', found: String(c.receiver.serial.reopen_min_ms) });

@@ -53,6 +53,7 @@ export class GnssMonitor {
   private lastBytesAt: Nanos | undefined;
   private lastEpochUtc: Nanos | undefined;
   private lastEpochRx: Nanos | undefined;
+  private lastEpochLeap = false;
   /** Fix mode and satellites of the last completed epoch: fix decisions are taken on whole seconds,
    * not on the first sentence of one. */
   private epochMode: FixMode = FixMode.Unknown;
@@ -61,6 +62,8 @@ export class GnssMonitor {
   /** Observers of every parsed sentence and epoch (the discipline pairs epochs with PPS edges). */
   onSentenceHook: ((s: Sentence, rx: Nanos) => void) | undefined;
   onOutputHook: ((o: ReceiverOutput, rx: Nanos) => void) | undefined;
+  /** Observer of each new second label, where it is first seen (the discipline pairs it with an edge). */
+  onLabelHook: ((utc: Nanos, leapSecond: boolean, fixValid: boolean, rx: Nanos) => void) | undefined;
 
   constructor(private readonly opts: GnssMonitorOptions, private readonly emit: (e: AgentEvent) => void) {
     this.receiver = new Receiver({ minValidDate: opts.minValidDate });
@@ -141,17 +144,21 @@ export class GnssMonitor {
    * bug, a rollover, spoofing). Compared where each label is first seen, so reception delays cancel.
    */
   checkLabel(rx: Nanos): void {
-    const utc = this.receiver.state.utc;
-    if (utc === undefined || utc === this.lastEpochUtc) return;
+    const st = this.receiver.state;
+    const utc = st.utc;
+    if (utc === undefined || (utc === this.lastEpochUtc && st.utcLeapSecond === this.lastEpochLeap)) return;
     if (this.lastEpochUtc !== undefined && this.lastEpochRx !== undefined) {
-      const dLabel = Number(utc - this.lastEpochUtc) / 1e9;
+      // 23:59:60 shares its POSIX time with the 00:00:00 after it: count it as the second it is.
+      const dLabel = Number(utc - this.lastEpochUtc) / 1e9 + (this.lastEpochLeap && !st.utcLeapSecond ? 1 : 0);
       const dRx = Number(rx - this.lastEpochRx) / 1e9;
       if (dRx > 0 && dRx < 3600 && Math.abs(dLabel - dRx) > 0.5) {
         this.emit({ type: 'timeJump', at: rx, expected: toIso(this.lastEpochUtc + BigInt(Math.round(dRx)) * NS_PER_S), got: toIso(utc) });
       }
     }
     this.lastEpochUtc = utc;
+    this.lastEpochLeap = st.utcLeapSecond;
     this.lastEpochRx = rx;
+    this.onLabelHook?.(utc, st.utcLeapSecond, st.mode >= FixMode.Fix2D, rx);
   }
 
   /** Re-evaluates the derived states; call on every input and periodically. */

@@ -18,6 +18,12 @@ export type AgentEvent =
   | { type: 'receiverConfigured'; at: Nanos; acked: number[]; failed: number[] }
   | { type: 'dateRejected'; at: Nanos; date: string }
   | { type: 'timeJump'; at: Nanos; expected: string; got: string }
+  | { type: 'lockStateChanged'; at: Nanos; from: string; to: string; reason: string }
+  | { type: 'holdoverEntered'; at: Nanos; reason: string }
+  | { type: 'holdoverExited'; at: Nanos; to: string; durationS: number }
+  | { type: 'clockStepped'; at: Nanos; stepNs: number }
+  | { type: 'leapSecondAnnounced'; at: Nanos; leapAt: Nanos; delta: 1 | -1 }
+  | { type: 'leapTableProblem'; at: Nanos; problem: string }
   | { type: 'agentStarted'; at: Nanos; version: string }
   | { type: 'agentStopping'; at: Nanos; reason: string };
 

@@ -7,6 +7,7 @@ import { type Nanos, toIso, toIsoLabel } from '../time/index.ts';
 import type { GnssSnapshot } from '../gnss/monitor.ts';
 import type { PpsSnapshot } from '../pps/monitor.ts';
 import type { AgentEvent } from './events.ts';
+import type { DisciplineSnapshot } from '../discipline/discipline.ts';
 
 export interface Endpoint {
   service: string;
@@ -64,6 +65,17 @@ export interface Status {
     extra: number; outOfWindow: number; outages: number; lastEdge: string | null; lastEdgeAgeS: number | null;
     lastIntervalS: number | null; jitterNs: number | null;
   };
+  discipline: {
+    state: string; stateSince: string; everLocked: boolean; servo: string;
+    offsetNs: number | null; frequencyPpb: number | null; frequencySigmaPpb: number | null;
+    correctionNs: number; timeErrorEstimateNs: number | null; holdoverElapsedS: number | null;
+    lastSampleAgeS: number | null; lastInnovationNs: number | null;
+    samplesAccepted: number; samplesRejected: number; steps: number;
+    pairsTrusted: boolean; pairs: number; labelsRejected: Record<string, number>; nmeaDelayMs: number | null;
+    stratum: number; leapIndicator: number; refId: string; rootDispersionS: number;
+    ptpClockClass: number; ptpClockAccuracy: number; clockAccuracyNs: number | null;
+    taiUtcS: number | null; leapTableExpired: boolean | null; nextLeap: string | null; nextLeapDelta: number | null;
+  };
   events: { counts: Record<string, number>; recent: Record<string, unknown>[] };
 }
 
@@ -77,7 +89,9 @@ export function eventToJson(e: AgentEvent): Record<string, unknown> {
   return o;
 }
 
-export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pps: PpsSnapshot,
+const r3 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000);
+
+export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pps: PpsSnapshot, d: DisciplineSnapshot,
   events: { counts: Record<string, number>; recent: readonly AgentEvent[] }): Status {
   const st = gnss.state;
   return {
@@ -114,6 +128,19 @@ export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pp
       outages: pps.outages, lastEdge: pps.lastEdge === undefined ? null : toIso(pps.lastEdge, 9),
       lastEdgeAgeS: n(pps.lastEdgeAgeS), lastIntervalS: n(pps.lastIntervalS),
       jitterNs: pps.jitterNs === undefined ? null : Math.round(pps.jitterNs),
+    },
+    discipline: {
+      state: d.state, stateSince: toIso(d.stateSince, 3), everLocked: d.everLocked, servo: d.servo,
+      offsetNs: r3(d.offsetNs), frequencyPpb: r3(d.freqPpb), frequencySigmaPpb: r3(d.freqSigmaPpb),
+      correctionNs: Math.round(d.correctionNs), timeErrorEstimateNs: r3(d.timeErrorEstimateNs),
+      holdoverElapsedS: r3(d.holdoverElapsedS), lastSampleAgeS: r3(d.lastSampleAgeS), lastInnovationNs: r3(d.lastInnovationNs),
+      samplesAccepted: d.samples.accepted, samplesRejected: d.samples.rejected, steps: d.samples.steps,
+      pairsTrusted: d.pairing.trusted, pairs: d.pairing.paired, labelsRejected: { ...d.pairing.rejected } as Record<string, number>,
+      nmeaDelayMs: d.pairing.nmeaDelayS === undefined ? null : Math.round(d.pairing.nmeaDelayS * 1e4) / 10,
+      stratum: d.stratum, leapIndicator: d.leapIndicator, refId: d.refId, rootDispersionS: d.rootDispersionS,
+      ptpClockClass: d.clockClass, ptpClockAccuracy: d.clockAccuracy, clockAccuracyNs: r3(d.clockAccuracyNs),
+      taiUtcS: n(d.taiUtcS), leapTableExpired: n(d.leapTableExpired),
+      nextLeap: d.nextLeap ? toIso(d.nextLeap.at) : null, nextLeapDelta: d.nextLeap ? d.nextLeap.delta : null,
     },
     events: { counts: { ...events.counts } as Record<string, number>, recent: events.recent.slice(-20).map(eventToJson) },
   };

@@ -1,0 +1,272 @@
+/**
+ * The discipline (pure): pairs PPS edges with their UTC seconds, runs the servo, keeps the state
+ * machine (FREERUN, ACQUIRING, LOCKED, HOLDOVER) with hysteresis, and derives once the quality figures
+ * every exporter reads: time error estimate, stratum, leap indicator, reference id, root dispersion,
+ * PTP clockClass and clockAccuracy. It owns the disciplined clock's correction. Time comes in as
+ * arguments (local-clock nanoseconds).
+ */
+import { type Nanos, NS_PER_S } from '../time/index.ts';
+import type { AgentEvent } from '../status/events.ts';
+import { Pairer, type Label, type PairingOptions, type PairingStats } from './pairing.ts';
+import type { Servo } from './servo.ts';
+import { Slewer } from './slew.ts';
+import { type LeapTable, labelToTai, leapIndicator, nextLeap, taiUtcAt, isExpired } from './leap.ts';
+
+export type DisciplineState = 'FREERUN' | 'ACQUIRING' | 'LOCKED' | 'HOLDOVER';
+
+export interface DisciplineOptions {
+  pairing: PairingOptions;
+  /** Accepted samples in a row, and an error estimate under lockErrorNs, before LOCKED. */
+  lockMinSamples: number;
+  lockErrorNs: number;
+  /** LOCKED also needs the frequency known this well (one sigma, ppb): what holdover will live on. */
+  lockFreqSigmaPpb: number;
+  /** No accepted sample for this long: LOCKED becomes HOLDOVER (ACQUIRING falls back to FREERUN). */
+  holdoverAfterS: number;
+  /** Accepted samples in a row to leave HOLDOVER for LOCKED. */
+  relockAfter: number;
+  /** HOLDOVER ends (FREERUN) when the time error estimate passes this. */
+  holdoverBudgetNs: number;
+  /** clockClass once the holdover budget is spent: 52 (degradation A) or 187 (degradation B). */
+  outOfBudgetClockClass: 52 | 187;
+  /** Error of time stamping, added to the clock's own error for the accuracy we claim (software
+   * timestamps: tens of microseconds). */
+  timestampingErrorNs: number;
+  /** Measurement noise when the PPS monitor has no jitter figure yet, and the floor under it. */
+  defaultJitterNs: number;
+  minJitterNs: number;
+  /** Coverage factor of the error estimate: 2.576 sigma bounds a Gaussian error 99 % of the time. */
+  errorK: number;
+}
+
+export interface DisciplineSnapshot {
+  state: DisciplineState;
+  stateSince: Nanos;
+  everLocked: boolean;
+  servo: string;
+  /** Estimated local - true now (ns) and frequency error (ppb). */
+  offsetNs: number | undefined;
+  freqPpb: number | undefined;
+  freqSigmaPpb: number | undefined;
+  /** The correction applied to the base clock now (ns): the disciplined clock is base - correction. */
+  correctionNs: number;
+  /** The honest bound on the disciplined clock's error now: errorK sigma plus any slew still to do. */
+  timeErrorEstimateNs: number | undefined;
+  holdoverElapsedS: number | undefined;
+  lastSampleAgeS: number | undefined;
+  lastInnovationNs: number | undefined;
+  samples: { accepted: number; rejected: number; steps: number };
+  pairing: PairingStats;
+  stratum: number;
+  leapIndicator: 0 | 1 | 2 | 3;
+  refId: string;
+  rootDispersionS: number;
+  clockClass: number;
+  clockAccuracy: number;
+  clockAccuracyNs: number | undefined;
+  taiUtcS: number | undefined;
+  leapTableExpired: boolean | undefined;
+  nextLeap: { at: Nanos; delta: 1 | -1 } | undefined;
+}
+
+/** IEEE 1588 clockAccuracy codes and the bound each stands for, ns. */
+const ACCURACY: [number, number][] = [
+  [0x20, 25], [0x21, 100], [0x22, 250], [0x23, 1e3], [0x24, 2.5e3], [0x25, 1e4], [0x26, 2.5e4], [0x27, 1e5],
+  [0x28, 2.5e5], [0x29, 1e6], [0x2a, 2.5e6], [0x2b, 1e7], [0x2c, 2.5e7], [0x2d, 1e8], [0x2e, 2.5e8], [0x2f, 1e9],
+  [0x30, 1e10],
+];
+
+export function clockAccuracyCode(ns: number | undefined): number {
+  if (ns === undefined || !Number.isFinite(ns)) return 0xfe;
+  for (const [code, bound] of ACCURACY) if (ns <= bound) return code;
+  return 0x31;
+}
+
+export class Discipline {
+  readonly pairer: Pairer;
+  private state: DisciplineState = 'FREERUN';
+  private since: Nanos;
+  private everLocked = false;
+  private slewer = new Slewer();
+  private acceptedRun = 0;
+  private lastAccepted: Nanos | undefined;
+  private lastInnovation: number | undefined;
+  private holdoverStart: Nanos | undefined;
+  private counts = { accepted: 0, rejected: 0, steps: 0 };
+  private jitterNs: number | undefined;
+  private announced: Nanos | undefined;
+  /** TAI-UTC when the discipline began: the servo works in "UTC as of then", continuous through leaps. */
+  private refTaiUtc: number | undefined;
+
+  constructor(
+    private readonly o: DisciplineOptions,
+    readonly servo: Servo,
+    private readonly leapTable: LeapTable | undefined,
+    private readonly emit: (e: AgentEvent) => void,
+    start: Nanos,
+  ) {
+    this.pairer = new Pairer(o.pairing);
+    this.since = start;
+  }
+
+  /** The PPS monitor's current jitter figure: the measurement noise the servo assumes. */
+  setJitter(ns: number | undefined): void {
+    this.jitterNs = ns;
+  }
+
+  onEdge(edge: Nanos): void {
+    this.pairer.onEdge(edge);
+  }
+
+  /** A new second label from the receiver, first seen at local time rx. */
+  onLabel(utc: Nanos, leapSecond: boolean, fixValid: boolean, rx: Nanos): void {
+    const tai = labelToTai(this.leapTable, utc, leapSecond);
+    const label: Label = { tai, utc, leapSecond, fixValid };
+    const r = this.pairer.onLabel(label, rx);
+    if (r.kind !== 'paired') return;
+    this.refTaiUtc ??= this.leapTable ? taiUtcAt(this.leapTable, utc) : 0;
+    // The true time of the edge on the servo's continuous scale, and the measured offset.
+    const trueCont = tai - BigInt(this.refTaiUtc) * NS_PER_S;
+    const offset = Number(r.edge - trueCont);
+    const sigma = Math.max(this.o.minJitterNs, this.jitterNs ?? this.o.defaultJitterNs);
+    const u = this.servo.update(r.edge, offset, sigma);
+    this.lastInnovation = u.innovationNs;
+    if (!u.accepted) {
+      this.counts.rejected++;
+      this.acceptedRun = 0;
+      return;
+    }
+    this.counts.accepted++;
+    this.acceptedRun++;
+    this.lastAccepted = r.edge;
+    const p = this.servo.predict(r.edge);
+    const step = this.slewer.steer(r.edge, p.offsetNs, p.freqPpb, u.stepped);
+    if (u.stepped) {
+      this.counts.steps++;
+      this.emit({ type: 'clockStepped', at: rx, stepNs: step });
+    }
+    this.evaluate(rx);
+  }
+
+  /** Re-evaluates the state on the passage of time (call every 250 ms or so). */
+  tick(now: Nanos): void {
+    this.evaluate(now);
+    this.announceLeap(now);
+  }
+
+  private errorEstimate(now: Nanos): number | undefined {
+    if (!this.servo.initialized) return undefined;
+    const p = this.servo.predict(now);
+    return this.o.errorK * p.sigmaNs + Math.abs(this.slewer.lag(now, p.offsetNs));
+  }
+
+  private setState(to: DisciplineState, now: Nanos, reason: string): void {
+    const from = this.state;
+    if (from === to) return;
+    this.state = to;
+    this.since = now;
+    this.emit({ type: 'lockStateChanged', at: now, from, to, reason });
+    if (to === 'HOLDOVER') {
+      this.holdoverStart = now;
+      this.emit({ type: 'holdoverEntered', at: now, reason });
+    }
+    if (from === 'HOLDOVER') {
+      const s = this.holdoverStart !== undefined ? Number(now - this.holdoverStart) / 1e9 : 0;
+      this.emit({ type: 'holdoverExited', at: now, to, durationS: s });
+      this.holdoverStart = undefined;
+    }
+  }
+
+  private evaluate(now: Nanos): void {
+    const silentS = this.lastAccepted === undefined ? Infinity : Number(now - this.lastAccepted) / 1e9;
+    const err = this.errorEstimate(now);
+    switch (this.state) {
+      case 'FREERUN':
+        if (this.acceptedRun > 0 && silentS < this.o.holdoverAfterS) this.setState('ACQUIRING', now, 'samples arriving');
+        break;
+      case 'ACQUIRING':
+        if (silentS >= this.o.holdoverAfterS) {
+          this.acceptedRun = 0;
+          this.setState('FREERUN', now, `no samples for ${this.o.holdoverAfterS} s before lock`);
+        } else if (this.acceptedRun >= this.o.lockMinSamples && err !== undefined && err <= this.o.lockErrorNs &&
+          this.servo.predict(now).freqSigmaPpb <= this.o.lockFreqSigmaPpb) {
+          this.everLocked = true;
+          this.setState('LOCKED', now, `${this.acceptedRun} samples, error estimate ${Math.round(err)} ns`);
+        }
+        break;
+      case 'LOCKED':
+        if (silentS >= this.o.holdoverAfterS) {
+          this.acceptedRun = 0;
+          this.setState('HOLDOVER', now, `no samples for ${this.o.holdoverAfterS} s`);
+        }
+        break;
+      case 'HOLDOVER':
+        if (this.acceptedRun >= this.o.relockAfter && silentS < this.o.holdoverAfterS) {
+          this.setState('LOCKED', now, `${this.acceptedRun} good samples`);
+        } else if (err !== undefined && err > this.o.holdoverBudgetNs) {
+          this.acceptedRun = 0;
+          this.setState('FREERUN', now, `holdover budget of ${this.o.holdoverBudgetNs} ns spent`);
+        }
+        break;
+    }
+  }
+
+  private announceLeap(now: Nanos): void {
+    if (!this.leapTable) return;
+    const li = leapIndicator(this.leapTable, now);
+    const n = nextLeap(this.leapTable, now);
+    if (li !== 0 && n && this.announced !== n.at) {
+      this.announced = n.at;
+      this.emit({ type: 'leapSecondAnnounced', at: now, leapAt: n.at, delta: n.delta });
+    }
+  }
+
+  /** The correction to subtract from the base clock at local time t (ns), including leap seconds
+   * applied since the discipline began, so the result is UTC (POSIX). */
+  correctionAt(t: Nanos): number {
+    const c = this.slewer.at(t);
+    if (!this.leapTable || this.refTaiUtc === undefined) return c;
+    // base - c is on the continuous scale; UTC = continuous - (TAI-UTC now - TAI-UTC at start).
+    const approx = t - BigInt(Math.round(c));
+    return c + (taiUtcAt(this.leapTable, approx) - this.refTaiUtc) * 1e9;
+  }
+
+  snapshot(now: Nanos): DisciplineSnapshot {
+    const init = this.servo.initialized;
+    const p = init ? this.servo.predict(now) : undefined;
+    const err = this.errorEstimate(now);
+    const st = this.state;
+    const inBudget = err !== undefined && err <= this.o.holdoverBudgetNs;
+    const synced = st === 'LOCKED' || (st === 'HOLDOVER' && inBudget);
+    const stratum = synced ? 1 : 16;
+    const li: 0 | 1 | 2 | 3 = synced ? leapIndicator(this.leapTable, now) : 3;
+    let clockClass = 248;
+    if (st === 'LOCKED') clockClass = 6;
+    else if (st === 'HOLDOVER') clockClass = inBudget ? 7 : this.o.outOfBudgetClockClass;
+    else if (this.everLocked) clockClass = this.o.outOfBudgetClockClass;
+    const accuracyNs = err === undefined ? undefined : err + this.o.timestampingErrorNs;
+    return {
+      state: st, stateSince: this.since, everLocked: this.everLocked, servo: this.servo.name,
+      offsetNs: p?.offsetNs, freqPpb: p?.freqPpb, freqSigmaPpb: p?.freqSigmaPpb,
+      correctionNs: this.correctionAt(now),
+      timeErrorEstimateNs: err,
+      holdoverElapsedS: this.holdoverStart !== undefined ? Number(now - this.holdoverStart) / 1e9 : undefined,
+      lastSampleAgeS: this.lastAccepted !== undefined ? Number(now - this.lastAccepted) / 1e9 : undefined,
+      lastInnovationNs: this.lastInnovation,
+      samples: { ...this.counts },
+      pairing: this.pairer.stats(),
+      stratum, leapIndicator: li, refId: 'GPS',
+      rootDispersionS: err === undefined ? 16 : (err + this.o.timestampingErrorNs) / 1e9,
+      clockClass,
+      clockAccuracy: synced ? clockAccuracyCode(accuracyNs) : 0xfe,
+      clockAccuracyNs: accuracyNs,
+      taiUtcS: this.leapTable ? taiUtcAt(this.leapTable, now) : undefined,
+      leapTableExpired: this.leapTable ? isExpired(this.leapTable, now) : undefined,
+      nextLeap: this.leapTable ? nextLeap(this.leapTable, now) : undefined,
+    };
+  }
+
+  get currentState(): DisciplineState {
+    return this.state;
+  }
+}
