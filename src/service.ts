@@ -80,6 +80,7 @@ export class Service {
       this.localClock = opts.clock;
     }
     this.startedAt = this.localClock.now();
+    this.leapTable = this.loadLeapTable();
     const emit = (e: AgentEvent) => this.bus.emit(e);
     this.gnss = new GnssMonitor({
       fixLostAfterS: cfg.receiver.fix_lost_after_s, silenceAfterS: cfg.receiver.serial.silence_after_s,
@@ -88,11 +89,10 @@ export class Service {
     this.pps = new PpsMonitor({
       minIntervalS: cfg.pps.min_interval_s, maxIntervalS: cfg.pps.max_interval_s, lostAfterS: cfg.pps.lost_after_s,
     }, emit);
-    this.leapTable = this.loadLeapTable();
     const d = cfg.discipline;
     const servo: Servo = d.servo === 'pi'
-      ? new PiServo({ kp: 0.7, ki: 0.3, outlierNs: 100 * d.pps_jitter_ns, reacquireAfter: 30 })
-      : new KalmanServo({ wanderPpbPerSqrtS: d.wander_ppb_per_sqrt_s, initialFreqSigmaPpb: 100_000, outlierSigma: 5, reacquireAfter: 30 });
+      ? new PiServo({ kp: 0.7, ki: 0.3, outlierNs: 100 * d.pps_jitter_ns, reacquireAfter: d.reacquire_after })
+      : new KalmanServo({ wanderPpbPerSqrtS: d.wander_ppb_per_sqrt_s, initialFreqSigmaPpb: 100_000, outlierSigma: 5, reacquireAfter: d.reacquire_after });
     const drift = loadDrift(this.driftPath);
     if (drift.ok) {
       servo.seedFrequency(drift.record.freqPpb, agedSigma(drift.record, this.startedAt, d.wander_ppb_per_sqrt_s));
@@ -126,7 +126,7 @@ export class Service {
       this.simulator = new GpsSimulator(opts.clock, this.oscillator!, {
         seed: sc.seed, ppsJitterNs: sc.pps_jitter_ns, nmeaDelayMs: sc.nmea_delay_ms, nmeaJitterMs: sc.nmea_jitter_ms,
         satellites: sc.satellites, latitude: sc.latitude, longitude: sc.longitude, altitudeM: sc.altitude_m,
-        baud: cfg.receiver.serial.baud, faults: sc.faults,
+        baud: cfg.receiver.serial.baud, faults: sc.faults, leapTable: this.leapTable,
       }, {
         bytes: (chunk, rx) => this.gnss.onBytes(chunk, rx),
         edge: (e) => this.pps.onEdge(e, this.localClock.now()),

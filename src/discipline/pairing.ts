@@ -43,6 +43,9 @@ export class Pairer {
   private edges: Nanos[] = [];
   private last: { edge: Nanos; tai: Nanos } | undefined;
   private good = 0;
+  /** Labels that contradict the trusted chain but agree among themselves: a new chain, adopted once
+   * it is as long as the trust threshold (a receiver that really jumped; the servo then decides). */
+  private candidate: { edge: Nanos; tai: Nanos; count: number } | undefined;
   private delays: number[] = [];
   private s = { paired: 0, rejected: {} as Partial<Record<PairRejection, number>> };
 
@@ -62,8 +65,12 @@ export class Pairer {
   onLabel(label: Label, rx: Nanos): PairResult {
     const reject = (reason: PairRejection): PairResult => {
       this.s.rejected[reason] = (this.s.rejected[reason] ?? 0) + 1;
-      if (reason !== 'untrusted') this.good = 0;
-      if (reason === 'no-fix' || reason === 'contradiction') this.last = undefined;
+      // A lone bad label does not break the chain of good ones; losing the fix does.
+      if (reason === 'no-fix') {
+        this.good = 0;
+        this.last = undefined;
+        this.candidate = undefined;
+      }
       return { kind: 'rejected', reason };
     };
     if (!label.fixValid) return reject('no-fix');
@@ -82,11 +89,20 @@ export class Pairer {
     }
     const edge = inWindow[0]!;
     // The label must advance as the edges do: a whole number of seconds, the same number.
-    if (this.last) {
-      const dEdge = Math.round(Number(edge - this.last.edge) / 1e9);
-      const dLabel = Number(label.tai - this.last.tai) / 1e9;
-      if (dEdge <= 0 || dLabel !== dEdge) return reject('contradiction');
+    const agrees = (ref: { edge: Nanos; tai: Nanos }) => {
+      const dEdge = Math.round(Number(edge - ref.edge) / 1e9);
+      return dEdge > 0 && Number(label.tai - ref.tai) / 1e9 === dEdge;
+    };
+    if (this.last && !agrees(this.last)) {
+      this.candidate = this.candidate && agrees(this.candidate)
+        ? { edge, tai: label.tai, count: this.candidate.count + 1 }
+        : { edge, tai: label.tai, count: 1 };
+      this.edges = this.edges.filter((e) => e !== edge);
+      if (this.candidate.count < this.o.trustAfter) return reject('contradiction');
+      // The receiver has said the new thing trustAfter times in a row: it becomes the chain.
+      this.good = this.candidate.count - 1;
     }
+    this.candidate = undefined;
     this.last = { edge, tai: label.tai };
     this.delays.push(Number(rx - edge) / 1e9);
     if (this.delays.length > 64) this.delays.shift();

@@ -14,6 +14,7 @@ import * as enc from '../gnss/encode.ts';
 import type { PpsEdge } from '../pps/edge.ts';
 import { Rng } from './random.ts';
 import type { Oscillator } from './oscillator.ts';
+import type { LeapTable } from '../discipline/leap.ts';
 
 export type FaultKind = 'antenna_unplugged' | 'antenna_short' | 'pps_lost' | 'satellites_drop' | 'time_jump' | 'garbage' | 'silence';
 
@@ -35,6 +36,8 @@ export interface GpsSimulatorOptions {
   altitudeM: number;
   baud: number;
   faults: Fault[];
+  /** Leap seconds the receiver applies: the true clock runs on without them, the labels follow UTC. */
+  leapTable?: LeapTable | undefined;
 }
 
 export interface GpsSimulatorSinks {
@@ -140,8 +143,9 @@ export class GpsSimulator {
     if (silent) return;
 
     const jump = this.active('time_jump', t);
-    const label = t + (jump ? BigInt(Math.round(jump.value)) * NS_PER_S : 0n);
-    const u = enc.utcParts(label);
+    const { posix, leap } = this.label(t);
+    const label = posix + (jump ? BigInt(Math.round(jump.value)) * NS_PER_S : 0n);
+    const u = leap ? { ...enc.utcParts(label - NS_PER_S), second: 60 } : enc.utcParts(label);
     const sec = Number(floorDiv(t, NS_PER_S));
     const unplugged = this.active('antenna_unplugged', t) !== undefined;
     const shorted = this.active('antenna_short', t) !== undefined;
@@ -172,6 +176,32 @@ export class GpsSimulator {
       this.deliver(due, s);
       this.stats.sentences++;
     }
+  }
+
+  /**
+   * The UTC label of true (continuous) time t. The true clock started at UTC and runs on through leap
+   * seconds; the receiver's labels insert 23:59:60 (or skip 23:59:59) as the table says.
+   */
+  label(t: Nanos): { posix: Nanos; leap: boolean } {
+    const table = this.opts.leapTable;
+    if (!table || this.startT === undefined) return { posix: t, leap: false };
+    let shift = 0n;
+    for (let i = 1; i < table.entries.length; i++) {
+      const e = table.entries[i]!;
+      if (e.at <= this.startT) continue;
+      const inserted = e.taiUtc > table.entries[i - 1]!.taiUtc;
+      if (inserted) {
+        const at = e.at + shift; // true time at which 23:59:60 begins
+        if (t < at) break;
+        if (t < at + NS_PER_S) return { posix: e.at + (t - at), leap: true };
+        shift += NS_PER_S;
+      } else {
+        const at = e.at - NS_PER_S + shift; // 23:59:59 never happens
+        if (t < at) break;
+        shift -= NS_PER_S;
+      }
+    }
+    return { posix: t - shift, leap: false };
   }
 
   private deliver(dueTrue: Nanos, chunk: string): void {
