@@ -13,6 +13,8 @@
  *    which the estimate bounds the truth.
  * 3. Restart: the same oscillator restarted 60 s after a 1 h run, with and without the saved frequency:
  *    time to LOCKED.
+ * 4. The same cold start for 2 h with the PI servo (linuxptp's kp 0.7, ki 0.3) instead of the Kalman
+ *    filter: steady-state RMS and p99, for comparison.
  *
  * Ends with ONE JSON line of its figures. `--quick` runs 2 h and 3 seeds (for a smoke test).
  */
@@ -146,6 +148,13 @@ const cold = await again(join(tmp, 'restart-cold'));
 await warm.svc.stop();
 await cold.svc.stop();
 console.log(`restart: LOCKED after ${warm.lockedAt} s with the saved frequency, ${cold.lockedAt} s without`);
+// 4. The PI servo on the same scenario.
+const pi = await run(config(1, join(tmp, 'pi'), (c) => { c.discipline.servo = 'pi'; }), 7200);
+await pi.svc.stop();
+const piSteady = pi.samples.filter((x) => x.s >= (pi.lockedAt ?? 0) + 600).map((x) => Math.abs(x.err));
+const kalman2h = day.samples.filter((x) => x.s >= settle && x.s <= 7200).map((x) => Math.abs(x.err));
+console.log(`PI servo, 2 h: LOCKED after ${pi.lockedAt} s; RMS ${round(rms(piSteady))} ns, p99 ${round(pct(piSteady, 0.99))} ns ` +
+  `(Kalman over the same hours: RMS ${round(rms(kalman2h))} ns, p99 ${round(pct(kalman2h, 0.99))} ns)`);
 rmSync(tmp, { recursive: true, force: true });
 console.log(`(${round((performance.now() - wall0) / 1000)} s of wall time)`);
 
@@ -160,4 +169,6 @@ console.log(JSON.stringify({
   holdoverEndTrueRmsUs: h4.trueRmsUs, holdoverEndEstimateUs: h4.estimateUs, holdoverEndRatio: h4.ratio,
   holdoverEstimateBoundsShare: round(holdBounded / holdSeconds, 4),
   restartLockWithDriftS: warm.lockedAt ?? null, restartLockColdS: cold.lockedAt ?? null,
+  piSteadyRmsNs: round(rms(piSteady)), piSteadyP99Ns: round(pct(piSteady, 0.99)),
+  kalmanOverPiRms: round(rms(kalman2h) / rms(piSteady), 2),
 }));

@@ -46,7 +46,7 @@ export class Service {
   readonly leapTable: LeapTable | undefined;
   readonly actuator: ClockActuator;
   private lastDriftSave: Nanos | undefined;
-  private pendingWarnings: { msg: string; fields: Record<string, unknown> }[] = [];
+  private pendingWarnings: { level?: 'info'; msg: string; fields: Record<string, unknown> }[] = [];
   /** The clock the agent reads as "local": the system clock, or the simulated oscillator. */
   readonly localClock: Clock;
   readonly simulator: GpsSimulator | undefined;
@@ -96,7 +96,7 @@ export class Service {
     const drift = loadDrift(this.driftPath);
     if (drift.ok) {
       servo.seedFrequency(drift.record.freqPpb, agedSigma(drift.record, this.startedAt, d.wander_ppb_per_sqrt_s));
-      this.pendingWarnings.push({ msg: 'frequency loaded', fields: { file: this.driftPath, freqPpb: drift.record.freqPpb } });
+      this.pendingWarnings.push({ level: 'info', msg: 'frequency loaded', fields: { file: this.driftPath, freqPpb: drift.record.freqPpb } });
     } else if (!drift.missing) {
       this.pendingWarnings.push({ msg: 'frequency file ignored', fields: { problem: drift.problem } });
     }
@@ -187,7 +187,7 @@ export class Service {
     const now = () => this.localClock.now();
     const log = this.opts.log;
     this.bus.emit({ type: 'agentStarted', at: now(), version: VERSION });
-    for (const w of this.pendingWarnings) log.warn(w.msg, w.fields);
+    for (const w of this.pendingWarnings) log.log(w.level ?? 'warn', w.msg, w.fields);
     if (this.leapTable === undefined && this.cfg.discipline.leap_seconds_file) {
       this.bus.emit({ type: 'leapTableProblem', at: now(), problem: 'no usable leap second table' });
     } else if (this.leapTable && isExpired(this.leapTable, now())) {

@@ -237,7 +237,10 @@ export class PiServo implements Servo {
   predict(t: Nanos): Prediction {
     if (this.t === undefined) return { offsetNs: 0, freqPpb: this.y, sigmaNs: Infinity, freqSigmaPpb: Infinity };
     const dt = Number(t - this.t) / 1e9;
-    const rms = this.resid.length ? Math.sqrt(this.resid.reduce((a, b) => a + b * b, 0) / this.resid.length) : Infinity;
-    return { offsetNs: this.x + this.y * dt, freqPpb: this.y, sigmaNs: rms, freqSigmaPpb: NaN };
+    const n = this.resid.length;
+    const rms = n ? Math.sqrt(this.resid.reduce((a, b) => a + b * b, 0) / n) : Infinity;
+    // No model of its own: the frequency uncertainty a least-squares fit over the same residuals would
+    // have (sqrt(12) sigma / n^1.5), a heuristic for the lock test, not a claim.
+    return { offsetNs: this.x + this.y * dt, freqPpb: this.y, sigmaNs: rms, freqSigmaPpb: n > 2 ? (Math.sqrt(12) * rms) / n ** 1.5 : Infinity };
   }
 }
