@@ -24,6 +24,10 @@ import { DisciplinedClock } from './discipline/clock.ts';
 import { makeActuator, type ClockActuator } from './discipline/actuator.ts';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { NtpServerCore, RateMeter, type NtpServerState } from './ntp/server.ts';
+import { NtpUdpServer } from './ntp/udp.ts';
+import { AccessList } from './ntp/acl.ts';
+import { measurePrecisionLog2 } from './time/index.ts';
 import type { Logger } from './log.ts';
 import { VERSION } from './version.ts';
 
@@ -46,6 +50,10 @@ export class Service {
   readonly leapTable: LeapTable | undefined;
   readonly actuator: ClockActuator;
   private lastDriftSave: Nanos | undefined;
+  readonly ntpCore: NtpServerCore | undefined;
+  private ntpUdp: NtpUdpServer | undefined;
+  private ntpState: NtpServerState;
+  private ntpRate = new RateMeter();
   private pendingWarnings: { level?: 'info'; msg: string; fields: Record<string, unknown> }[] = [];
   /** The clock the agent reads as "local": the system clock, or the simulated oscillator. */
   readonly localClock: Clock;
@@ -109,6 +117,14 @@ export class Service {
     }, servo, this.leapTable, emit, this.startedAt);
     this.disciplinedClock = new DisciplinedClock(this.localClock, (t) => this.discipline.correctionAt(t));
     this.actuator = makeActuator(d.actuator);
+    const n = cfg.ntp;
+    if (n.enabled) {
+      this.ntpCore = new NtpServerCore({
+        rateLimit: { enabled: n.rate_limit.enabled, intervalS: n.rate_limit.interval_s, burst: n.rate_limit.burst, slots: n.rate_limit.slots, kod: n.rate_limit.kod },
+        denyAction: n.deny_action,
+      }, n.allow.length || n.deny.length ? new AccessList(n.allow, n.deny) : undefined);
+    }
+    this.ntpState = { leapIndicator: 3, stratum: 16, refId: 'INIT', rootDispersionS: 16, rootDelayS: 0, refTime: 0n, precisionLog2: -20 };
     this.pps.onEdgeHook = (e) => this.discipline.onEdge(e.assert);
     this.gnss.onLabelHook = (utc, leap, fixValid, rx) => this.discipline.onLabel(utc, leap, fixValid, rx);
     this.gnss.onOutputHook = (o) => {
@@ -117,7 +133,8 @@ export class Service {
     this.bus.onAny((e) => {
       const { type, at, ...rest } = e;
       const level = type === 'fixLost' || type === 'ppsLost' || type === 'antennaFault' || type === 'receiverSilent' ||
-        type === 'receiverDisconnected' || type === 'timeJump' || type === 'dateRejected' ? 'warn' : 'info';
+        type === 'receiverDisconnected' || type === 'timeJump' || type === 'dateRejected' || type === 'leapTableProblem' ||
+        type === 'holdoverEntered' || type === 'clockStepped' ? 'warn' : 'info';
       log.log(level, type, { at: toIso(at, 3), ...rest });
     });
 
@@ -218,8 +235,23 @@ export class Service {
     } else if (this.ppsSource === 'gpsd' && !this.gpsd) {
       this.startGpsd();
     }
+    if (this.ntpCore) {
+      this.ntpState.precisionLog2 = measurePrecisionLog2(() => this.disciplinedClock.now());
+      this.refreshNtpState();
+      const n = this.cfg.ntp;
+      this.ntpUdp = new NtpUdpServer(this.ntpCore, this.disciplinedClock, () => this.ntpState, {
+        addresses: n.addresses, port: n.port, recvBufferBytes: n.recv_buffer_bytes,
+      });
+      try {
+        this.listening.push(...(await this.ntpUdp.listen()));
+      } catch (e) {
+        this.ntpUdp.close();
+        throw new Error(`NTP: cannot listen on ${n.addresses.join(', ')} port ${n.port}: ${(e as Error).message}`, { cause: e });
+      }
+    }
     this.ticker = this.localClock.setInterval(() => {
       const t = now();
+      this.refreshNtpState();
       this.gnss.tick(t);
       this.pps.tick(t);
       this.discipline.setJitter(this.pps.snapshot(t).jitterNs);
@@ -235,6 +267,19 @@ export class Service {
       const a = await this.control.listen(h.address, h.port);
       this.listening.push({ service: 'control-http', protocol: 'tcp', address: a.address, port: a.port });
     }
+  }
+
+  /** What the NTP server says about itself, derived from the discipline a few times a second. */
+  private refreshNtpState(): void {
+    const now = this.localClock.now();
+    const d = this.discipline.snapshot(now);
+    const st = this.ntpState;
+    st.leapIndicator = d.leapIndicator;
+    st.stratum = d.stratum;
+    st.refId = d.refId;
+    st.rootDispersionS = d.rootDispersionS;
+    st.refTime = d.lastUpdate !== undefined ? d.lastUpdate - BigInt(Math.round(this.discipline.correctionAt(d.lastUpdate))) : 0n;
+    if (this.ntpCore) this.ntpRate.update(this.ntpCore.counters.received, Number(this.localClock.monotonic()) / 1e9);
   }
 
   private configureMtk(): void {
@@ -279,7 +324,11 @@ export class Service {
       receiverSource: this.receiverSource, ppsSource: this.ppsSource, receiverDevice: this.receiverDevice,
       ppsDevice: this.ppsDevice, simulated: this.receiverSource === 'simulator', listening: this.listening,
     };
-    return buildStatus(now, info, this.gnss.snapshot(now), this.pps.snapshot(now), this.discipline.snapshot(now), {
+    const ntp = this.ntpCore ? {
+      counters: this.ntpCore.counters, requestsPerSecond: this.ntpRate.rate, distinctClients: this.ntpCore.distinct.estimate(),
+      precisionLog2: this.ntpState.precisionLog2, sendErrors: this.ntpUdp?.sendErrors ?? 0,
+    } : undefined;
+    return buildStatus(now, info, this.gnss.snapshot(now), this.pps.snapshot(now), this.discipline.snapshot(now), ntp, {
       counts: this.bus.counts as Record<string, number>, recent: this.bus.recent(),
     });
   }
@@ -292,6 +341,7 @@ export class Service {
     this.serial?.stop();
     this.gpsd?.stop();
     this.kernelPps?.stop();
+    this.ntpUdp?.close();
     await this.control?.close();
   }
 }

@@ -18,7 +18,8 @@ const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cw
 test('stratum1 run --simulate prints its loopback endpoints and stratum1 status reads it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 's1-'));
   const cfg = join(dir, 'c.yaml');
-  writeFileSync(cfg, 'receiver:\n  source: simulator\ncontrol:\n  http:\n    address: 127.0.0.1\n    port: 0\n');
+  writeFileSync(cfg, 'receiver:\n  source: simulator\ncontrol:\n  http:\n    address: 127.0.0.1\n    port: 0\nntp:\n  addresses: [127.0.0.1]\n  port: 0\n' +
+    `agent:\n  state_dir: ${dir}\n`);
   const child = spawn(process.execPath, [BIN, 'run', '--simulate', '--config', cfg], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -27,9 +28,10 @@ test('stratum1 run --simulate prints its loopback endpoints and stratum1 status 
   try {
     const deadline = Date.now() + 30_000;
     while (!/listening: .*\n/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    const m = /listening: control-http tcp (127\.0\.0\.1):(\d+)/.exec(out);
+    const m = /listening: .*control-http tcp (127\.0\.0\.1):(\d+)/.exec(out);
     assert.ok(m, `no listening line in: ${out}\n${err}`);
     assert.ok(Number(m[2]) >= 1024, 'an unprivileged port');
+    assert.match(out, /listening: .*ntp udp 127\.0\.0\.1:\d+/);
     const url = `http://${m[1]}:${m[2]}/status`;
     // Let the simulated module acquire its fix and a few pulses.
     await new Promise((r) => setTimeout(r, 4500));
@@ -54,8 +56,11 @@ test('stratum1 run --simulate prints its loopback endpoints and stratum1 status 
     const firstLog = err.split('\n').find((l) => l.startsWith('{'));
     assert.ok(firstLog && JSON.parse(firstLog).level, 'JSON log lines');
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
     rmSync(dir, { recursive: true });
   }
   assert.equal(child.exitCode, 0, err);

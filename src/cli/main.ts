@@ -168,6 +168,8 @@ export function formatStatus(st: Status): string {
     ['Samples', `${st.discipline.samplesAccepted} accepted, ${st.discipline.samplesRejected} outliers, ${st.discipline.steps} steps, ` +
       `NMEA delay ${f(st.discipline.nmeaDelayMs, 1, ' ms')}, ${st.discipline.servo} servo` +
       `${st.discipline.taiUtcS !== null ? `, TAI-UTC ${st.discipline.taiUtcS} s${st.discipline.leapTableExpired ? ' (leap table EXPIRED)' : ''}` : ''}`],
+    ['NTP', st.ntp.enabled ? `${st.ntp.received} requests, ${st.ntp.replied} replies, ${st.ntp.requestsPerSecond} /s, ` +
+      `~${st.ntp.distinctClients} clients, dropped ${Object.entries(st.ntp.dropped).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}` : 'off'],
     ['Listening', st.agent.listening.map((l) => `${l.service} ${l.protocol} ${l.address}:${l.port}`).join(', ') || '-'],
   ];
   const w = Math.max(...lines.map(([k]) => k.length));

@@ -4,7 +4,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { section, num, int, bool, str, oneOf, list, type ValueOf, type Issue, type Section, type Node } from './schema.ts';
+import { isIP } from 'node:net';
+import { parseCidr } from '../ntp/acl.ts';
+
+const cidrProblem = (s: string) => {
+  try {
+    parseCidr(s);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+};
+import { section, num, int, bool, str, oneOf, list, strList, type ValueOf, type Issue, type Section, type Node } from './schema.ts';
 
 const hostPort = (doc: string, address: string, port: number) => section(doc, {
   address: str('Address to listen on. 127.0.0.1 or ::1 keeps it on this machine.', address),
@@ -76,6 +87,22 @@ export const configSchema = section('stratum1-agent configuration.', {
     drift_file: str('Where the learned frequency is kept across restarts (relative to agent.state_dir).', 'frequency.json'),
     save_every_s: int('How often the learned frequency is saved while LOCKED.', 600, { min: 10 }),
     actuator: oneOf('What steers the system clock: none (the agent can run beside chrony).', 'none', ['none'] as const),
+  }),
+  ntp: section('The NTP server (RFC 5905, server mode only).', {
+    enabled: bool('Serve NTP.', true),
+    addresses: strList('Addresses to listen on (IPv4 and IPv6; 0.0.0.0 and :: for all).', ['0.0.0.0', '::'], 'IP addresses', (a) => (isIP(a) ? undefined : 'not an IP address')),
+    port: int('UDP port (123 needs CAP_NET_BIND_SERVICE, which the systemd unit grants; 0 picks a free one).', 123, { min: 0, max: 65535 }),
+    recv_buffer_bytes: int('Socket receive buffer (the kernel caps it at net.core.rmem_max).', 4 * 1024 * 1024, { min: 65536 }),
+    rate_limit: section('Per-client rate limiting (IPv6 clients by /64), with bounded memory.', {
+      enabled: bool('Limit each client\'s request rate.', true),
+      interval_s: num('Average interval a client may sustain, seconds.', 2, { min: 0.001, max: 3600 }),
+      burst: int('Requests a client may send in a burst.', 16, { min: 1, max: 1000 }),
+      slots: int('Clients remembered (memory is fixed by this, about 40 bytes each).', 65536, { min: 64, max: 4194304 }),
+      kod: bool('Answer a client over its limit with a kiss-o\'-death RATE instead of silence.', false),
+    }),
+    allow: strList('Clients allowed (CIDR); empty: everyone not denied.', [], 'CIDR prefixes', cidrProblem),
+    deny: strList('Clients denied (CIDR); deny wins over allow.', [], 'CIDR prefixes', cidrProblem),
+    deny_action: oneOf('What a denied client gets.', 'drop', ['drop', 'kod'] as const),
   }),
   simulator: section('The built-in GPS: an oscillator, PPS edges and an MTK3339 byte stream.', {
     seed: int('Random seed: the same seed gives the same run.', 1, { min: 0 }),
@@ -173,7 +200,7 @@ export function exampleYaml(): string {
         walk(f, indent + '  ');
       } else {
         const d = f.defaultValue();
-        const v = Array.isArray(d) ? '[]' : typeof d === 'string' ? JSON.stringify(d) : String(d);
+        const v = Array.isArray(d) ? `[${d.map((x) => JSON.stringify(x)).join(', ')}]` : typeof d === 'string' ? JSON.stringify(d) : String(d);
         lines.push(`${indent}# ${f.doc}${f.describe() !== 'a list' ? ` (${f.describe()})` : ''}`, `${indent}${k}: ${v}`);
       }
     }

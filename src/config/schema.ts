@@ -71,6 +71,27 @@ export function oneOf<const T extends string>(doc: string, def: T, values: reado
     typeof v === 'string' && (values as readonly string[]).includes(v) ? (v as T) : undefined);
 }
 
+/** A list of strings, each checked by `valid` (which returns a problem or undefined). */
+export function strList(doc: string, def: string[], what: string, valid: (s: string) => string | undefined = () => undefined): Field<string[]> {
+  return {
+    kind: 'leaf', doc, describe: () => `a list of ${what}`, defaultValue: () => [...def],
+    check(v, path, issues) {
+      if (v === null || v === undefined) return [];
+      if (!Array.isArray(v)) {
+        issues.push({ path, expected: `a list of ${what}`, found: found(v) });
+        return undefined;
+      }
+      const out: string[] = [];
+      v.forEach((x, i) => {
+        const problem = typeof x === 'string' ? valid(x) : 'not a string';
+        if (problem !== undefined) issues.push({ path: `${path}[${i}]`, expected: what, found: typeof x === 'string' ? `${found(x)} (${problem})` : found(x) });
+        else out.push(x as string);
+      });
+      return out;
+    },
+  };
+}
+
 /** A list of items described by a section schema. */
 export function list<T>(doc: string, item: Section<T>): Field<T[]> {
   return {

@@ -54,6 +54,8 @@ export interface DisciplineSnapshot {
   timeErrorEstimateNs: number | undefined;
   holdoverElapsedS: number | undefined;
   lastSampleAgeS: number | undefined;
+  /** Local time of the last accepted sample (the reference time NTP reports). */
+  lastUpdate: Nanos | undefined;
   lastInnovationNs: number | undefined;
   samples: { accepted: number; rejected: number; steps: number };
   pairing: PairingStats;
@@ -252,10 +254,13 @@ export class Discipline {
       timeErrorEstimateNs: err,
       holdoverElapsedS: this.holdoverStart !== undefined ? Number(now - this.holdoverStart) / 1e9 : undefined,
       lastSampleAgeS: this.lastAccepted !== undefined ? Number(now - this.lastAccepted) / 1e9 : undefined,
+      lastUpdate: this.lastAccepted,
       lastInnovationNs: this.lastInnovation,
       samples: { ...this.counts },
       pairing: this.pairer.stats(),
-      stratum, leapIndicator: li, refId: 'GPS',
+      // The reference id names the source while we are synchronized to it; before the first lock (or
+      // once the holdover budget is spent) it says INIT, as ntpd does before its first update.
+      stratum, leapIndicator: li, refId: synced ? 'GPS' : 'INIT',
       rootDispersionS: err === undefined ? 16 : (err + this.o.timestampingErrorNs) / 1e9,
       clockClass,
       clockAccuracy: synced ? clockAccuracyCode(accuracyNs) : 0xfe,

@@ -8,6 +8,15 @@ import type { GnssSnapshot } from '../gnss/monitor.ts';
 import type { PpsSnapshot } from '../pps/monitor.ts';
 import type { AgentEvent } from './events.ts';
 import type { DisciplineSnapshot } from '../discipline/discipline.ts';
+import type { NtpCounters } from '../ntp/server.ts';
+
+export interface NtpSnapshot {
+  counters: NtpCounters;
+  requestsPerSecond: number;
+  distinctClients: number;
+  precisionLog2: number;
+  sendErrors: number;
+}
 
 export interface Endpoint {
   service: string;
@@ -76,6 +85,11 @@ export interface Status {
     ptpClockClass: number; ptpClockAccuracy: number; clockAccuracyNs: number | null;
     taiUtcS: number | null; leapTableExpired: boolean | null; nextLeap: string | null; nextLeapDelta: number | null;
   };
+  ntp: {
+    enabled: boolean; received: number; replied: number; kissOfDeath: number; dropped: Record<string, number>;
+    malformed: Record<string, number>; byVersionMode: Record<string, number>; requestsPerSecond: number;
+    distinctClients: number; precisionLog2: number | null; sendErrors: number;
+  };
   events: { counts: Record<string, number>; recent: Record<string, unknown>[] };
 }
 
@@ -92,7 +106,7 @@ export function eventToJson(e: AgentEvent): Record<string, unknown> {
 const r3 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000);
 
 export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pps: PpsSnapshot, d: DisciplineSnapshot,
-  events: { counts: Record<string, number>; recent: readonly AgentEvent[] }): Status {
+  ntp: NtpSnapshot | undefined, events: { counts: Record<string, number>; recent: readonly AgentEvent[] }): Status {
   const st = gnss.state;
   return {
     time: toIso(now, 6),
@@ -141,6 +155,15 @@ export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pp
       ptpClockClass: d.clockClass, ptpClockAccuracy: d.clockAccuracy, clockAccuracyNs: r3(d.clockAccuracyNs),
       taiUtcS: n(d.taiUtcS), leapTableExpired: n(d.leapTableExpired),
       nextLeap: d.nextLeap ? toIso(d.nextLeap.at) : null, nextLeapDelta: d.nextLeap ? d.nextLeap.delta : null,
+    },
+    ntp: ntp ? {
+      enabled: true, received: ntp.counters.received, replied: ntp.counters.replied, kissOfDeath: ntp.counters.kod,
+      dropped: { ...ntp.counters.dropped }, malformed: { ...ntp.counters.malformed }, byVersionMode: { ...ntp.counters.byVersionMode },
+      requestsPerSecond: Math.round(ntp.requestsPerSecond * 10) / 10, distinctClients: ntp.distinctClients,
+      precisionLog2: ntp.precisionLog2, sendErrors: ntp.sendErrors,
+    } : {
+      enabled: false, received: 0, replied: 0, kissOfDeath: 0, dropped: {}, malformed: {}, byVersionMode: {},
+      requestsPerSecond: 0, distinctClients: 0, precisionLog2: null, sendErrors: 0,
     },
     events: { counts: { ...events.counts } as Record<string, number>, recent: events.recent.slice(-20).map(eventToJson) },
   };

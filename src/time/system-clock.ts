@@ -107,3 +107,17 @@ export class SystemClock implements Clock {
     if (this.recalTimer) clearInterval(this.recalTimer);
   }
 }
+
+/** The clock's precision as NTP states it: log2 of the smallest step seen between consecutive distinct
+ * readings (rounded up), measured now. */
+export function measurePrecisionLog2(read: () => bigint, samples = 2000): number {
+  let best = Infinity;
+  let prev = read();
+  for (let i = 0; i < samples; i++) {
+    const t = read();
+    if (t > prev) best = Math.min(best, Number(t - prev));
+    prev = t;
+  }
+  if (!Number.isFinite(best)) return -10;
+  return Math.max(-30, Math.ceil(Math.log2(best / 1e9)));
+}

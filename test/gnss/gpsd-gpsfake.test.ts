@@ -46,6 +46,7 @@ test('gpsd client against gpsd + gpsfake: every epoch of a capture arrives and m
   cfg.receiver.gpsd.port = port;
   cfg.receiver.gpsd.reconnect_max_ms = 200;
   cfg.receiver.min_valid_date = '2019-01-01';
+  cfg.ntp.enabled = false;
   cfg.pps.source = 'gpsd';
   const clock = new SystemClock();
   const svc = new Service(cfg, { clock, simulate: false, log: new Logger(clock, { level: 'error', repeatPerMinute: 10 }, { write: () => {} }), control: false });

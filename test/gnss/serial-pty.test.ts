@@ -47,6 +47,7 @@ test('serial adapter over a socat pty pair: data, MTK acks, outage and resume', 
   cfg.receiver.serial.reopen_min_ms = 100;
   cfg.receiver.serial.reopen_max_ms = 400;
   cfg.receiver.serial.silence_after_s = 1;
+  cfg.ntp.enabled = false;
   cfg.pps.source = 'none';
   const clock = new SystemClock();
   const logs: string[] = [];

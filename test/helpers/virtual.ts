@@ -11,6 +11,7 @@ export function simConfig(patch: (c: Config) => void = () => {}): Config {
   const c = defaultConfig();
   c.receiver.source = 'simulator';
   c.pps.source = 'simulator';
+  c.ntp.enabled = false; // virtual-time tests open no sockets
   patch(c);
   return c;
 }
