@@ -51,7 +51,8 @@ export class NtpUdpServer {
         const h = this.core.handle(msg, rx, this.state(), rinfo.address, mono);
         if (!h.reply) return;
         if (h.kind === 'time') stampTransmit(h.reply, this.clock.now());
-        s.send(h.reply, rinfo.port, rinfo.address, (err) => { if (err) this.sendErrors++; });
+        // No per-packet callback: a failed send surfaces as the socket's 'error' event, counted above.
+        s.send(h.reply, rinfo.port, rinfo.address);
       });
       this.sockets.push(s);
       const a = s.address();
