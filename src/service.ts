@@ -28,6 +28,9 @@ import { NtpServerCore, RateMeter, type NtpServerState } from './ntp/server.ts';
 import { NtpUdpServer } from './ntp/udp.ts';
 import { AccessList } from './ntp/acl.ts';
 import { measurePrecisionLog2 } from './time/index.ts';
+import { SnmpAgent } from './snmp/agent.ts';
+import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from './log.ts';
 import { VERSION } from './version.ts';
 
@@ -54,6 +57,8 @@ export class Service {
   private ntpUdp: NtpUdpServer | undefined;
   private ntpState: NtpServerState;
   private ntpRate = new RateMeter();
+  private snmp: SnmpAgent | undefined;
+  private snmpTimer: Timer | undefined;
   private pendingWarnings: { level?: 'info'; msg: string; fields: Record<string, unknown> }[] = [];
   /** The clock the agent reads as "local": the system clock, or the simulated oscillator. */
   readonly localClock: Clock;
@@ -249,6 +254,7 @@ export class Service {
         throw new Error(`NTP: cannot listen on ${n.addresses.join(', ')} port ${n.port}: ${(e as Error).message}`, { cause: e });
       }
     }
+    if (this.cfg.snmp.enabled) await this.startSnmp();
     this.ticker = this.localClock.setInterval(() => {
       const t = now();
       this.refreshNtpState();
@@ -280,6 +286,39 @@ export class Service {
     st.rootDispersionS = d.rootDispersionS;
     st.refTime = d.lastUpdate !== undefined ? d.lastUpdate - BigInt(Math.round(this.discipline.correctionAt(d.lastUpdate))) : 0n;
     if (this.ntpCore) this.ntpRate.update(this.ntpCore.counters.received, Number(this.localClock.monotonic()) / 1e9);
+  }
+
+  /** The SNMPv3 engine ID: configured, or generated once and kept in the state directory. */
+  snmpEngineId(): string {
+    if (this.cfg.snmp.engine_id) return this.cfg.snmp.engine_id;
+    const file = resolve(this.cfg.agent.state_dir, 'snmp-engine-id');
+    if (existsSync(file)) {
+      const v = readFileSync(file, 'utf8').trim();
+      if (/^[0-9a-fA-F]{10,64}$/.test(v)) return v;
+    }
+    // RFC 3411: enterprise 8072 (Net-SNMP's format, as net-snmp uses) and random octets.
+    const id = `80001f8804${randomBytes(12).toString('hex')}`;
+    mkdirSync(this.cfg.agent.state_dir, { recursive: true });
+    writeFileSync(file, `${id}\n`);
+    return id;
+  }
+
+  private async startSnmp(): Promise<void> {
+    const c = this.cfg.snmp;
+    this.snmp = new SnmpAgent({
+      address: c.address, port: c.port, root: c.enterprise_oid, engineId: this.snmpEngineId(),
+      communities: c.communities, v2cAllow: c.v2c_allow,
+      users: c.users.map((u) => ({ name: u.name, auth: u.auth, authKey: u.auth_key, priv: u.priv, privKey: u.priv_key })),
+      system: { descr: c.description || `stratum1-agent ${VERSION}: GPS-disciplined time server (${this.cfg.agent.name})`, contact: c.contact, name: this.cfg.agent.name, location: c.location },
+      maxRequestBytes: c.max_request_bytes, maxRepetitions: c.max_repetitions,
+    }, () => this.status(), (msg) => this.opts.log.warn(msg));
+    try {
+      this.listening.push(await this.snmp.start());
+    } catch (e) {
+      await this.snmp.stop();
+      throw new Error(`SNMP: cannot listen on ${c.address} port ${c.port}: ${(e as Error).message}`, { cause: e });
+    }
+    this.snmpTimer = this.localClock.setInterval(() => this.snmp?.refresh(), 1000);
   }
 
   private configureMtk(): void {
@@ -342,6 +381,8 @@ export class Service {
     this.gpsd?.stop();
     this.kernelPps?.stop();
     this.ntpUdp?.close();
+    this.snmpTimer?.cancel();
+    await this.snmp?.stop();
     await this.control?.close();
   }
 }

@@ -14,6 +14,7 @@ import { basename } from 'node:path';
 import { FixMode } from '../gnss/receiver.ts';
 import type { Status } from '../status/status.ts';
 import { VERSION } from '../version.ts';
+import { generateMib } from '../snmp/smi.ts';
 
 const USAGE = `stratum1 ${VERSION}: a monitoring-first agent for GPS-disciplined time servers
 
@@ -25,6 +26,7 @@ Usage:
                                               replay an NMEA capture through the parser and receiver
   stratum1 check-config FILE                   validate a configuration file
   stratum1 config-example                      print every option with its default and documentation
+  stratum1 mib [--config FILE]                 print our MIB (SMIv2), placed where the config says
   stratum1 version
 
 Exit status: 0 success, 1 failure, 2 bad usage or bad configuration.`;
@@ -41,6 +43,11 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
       case 'replay': return cmdReplay(rest, io);
       case 'check-config': return cmdCheckConfig(rest, io);
       case 'config-example': io.out(exampleYaml()); return 0;
+      case 'mib': {
+        const a = args(rest, { config: { type: 'string', short: 'c' } });
+        io.out(generateMib(configFrom(a.values.config as string | undefined).snmp.enterprise_oid));
+        return 0;
+      }
       case 'version': case '--version': io.out(`${VERSION}\n`); return 0;
       case undefined: case 'help': case '--help': case '-h': io.out(`${USAGE}\n`); return cmd === undefined ? 2 : 0;
       default: io.err(`stratum1: unknown command "${cmd}"\n\n${USAGE}\n`); return 2;

@@ -1,0 +1,219 @@
+/**
+ * The SNMP agent (standalone, UDP), built on net-snmp: our MIB's providers generated from mib.ts, the
+ * SNMPv2-MIB system group, values refreshed from Status once a second. Security: SNMPv3 users
+ * (authPriv by default), v1/v2c only for configured communities and only from configured networks,
+ * read-only, oversize requests dropped, GetBulk repetitions capped (no amplification).
+ */
+import dgram from 'node:dgram';
+import snmp from 'net-snmp';
+import type { Status, Endpoint } from '../status/status.ts';
+import { AccessList } from '../ntp/acl.ts';
+import { allScalars, allTables, type Syntax, type Value } from './mib.ts';
+
+export interface SnmpUser {
+  name: string;
+  auth: 'sha' | 'sha224' | 'sha256' | 'sha384' | 'sha512' | 'md5';
+  authKey: string;
+  priv: 'aes' | 'des' | 'none';
+  privKey: string;
+}
+
+export interface SnmpAgentOptions {
+  address: string;
+  port: number;
+  root: string;
+  engineId: string;
+  communities: string[];
+  v2cAllow: string[];
+  users: SnmpUser[];
+  system: { descr: string; contact: string; name: string; location: string };
+  maxRequestBytes: number;
+  maxRepetitions: number;
+}
+
+export interface SnmpStats {
+  requests: number;
+  droppedSource: number;
+  droppedSize: number;
+  errors: number;
+}
+
+const SYS = '1.3.6.1.2.1.1';
+
+function objectType(s: Syntax): number {
+  switch (s.base) {
+    case 'DisplayString': return snmp.ObjectType.OctetString;
+    case 'Gauge32': case 'Unsigned32': return snmp.ObjectType.Gauge;
+    case 'Counter32': return snmp.ObjectType.Counter;
+    case 'TimeTicks': return snmp.ObjectType.TimeTicks;
+    default: return snmp.ObjectType.Integer;
+  }
+}
+
+function encode(s: Syntax, v: Value): number | string {
+  if (s.base === 'TruthValue') return v ? 1 : 2;
+  if (s.base === 'DisplayString') return v === null ? '' : String(v);
+  return typeof v === 'number' ? v : v === null ? 0 : Number(v);
+}
+
+/** SNMP version of a raw message (0 v1, 1 v2c, 3 v3), or undefined if it is not BER we understand. */
+export function messageVersion(b: Buffer): number | undefined {
+  if (b.length < 5 || b[0] !== 0x30) return undefined;
+  let i = 1;
+  const l = b[i]!;
+  i += l & 0x80 ? 1 + (l & 0x7f) : 1;
+  if (b[i] !== 0x02 || b[i + 1] !== 0x01) return undefined;
+  return b[i + 2];
+}
+
+export class SnmpAgent {
+  private agent: ReturnType<typeof snmp.createAgent> | undefined;
+  private tableRows = new Map<string, number>();
+  readonly stats: SnmpStats = { requests: 0, droppedSource: 0, droppedSize: 0, errors: 0 };
+  private acl: AccessList;
+
+  constructor(private readonly o: SnmpAgentOptions, private readonly status: () => Status, private readonly onError: (msg: string) => void) {
+    this.acl = new AccessList(o.v2cAllow, []);
+  }
+
+  start(): Promise<Endpoint> {
+    const o = this.o;
+    const gate = (msg: Buffer, rinfo: dgram.RemoteInfo): boolean => {
+      this.stats.requests++;
+      if (msg.length > o.maxRequestBytes) {
+        this.stats.droppedSize++;
+        return false;
+      }
+      const v = messageVersion(msg);
+      if ((v === 0 || v === 1) && (o.communities.length === 0 || !this.acl.permits(rinfo.address))) {
+        this.stats.droppedSource++;
+        return false;
+      }
+      return true;
+    };
+    let bound: dgram.Socket | undefined;
+    // net-snmp lets us supply the dgram module: our sockets filter what reaches it.
+    const dgramModule = {
+      createSocket: (type: dgram.SocketType) => {
+        const s = dgram.createSocket(type);
+        bound = s;
+        const on = s.on.bind(s) as (ev: string, fn: (...a: unknown[]) => void) => dgram.Socket;
+        (s as unknown as { on: typeof on }).on = (ev, fn) => {
+          if (ev !== 'message') return on(ev, fn);
+          return on('message', (msg: unknown, rinfo: unknown) => {
+            if (!gate(msg as Buffer, rinfo as dgram.RemoteInfo)) return;
+            try {
+              fn(msg, rinfo);
+            } catch (e) {
+              this.stats.errors++;
+              this.onError(`SNMP request failed: ${(e as Error).message}`);
+            }
+          });
+        };
+        return s;
+      },
+    };
+    const agent = snmp.createAgent({
+      port: o.port, address: o.address, transport: o.address.includes(':') ? 'udp6' : 'udp4',
+      engineID: o.engineId, disableAuthorization: false,
+      accessControlModelType: snmp.AccessControlModelType.Simple, dgramModule,
+    }, (error: Error | null) => {
+      if (error) this.stats.errors++;
+    });
+    this.agent = agent;
+    // GetBulk: answer at most maxRepetitions rows, whatever was asked (net-snmp would walk the MIB).
+    const bulk = (agent as unknown as Record<string, (...a: unknown[]) => void>).getBulkRequest!.bind(agent);
+    (agent as unknown as Record<string, unknown>).getBulkRequest = (socket: unknown, message: { pdu: { maxRepetitions: number } }, rinfo: unknown) => {
+      message.pdu.maxRepetitions = Math.max(0, Math.min(o.maxRepetitions, message.pdu.maxRepetitions));
+      bulk(socket, message, rinfo);
+    };
+    const auth = agent.getAuthorizer();
+    const acm = auth.getAccessControlModel();
+    for (const c of o.communities) {
+      auth.addCommunity(c);
+      acm.setCommunityAccess(c, snmp.AccessLevel.ReadOnly);
+    }
+    for (const u of o.users) {
+      auth.addUser({
+        name: u.name,
+        level: u.priv === 'none' ? snmp.SecurityLevel.authNoPriv : snmp.SecurityLevel.authPriv,
+        authProtocol: snmp.AuthProtocols[u.auth], authKey: u.authKey,
+        privProtocol: snmp.PrivProtocols[u.priv === 'none' ? 'none' : u.priv], privKey: u.privKey,
+      });
+      acm.setUserAccess(u.name, snmp.AccessLevel.ReadOnly);
+    }
+    this.register();
+    this.refresh();
+    return new Promise((resolve, reject) => {
+      const s = bound;
+      if (!s) return reject(new Error('SNMP socket not created'));
+      const done = () => {
+        const a = s.address();
+        resolve({ service: 'snmp', protocol: 'udp', address: a.address, port: a.port });
+      };
+      s.once('listening', done);
+      s.once('error', (e: Error) => reject(e));
+    });
+  }
+
+  private register(): void {
+    const mib = this.agent!.getMib();
+    const ro = snmp.MaxAccess['read-only'];
+    const sys = [
+      ['sysDescr', 1, snmp.ObjectType.OctetString], ['sysObjectID', 2, snmp.ObjectType.OID], ['sysUpTime', 3, snmp.ObjectType.TimeTicks],
+      ['sysContact', 4, snmp.ObjectType.OctetString], ['sysName', 5, snmp.ObjectType.OctetString],
+      ['sysLocation', 6, snmp.ObjectType.OctetString], ['sysServices', 7, snmp.ObjectType.Integer],
+    ] as const;
+    for (const [name, n, type] of sys) mib.registerProvider({ name, type: snmp.MibProviderType.Scalar, oid: `${SYS}.${n}`, scalarType: type, maxAccess: ro });
+    for (const { oid, def } of allScalars()) {
+      mib.registerProvider({ name: def.name, type: snmp.MibProviderType.Scalar, oid: `${this.o.root}.${oid.join('.')}`, scalarType: objectType(def.syntax), maxAccess: ro });
+    }
+    for (const { oid, def } of allTables()) {
+      mib.registerProvider({
+        name: def.name, type: snmp.MibProviderType.Table, oid: `${this.o.root}.${oid.join('.')}.1`, maxAccess: snmp.MaxAccess['not-accessible'],
+        tableColumns: def.columns.map((c) => ({ number: c.sub, name: c.name, type: objectType(c.syntax), maxAccess: c.index ? snmp.MaxAccess['not-accessible'] : ro })),
+        tableIndex: [{ columnName: def.columns.find((c) => c.index)!.name }],
+      });
+      this.tableRows.set(def.name, 0);
+    }
+  }
+
+  /** Pulls Status once and sets every value. */
+  refresh(): void {
+    const agent = this.agent;
+    if (!agent) return;
+    const mib = agent.getMib();
+    const st = this.status();
+    const sy = this.o.system;
+    mib.setScalarValue('sysDescr', sy.descr);
+    mib.setScalarValue('sysObjectID', this.o.root);
+    mib.setScalarValue('sysUpTime', Math.round(st.agent.uptimeS * 100) % 4294967296);
+    mib.setScalarValue('sysContact', sy.contact);
+    mib.setScalarValue('sysName', sy.name);
+    mib.setScalarValue('sysLocation', sy.location);
+    mib.setScalarValue('sysServices', 72);
+    for (const { def } of allScalars()) mib.setScalarValue(def.name, encode(def.syntax, def.get(st)));
+    for (const { def } of allTables()) {
+      const rows = def.rows(st);
+      const had = this.tableRows.get(def.name) ?? 0;
+      for (let i = had; i > rows.length; i--) mib.deleteTableRow(def.name, [i]);
+      rows.forEach((r, i) => {
+        const enc = r.map((v, k) => encode(def.columns[k]!.syntax, v));
+        if (i < had) {
+          def.columns.forEach((c, k) => { if (!c.index) mib.setTableSingleCell(def.name, c.sub, [i + 1], enc[k]); });
+        } else {
+          mib.addTableRow(def.name, enc);
+        }
+      });
+      this.tableRows.set(def.name, rows.length);
+    }
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.agent) return resolve();
+      this.agent.close(() => resolve());
+      this.agent = undefined;
+    });
+  }
+}

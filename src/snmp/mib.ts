@@ -1,0 +1,206 @@
+/**
+ * The one definition of our MIB: every object's name, place, type, units, description and the Status
+ * field it reads. The agent's providers and the SMIv2 text (mibs/STRATUM1-AGENT-MIB.txt, `stratum1 mib`)
+ * are both generated from this tree, so the agent cannot serve an object its MIB file lacks.
+ *
+ * Values are numbers with units (Integer32 nanoseconds, hundredths of a DOP, microdegrees), never
+ * formatted strings, so an NMS can graph them.
+ */
+import type { Status } from '../status/status.ts';
+
+export type Syntax =
+  | { base: 'Integer32'; range?: [number, number] }
+  | { base: 'Unsigned32' }
+  | { base: 'Gauge32' }
+  | { base: 'Counter32' }
+  | { base: 'TimeTicks' }
+  | { base: 'DisplayString' }
+  | { base: 'TruthValue' }
+  | { base: 'enum'; tc: string; values: Record<string, number> };
+
+export type Value = number | string | boolean | null;
+
+export interface Scalar {
+  kind: 'scalar';
+  name: string;
+  sub: number;
+  syntax: Syntax;
+  units?: string;
+  description: string;
+  get: (s: Status) => Value;
+}
+
+export interface Column {
+  name: string;
+  sub: number;
+  syntax: Syntax;
+  units?: string;
+  description: string;
+  /** The index column is not-accessible and not served. */
+  index?: boolean;
+}
+
+export interface Table {
+  kind: 'table';
+  name: string; // xxxTable
+  entry: string; // xxxEntry
+  sub: number;
+  description: string;
+  columns: Column[];
+  rows: (s: Status) => Value[][];
+}
+
+export interface Group {
+  kind: 'group';
+  name: string;
+  sub: number;
+  description: string;
+  children: Node[];
+}
+
+export type Node = Scalar | Table | Group;
+
+const INT32: [number, number] = [-2147483648, 2147483647];
+/** Clamp to Integer32 (an offset of more than 2.1 s in ns saturates rather than wraps). */
+export const i32 = (v: number | null | undefined): number | null =>
+  v === null || v === undefined || !Number.isFinite(v) ? null : Math.max(INT32[0], Math.min(INT32[1], Math.round(v)));
+const u32 = (v: number) => Math.max(0, Math.round(v)) % 4294967296;
+const gauge = (v: number | null | undefined) => (v === null || v === undefined ? 0 : Math.max(0, Math.min(4294967295, Math.round(v))));
+
+const CONSTELLATIONS = { unknown: 0, gps: 1, sbas: 2, glonass: 3, galileo: 4, beidou: 5, qzss: 6, navic: 7 };
+const constellationCode = (c: string): number => {
+  const k = c.toLowerCase() as keyof typeof CONSTELLATIONS;
+  return CONSTELLATIONS[k] ?? 0;
+};
+const TC_CONSTELLATION: Syntax = { base: 'enum', tc: 'S1Constellation', values: CONSTELLATIONS };
+const TC_FIXMODE: Syntax = { base: 'enum', tc: 'S1FixMode', values: { unknown: 0, noFix: 1, fix2D: 2, fix3D: 3 } };
+const TC_ANTENNA: Syntax = { base: 'enum', tc: 'S1AntennaStatus', values: { unknown: 0, external: 1, internal: 2, shorted: 3 } };
+const TC_STATE: Syntax = { base: 'enum', tc: 'S1ClockState', values: { freerun: 1, acquiring: 2, locked: 3, holdover: 4 } };
+
+const ANTENNA: Record<string, number> = { unknown: 0, external: 1, internal: 2, shorted: 3 };
+const STATE: Record<string, number> = { FREERUN: 1, ACQUIRING: 2, LOCKED: 3, HOLDOVER: 4 };
+const ms = (s: number | null) => (s === null ? -1 : i32(s * 1000));
+
+export const OBJECTS: Group = {
+  kind: 'group', name: 's1Objects', sub: 1, description: 'The objects of the agent.',
+  children: [
+    {
+      kind: 'group', name: 's1Agent', sub: 1, description: 'The agent itself.',
+      children: [
+        { kind: 'scalar', name: 's1AgentName', sub: 1, syntax: { base: 'DisplayString' }, description: 'The name of this time server (agent.name).', get: (s) => s.agent.name },
+        { kind: 'scalar', name: 's1AgentVersion', sub: 2, syntax: { base: 'DisplayString' }, description: 'The version of stratum1-agent.', get: (s) => s.agent.version },
+        { kind: 'scalar', name: 's1AgentUptime', sub: 3, syntax: { base: 'TimeTicks' }, description: 'Time since the agent started.', get: (s) => u32(s.agent.uptimeS * 100) },
+        { kind: 'scalar', name: 's1AgentSimulated', sub: 4, syntax: { base: 'TruthValue' }, description: 'True when the receiver is the built-in simulator, not a GPS.', get: (s) => s.agent.simulated },
+      ],
+    },
+    {
+      kind: 'group', name: 's1Gnss', sub: 2, description: 'The GNSS receiver.',
+      children: [
+        { kind: 'scalar', name: 's1GnssFixMode', sub: 1, syntax: TC_FIXMODE, description: 'Fix mode of the receiver\'s last completed epoch.', get: (s) => s.gnss.mode },
+        { kind: 'scalar', name: 's1GnssFixValid', sub: 2, syntax: { base: 'TruthValue' }, description: 'True while the receiver has a fix confirmed within receiver.fix_lost_after_s.', get: (s) => s.gnss.fix },
+        { kind: 'scalar', name: 's1GnssFixQuality', sub: 3, syntax: { base: 'Integer32', range: [-1, 9] }, description: 'GGA fix quality (0 invalid, 1 GPS, 2 DGPS, ...); -1 if not reported.', get: (s) => s.gnss.quality ?? -1 },
+        { kind: 'scalar', name: 's1GnssFixAge', sub: 4, syntax: { base: 'Integer32' }, units: 'milliseconds', description: 'Age of the last fix; -1 if none.', get: (s) => ms(s.gnss.fixAgeS) },
+        { kind: 'scalar', name: 's1GnssSatellitesUsed', sub: 5, syntax: { base: 'Gauge32' }, units: 'satellites', description: 'Satellites used in the solution.', get: (s) => gauge(s.gnss.satellitesUsed) },
+        { kind: 'scalar', name: 's1GnssSatellitesInView', sub: 6, syntax: { base: 'Gauge32' }, units: 'satellites', description: 'Satellites in view.', get: (s) => gauge(s.gnss.satellitesInView) },
+        { kind: 'scalar', name: 's1GnssHdop', sub: 7, syntax: { base: 'Integer32' }, units: 'hundredths', description: 'Horizontal dilution of precision times 100; -1 if unknown.', get: (s) => (s.gnss.hdop === null ? -1 : i32(s.gnss.hdop * 100)) },
+        { kind: 'scalar', name: 's1GnssPdop', sub: 8, syntax: { base: 'Integer32' }, units: 'hundredths', description: 'Position dilution of precision times 100; -1 if unknown.', get: (s) => (s.gnss.pdop === null ? -1 : i32(s.gnss.pdop * 100)) },
+        { kind: 'scalar', name: 's1GnssVdop', sub: 9, syntax: { base: 'Integer32' }, units: 'hundredths', description: 'Vertical dilution of precision times 100; -1 if unknown.', get: (s) => (s.gnss.vdop === null ? -1 : i32(s.gnss.vdop * 100)) },
+        { kind: 'scalar', name: 's1GnssLatitude', sub: 10, syntax: { base: 'Integer32', range: [-90000000, 90000000] }, units: 'microdegrees', description: 'Antenna latitude with a current fix, else 0.', get: (s) => i32((s.gnss.latitudeDeg ?? 0) * 1e6) },
+        { kind: 'scalar', name: 's1GnssLongitude', sub: 11, syntax: { base: 'Integer32', range: [-180000000, 180000000] }, units: 'microdegrees', description: 'Antenna longitude with a current fix, else 0.', get: (s) => i32((s.gnss.longitudeDeg ?? 0) * 1e6) },
+        { kind: 'scalar', name: 's1GnssAltitude', sub: 12, syntax: { base: 'Integer32' }, units: 'centimetres', description: 'Antenna altitude above mean sea level with a current 3D fix, else 0.', get: (s) => i32((s.gnss.altitudeMslM ?? 0) * 100) },
+        { kind: 'scalar', name: 's1GnssAntenna', sub: 13, syntax: TC_ANTENNA, description: 'Antenna status reported by the receiver (MTK PGTOP).', get: (s) => ANTENNA[s.gnss.antenna] ?? 0 },
+        { kind: 'scalar', name: 's1GnssAntennaFault', sub: 14, syntax: { base: 'TruthValue' }, description: 'True while the antenna is shorted, or the receiver fell back to its internal antenna when an external one is configured.', get: (s) => s.gnss.antennaFault },
+        { kind: 'scalar', name: 's1GnssReceiverConnected', sub: 15, syntax: { base: 'TruthValue' }, description: 'True while the receiver\'s device or gpsd connection is open.', get: (s) => s.receiver.connected },
+        { kind: 'scalar', name: 's1GnssReceiverVersion', sub: 16, syntax: { base: 'DisplayString' }, description: 'Receiver firmware version, if it reported one.', get: (s) => s.receiver.version ?? '' },
+        { kind: 'scalar', name: 's1GnssSentences', sub: 17, syntax: { base: 'Counter32' }, units: 'sentences', description: 'Sentences (or gpsd reports) accepted.', get: (s) => u32(s.receiver.sentences) },
+        { kind: 'scalar', name: 's1GnssRejected', sub: 18, syntax: { base: 'Counter32' }, units: 'lines', description: 'Lines rejected (bad checksum, garbage, ...).', get: (s) => u32(Object.values(s.receiver.rejected).reduce((a, b) => a + b, 0)) },
+        {
+          kind: 'table', name: 's1SatTable', entry: 's1SatEntry', sub: 19, description: 'The satellites in view, as the receiver last reported them.',
+          columns: [
+            { name: 's1SatIndex', sub: 1, syntax: { base: 'Integer32', range: [1, 255] }, description: 'Row number.', index: true },
+            { name: 's1SatSystem', sub: 2, syntax: TC_CONSTELLATION, description: 'The satellite\'s constellation.' },
+            { name: 's1SatPrn', sub: 3, syntax: { base: 'Integer32', range: [0, 1000] }, description: 'PRN (or NMEA satellite id).' },
+            { name: 's1SatElevation', sub: 4, syntax: { base: 'Integer32', range: [-1, 90] }, units: 'degrees', description: 'Elevation; -1 if unknown.' },
+            { name: 's1SatAzimuth', sub: 5, syntax: { base: 'Integer32', range: [-1, 359] }, units: 'degrees', description: 'Azimuth; -1 if unknown.' },
+            { name: 's1SatSnr', sub: 6, syntax: { base: 'Integer32', range: [-1, 99] }, units: 'dB-Hz', description: 'Carrier to noise density; -1 if not tracked.' },
+            { name: 's1SatUsed', sub: 7, syntax: { base: 'TruthValue' }, description: 'True if used in the solution.' },
+          ],
+          rows: (s) => s.gnss.satellites.slice(0, 255).map((x, i) => [
+            i + 1, constellationCode(x.constellation), x.prn, x.elevationDeg === null ? -1 : Math.round(x.elevationDeg),
+            x.azimuthDeg === null ? -1 : Math.round(x.azimuthDeg) % 360, x.snrDbHz === null ? -1 : Math.round(x.snrDbHz), x.used,
+          ]),
+        },
+      ],
+    },
+    {
+      kind: 'group', name: 's1Pps', sub: 3, description: 'The pulse-per-second input.',
+      children: [
+        { kind: 'scalar', name: 's1PpsPresent', sub: 1, syntax: { base: 'TruthValue' }, description: 'True while pulses arrive.', get: (s) => s.pps.present },
+        { kind: 'scalar', name: 's1PpsPulses', sub: 2, syntax: { base: 'Counter32' }, units: 'pulses', description: 'Pulses seen.', get: (s) => u32(s.pps.pulses) },
+        { kind: 'scalar', name: 's1PpsMissed', sub: 3, syntax: { base: 'Counter32' }, units: 'pulses', description: 'Pulses that never came.', get: (s) => u32(s.pps.missed) },
+        { kind: 'scalar', name: 's1PpsExtra', sub: 4, syntax: { base: 'Counter32' }, units: 'pulses', description: 'Pulses too soon after the previous one.', get: (s) => u32(s.pps.extra) },
+        { kind: 'scalar', name: 's1PpsJitter', sub: 5, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'RMS jitter of the pulse timestamps; -1 until measured.', get: (s) => s.pps.jitterNs ?? -1 },
+        { kind: 'scalar', name: 's1PpsLastEdgeAge', sub: 6, syntax: { base: 'Integer32' }, units: 'milliseconds', description: 'Age of the last pulse; -1 if none.', get: (s) => ms(s.pps.lastEdgeAgeS) },
+        { kind: 'scalar', name: 's1PpsNmeaDelay', sub: 7, syntax: { base: 'Integer32' }, units: 'microseconds', description: 'Measured delay from a pulse to the first sentence labelling it; -1 until measured.', get: (s) => (s.discipline.nmeaDelayMs === null ? -1 : i32(s.discipline.nmeaDelayMs * 1000)) },
+      ],
+    },
+    {
+      kind: 'group', name: 's1Discipline', sub: 4, description: 'The disciplined clock.',
+      children: [
+        { kind: 'scalar', name: 's1DisciplineState', sub: 1, syntax: TC_STATE, description: 'State of the clock discipline.', get: (s) => STATE[s.discipline.state] ?? 1 },
+        { kind: 'scalar', name: 's1DisciplineOffset', sub: 2, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'Estimated offset of the local clock from GPS (local - GPS), saturating at the Integer32 range.', get: (s) => i32(s.discipline.offsetNs) ?? 0 },
+        { kind: 'scalar', name: 's1DisciplineFrequency', sub: 3, syntax: { base: 'Integer32' }, units: 'ppb', description: 'Estimated frequency error of the local oscillator.', get: (s) => i32(s.discipline.frequencyPpb) ?? 0 },
+        { kind: 'scalar', name: 's1DisciplineErrorEstimate', sub: 4, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'Bound on the disciplined clock\'s time error (99 %); -1 if none yet.', get: (s) => i32(s.discipline.timeErrorEstimateNs) ?? -1 },
+        { kind: 'scalar', name: 's1DisciplineHoldoverElapsed', sub: 5, syntax: { base: 'Integer32' }, units: 'seconds', description: 'Time in holdover; 0 when not in holdover.', get: (s) => i32(s.discipline.holdoverElapsedS ?? 0) },
+        { kind: 'scalar', name: 's1DisciplineStratum', sub: 6, syntax: { base: 'Integer32', range: [0, 16] }, description: 'Stratum served (1 synchronized, 16 not).', get: (s) => s.discipline.stratum },
+        { kind: 'scalar', name: 's1DisciplineLeapIndicator', sub: 7, syntax: { base: 'Integer32', range: [0, 3] }, description: 'Leap indicator served (3: unsynchronized).', get: (s) => s.discipline.leapIndicator },
+        { kind: 'scalar', name: 's1DisciplineClockClass', sub: 8, syntax: { base: 'Integer32', range: [0, 255] }, description: 'PTP clockClass (6 locked, 7 holdover, 52/187 degraded, 248 free run).', get: (s) => s.discipline.ptpClockClass },
+        { kind: 'scalar', name: 's1DisciplineClockAccuracy', sub: 9, syntax: { base: 'Integer32', range: [0, 255] }, description: 'PTP clockAccuracy code.', get: (s) => s.discipline.ptpClockAccuracy },
+        { kind: 'scalar', name: 's1DisciplineTaiUtc', sub: 10, syntax: { base: 'Integer32' }, units: 'seconds', description: 'TAI - UTC; 0 without a leap second table.', get: (s) => s.discipline.taiUtcS ?? 0 },
+        { kind: 'scalar', name: 's1DisciplineRefId', sub: 11, syntax: { base: 'DisplayString' }, description: 'Reference id served (GPS, or INIT when unsynchronized).', get: (s) => s.discipline.refId },
+      ],
+    },
+    {
+      kind: 'group', name: 's1Ntp', sub: 5, description: 'The NTP server.',
+      children: [
+        { kind: 'scalar', name: 's1NtpRequests', sub: 1, syntax: { base: 'Counter32' }, units: 'packets', description: 'Requests received.', get: (s) => u32(s.ntp.received) },
+        { kind: 'scalar', name: 's1NtpReplies', sub: 2, syntax: { base: 'Counter32' }, units: 'packets', description: 'Time replies sent.', get: (s) => u32(s.ntp.replied) },
+        { kind: 'scalar', name: 's1NtpDropped', sub: 3, syntax: { base: 'Counter32' }, units: 'packets', description: 'Requests dropped (malformed, wrong mode, rate limited, denied).', get: (s) => u32(Object.values(s.ntp.dropped).reduce((a, b) => a + b, 0)) },
+        { kind: 'scalar', name: 's1NtpKissOfDeath', sub: 4, syntax: { base: 'Counter32' }, units: 'packets', description: 'Kiss-o\'-death replies sent.', get: (s) => u32(s.ntp.kissOfDeath) },
+        { kind: 'scalar', name: 's1NtpRequestRate', sub: 5, syntax: { base: 'Gauge32' }, units: 'requests per second', description: 'Requests per second over about ten seconds.', get: (s) => gauge(s.ntp.requestsPerSecond) },
+        { kind: 'scalar', name: 's1NtpClients', sub: 6, syntax: { base: 'Gauge32' }, units: 'clients', description: 'Estimated distinct clients since start.', get: (s) => gauge(s.ntp.distinctClients) },
+      ],
+    },
+  ],
+};
+
+export interface Flat {
+  oid: number[];
+  scalar?: Scalar;
+  table?: Table;
+  group?: Group;
+  parent: string;
+}
+
+/** Every node with its OID relative to the module root. */
+export function flatten(root: Group = OBJECTS, base: number[] = [], parent = 'stratum1AgentMIB'): Flat[] {
+  const out: Flat[] = [];
+  const here = [...base, root.sub];
+  out.push({ oid: here, group: root, parent });
+  for (const c of root.children) {
+    if (c.kind === 'group') out.push(...flatten(c, here, root.name));
+    else if (c.kind === 'scalar') out.push({ oid: [...here, c.sub], scalar: c, parent: root.name });
+    else out.push({ oid: [...here, c.sub], table: c, parent: root.name });
+  }
+  return out;
+}
+
+export function allScalars(): { oid: number[]; def: Scalar }[] {
+  return flatten().filter((f) => f.scalar).map((f) => ({ oid: f.oid, def: f.scalar! }));
+}
+
+export function allTables(): { oid: number[]; def: Table }[] {
+  return flatten().filter((f) => f.table).map((f) => ({ oid: f.oid, def: f.table! }));
+}
+
+export const TEXTUAL_CONVENTIONS = [TC_FIXMODE, TC_ANTENNA, TC_STATE, TC_CONSTELLATION] as const;
