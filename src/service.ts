@@ -29,6 +29,7 @@ import { NtpUdpServer } from './ntp/udp.ts';
 import { AccessList } from './ntp/acl.ts';
 import { measurePrecisionLog2 } from './time/index.ts';
 import { SnmpAgent } from './snmp/agent.ts';
+import { TrapSender } from './snmp/traps.ts';
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from './log.ts';
@@ -59,6 +60,8 @@ export class Service {
   private ntpRate = new RateMeter();
   private snmp: SnmpAgent | undefined;
   private snmpTimer: Timer | undefined;
+  traps: TrapSender | undefined;
+  private heartbeat: Timer | undefined;
   private pendingWarnings: { level?: 'info'; msg: string; fields: Record<string, unknown> }[] = [];
   /** The clock the agent reads as "local": the system clock, or the simulated oscillator. */
   readonly localClock: Clock;
@@ -268,7 +271,10 @@ export class Service {
       }
     }, 250);
     if (this.opts.control !== false) {
-      this.control = new ControlServer(() => this.status());
+      this.control = new ControlServer(() => this.status(), {
+        'traps/test': () => (this.traps ? { sent: this.traps.sendByName('s1Test') ? ['s1Test'] : [] } : { error: 'SNMP is not enabled' }),
+        'traps/resend': () => (this.traps ? { sent: this.traps.resendActive() } : { error: 'SNMP is not enabled' }),
+      });
       const h = this.cfg.control.http;
       const a = await this.control.listen(h.address, h.port);
       this.listening.push({ service: 'control-http', protocol: 'tcp', address: a.address, port: a.port });
@@ -319,6 +325,13 @@ export class Service {
       throw new Error(`SNMP: cannot listen on ${c.address} port ${c.port}: ${(e as Error).message}`, { cause: e });
     }
     this.snmpTimer = this.localClock.setInterval(() => this.snmp?.refresh(), 1000);
+    const users = new Map(c.users.map((u) => [u.name, { name: u.name, auth: u.auth, authKey: u.auth_key, priv: u.priv, privKey: u.priv_key }]));
+    this.traps = new TrapSender(c.enterprise_oid, this.snmpEngineId(), c.trap_sinks.map((t) => ({
+      host: t.host, port: t.port, version: t.version, community: t.community, user: users.get(t.user), inform: t.inform,
+      retries: t.retries, timeoutMs: t.timeout_ms,
+    })), () => this.status(), (msg) => this.opts.log.warn(msg));
+    this.bus.onAny((e) => this.traps?.onEvent(e));
+    if (c.heartbeat_s > 0) this.heartbeat = this.localClock.setInterval(() => this.traps?.sendByName('s1Heartbeat'), c.heartbeat_s * 1000);
   }
 
   private configureMtk(): void {
@@ -367,7 +380,11 @@ export class Service {
       counters: this.ntpCore.counters, requestsPerSecond: this.ntpRate.rate, distinctClients: this.ntpCore.distinct.estimate(),
       precisionLog2: this.ntpState.precisionLog2, sendErrors: this.ntpUdp?.sendErrors ?? 0,
     } : undefined;
-    return buildStatus(now, info, this.gnss.snapshot(now), this.pps.snapshot(now), this.discipline.snapshot(now), ntp, {
+    const snmp = this.snmp ? {
+      ...this.snmp.stats, trapsSent: this.traps?.stats.sent ?? 0, trapsAcknowledged: this.traps?.stats.acknowledged ?? 0,
+      trapsFailed: this.traps?.stats.failed ?? 0, trapsByName: this.traps?.stats.byName ?? {},
+    } : undefined;
+    return buildStatus(now, info, this.gnss.snapshot(now), this.pps.snapshot(now), this.discipline.snapshot(now), ntp, snmp, {
       counts: this.bus.counts as Record<string, number>, recent: this.bus.recent(),
     });
   }
@@ -382,6 +399,8 @@ export class Service {
     this.kernelPps?.stop();
     this.ntpUdp?.close();
     this.snmpTimer?.cancel();
+    this.heartbeat?.cancel();
+    this.traps?.close();
     await this.snmp?.stop();
     await this.control?.close();
   }

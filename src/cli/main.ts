@@ -27,6 +27,8 @@ Usage:
   stratum1 check-config FILE                   validate a configuration file
   stratum1 config-example                      print every option with its default and documentation
   stratum1 mib [--config FILE]                 print our MIB (SMIv2), placed where the config says
+  stratum1 traps test|resend [--config FILE] [--url URL]
+                                              send a test notification, or resend the active faults
   stratum1 version
 
 Exit status: 0 success, 1 failure, 2 bad usage or bad configuration.`;
@@ -42,6 +44,7 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
       case 'status': return await cmdStatus(rest, io);
       case 'replay': return cmdReplay(rest, io);
       case 'check-config': return cmdCheckConfig(rest, io);
+      case 'traps': return await cmdTraps(rest, io);
       case 'config-example': io.out(exampleYaml()); return 0;
       case 'mib': {
         const a = args(rest, { config: { type: 'string', short: 'c' } });
@@ -116,6 +119,32 @@ async function cmdRun(rest: string[], io: Out): Promise<number> {
   });
   clock.stop();
   return 0;
+}
+
+function controlBase(configFile: string | undefined): string {
+  const h = configFrom(configFile).control.http;
+  const host = h.address.includes(':') ? `[${h.address}]` : h.address;
+  return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${h.port}`;
+}
+
+async function cmdTraps(rest: string[], io: Out): Promise<number> {
+  const a = args(rest, { config: { type: 'string', short: 'c' }, url: { type: 'string' } }, 1);
+  const what = a.positionals[0];
+  if (what !== 'test' && what !== 'resend') throw new UsageError('traps takes "test" or "resend"');
+  const base = (a.values.url as string | undefined)?.replace(/\/status$/, '') ?? controlBase(a.values.config as string | undefined);
+  try {
+    const res = await fetch(`${base}/traps/${what}`, { method: 'POST', signal: AbortSignal.timeout(3000) });
+    const j = (await res.json()) as { sent?: string[]; error?: string };
+    if (j.error) {
+      io.err(`stratum1: ${j.error}\n`);
+      return 1;
+    }
+    io.out(`sent: ${(j.sent ?? []).join(', ') || 'nothing (no active fault)'}\n`);
+    return 0;
+  } catch (e) {
+    io.err(`stratum1: no agent answered at ${base}: ${(e as Error).message}\n`);
+    return 1;
+  }
 }
 
 async function cmdStatus(rest: string[], io: Out): Promise<number> {

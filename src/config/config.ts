@@ -107,7 +107,7 @@ export const configSchema = section('stratum1-agent configuration.', {
   snmp: section('The SNMP agent (standalone, UDP): our MIB and the system group, read-only.', {
     enabled: bool('Run the SNMP agent.', false),
     address: str('Address to listen on.', '0.0.0.0', { pattern: /^[0-9a-fA-F.:]+$/, what: 'an IP address' }),
-    port: int('UDP port (161 needs CAP_NET_BIND_SERVICE; 0 picks a free one).', 161, { min: 0, max: 65535 }),
+    port: int('UDP port (161 needs CAP_NET_BIND_SERVICE).', 161, { min: 1, max: 65535 }),
     enterprise_oid: str('Where our MIB lives. The default is Net-SNMP\'s experimental netSnmpPlaypen; use your own enterprise number.', '1.3.6.1.4.1.8072.9999.9999', { pattern: /^1\.3\.6\.1\.4\.1(\.\d+)+$/, what: 'an OID under 1.3.6.1.4.1' }),
     engine_id: str('SNMPv3 engine ID (hex). Empty: generated once and kept in agent.state_dir/snmp-engine-id, so trap receivers can bind users to it.', '', { pattern: /^([0-9a-fA-F]{10,64})?$/, what: '10 to 64 hex digits, or empty' }),
     communities: strList('v1/v2c read-only communities. Empty: v1/v2c off (SNMPv3 only).', [], 'community strings', (c) => (c.length >= 1 ? undefined : 'empty')),
@@ -119,6 +119,17 @@ export const configSchema = section('stratum1-agent configuration.', {
       priv: oneOf('Privacy protocol.', 'aes', ['aes', 'des', 'none'] as const),
       priv_key: str('Privacy passphrase (at least 8 characters). Never logged.', '', { pattern: /^.{8,}$/, what: 'at least 8 characters' }),
     })),
+    trap_sinks: list('Where notifications go.', section('A trap receiver.', {
+      host: str('Receiver address.', '127.0.0.1'),
+      port: int('Receiver port.', 162, { min: 1, max: 65535 }),
+      version: oneOf('v2c (community) or v3 (one of snmp.users, from our engine ID).', 'v3', ['v2c', 'v3'] as const),
+      community: str('Community for v2c.', ''),
+      user: str('Name of the snmp.users entry for v3.', ''),
+      inform: bool('v2c only: send informs (acknowledged and retried) instead of traps.', false),
+      retries: int('Retries of an unacknowledged inform.', 3, { min: 0, max: 10 }),
+      timeout_ms: int('Inform acknowledgement timeout.', 2000, { min: 100, max: 60000 }),
+    })),
+    heartbeat_s: int('Send s1Heartbeat this often (0: never).', 0, { min: 0, max: 86400 }),
     description: str('sysDescr (empty: the agent\'s name and version).', ''),
     contact: str('sysContact.', ''),
     location: str('sysLocation.', ''),
@@ -183,6 +194,15 @@ function crossCheck(c: Config, issues: Issue[]): void {
   if (c.pps.min_interval_s >= c.pps.max_interval_s) {
     issues.push({ path: 'pps.min_interval_s', expected: 'less than pps.max_interval_s', found: String(c.pps.min_interval_s) });
   }
+  c.snmp.trap_sinks.forEach((t, i) => {
+    if (t.version === 'v3' && !c.snmp.users.some((u) => u.name === t.user)) {
+      issues.push({ path: `snmp.trap_sinks[${i}].user`, expected: 'the name of one of snmp.users', found: JSON.stringify(t.user) });
+    }
+    if (t.version === 'v2c' && !t.community) issues.push({ path: `snmp.trap_sinks[${i}].community`, expected: 'a community for v2c', found: 'none' });
+  });
+  c.snmp.users.forEach((u, i) => {
+    if (!u.name) issues.push({ path: `snmp.users[${i}].name`, expected: 'a user name', found: 'none' });
+  });
   if (c.discipline.out_of_budget_clock_class !== 52 && c.discipline.out_of_budget_clock_class !== 187) {
     issues.push({ path: 'discipline.out_of_budget_clock_class', expected: '52 or 187', found: String(c.discipline.out_of_budget_clock_class) });
   }

@@ -10,17 +10,31 @@ export class ControlServer {
   private server: Server | undefined;
   requests = 0;
 
-  constructor(private readonly status: () => Status) {}
+  /** Actions a local operator may trigger with POST /<name> (sending a test trap, resending the
+   * active faults): they change no state. */
+  constructor(private readonly status: () => Status, private readonly actions: Record<string, () => unknown> = {}) {}
 
   listen(address: string, port: number): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       const srv = createServer((req, res) => {
         this.requests++;
+        const path = (req.url ?? '/').split('?')[0] ?? '/';
+        const action = this.actions[path.slice(1)];
+        if (req.method === 'POST' && action) {
+          let body: string;
+          try {
+            body = JSON.stringify(action());
+          } catch (e) {
+            res.writeHead(500, { 'content-type': 'text/plain' }).end(`${(e as Error).message}\n`);
+            return;
+          }
+          res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+          return;
+        }
         if (req.method !== 'GET' && req.method !== 'HEAD') {
           res.writeHead(405, { allow: 'GET, HEAD' }).end();
           return;
         }
-        const path = (req.url ?? '/').split('?')[0];
         if (path === '/status') {
           let body: string;
           try {

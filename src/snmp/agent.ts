@@ -40,7 +40,7 @@ export interface SnmpStats {
 
 const SYS = '1.3.6.1.2.1.1';
 
-function objectType(s: Syntax): number {
+export function objectType(s: Syntax): number {
   switch (s.base) {
     case 'DisplayString': return snmp.ObjectType.OctetString;
     case 'Gauge32': case 'Unsigned32': return snmp.ObjectType.Gauge;
@@ -50,7 +50,7 @@ function objectType(s: Syntax): number {
   }
 }
 
-function encode(s: Syntax, v: Value): number | string {
+export function encode(s: Syntax, v: Value): number | string {
   if (s.base === 'TruthValue') return v ? 1 : 2;
   if (s.base === 'DisplayString') return v === null ? '' : String(v);
   return typeof v === 'number' ? v : v === null ? 0 : Number(v);

@@ -204,3 +204,34 @@ export function allTables(): { oid: number[]; def: Table }[] {
 }
 
 export const TEXTUAL_CONVENTIONS = [TC_FIXMODE, TC_ANTENNA, TC_STATE, TC_CONSTELLATION] as const;
+
+/** Notifications: fault/clear pairs and the rest, each with the objects it carries and the agent
+ * event that raises it. */
+export interface Notification {
+  name: string;
+  sub: number;
+  objects: string[];
+  description: string;
+  /** The agent event that sends it (test and heartbeat are sent on demand and on a timer). */
+  event?: string;
+}
+
+const CORE = ['s1AgentName', 's1DisciplineState'];
+
+export const NOTIFICATIONS: Notification[] = [
+  { name: 's1GpsFixLost', sub: 1, event: 'fixLost', objects: [...CORE, 's1GnssFixMode', 's1GnssSatellitesUsed', 's1GnssAntenna'], description: 'The GNSS receiver lost its fix (or stopped confirming one). Cleared by s1GpsFixAcquired.' },
+  { name: 's1GpsFixAcquired', sub: 2, event: 'fixAcquired', objects: [...CORE, 's1GnssFixMode', 's1GnssSatellitesUsed'], description: 'The GNSS receiver has a fix again. Clears s1GpsFixLost.' },
+  { name: 's1PpsLost', sub: 3, event: 'ppsLost', objects: [...CORE, 's1PpsPulses', 's1PpsMissed'], description: 'Pulses stopped arriving. Cleared by s1PpsRestored.' },
+  { name: 's1PpsRestored', sub: 4, event: 'ppsRestored', objects: [...CORE, 's1PpsPulses', 's1PpsMissed'], description: 'Pulses arrive again. Clears s1PpsLost.' },
+  { name: 's1AntennaFault', sub: 5, event: 'antennaFault', objects: [...CORE, 's1GnssAntenna'], description: 'The antenna is shorted, or the receiver fell back to its internal antenna. Cleared by s1AntennaOk.' },
+  { name: 's1AntennaOk', sub: 6, event: 'antennaOk', objects: [...CORE, 's1GnssAntenna'], description: 'The antenna is healthy again. Clears s1AntennaFault.' },
+  { name: 's1HoldoverEntered', sub: 7, event: 'holdoverEntered', objects: [...CORE, 's1DisciplineErrorEstimate'], description: 'The clock lost its reference and runs on its last frequency. Cleared by s1HoldoverExited.' },
+  { name: 's1HoldoverExited', sub: 8, event: 'holdoverExited', objects: [...CORE, 's1DisciplineErrorEstimate', 's1DisciplineHoldoverElapsed'], description: 'Holdover ended (locked again, or the holdover budget was spent). Clears s1HoldoverEntered.' },
+  { name: 's1LockStateChanged', sub: 9, event: 'lockStateChanged', objects: [...CORE, 's1DisciplineStratum', 's1DisciplineClockClass'], description: 'The discipline changed state (FREERUN, ACQUIRING, LOCKED, HOLDOVER).' },
+  { name: 's1LeapSecondAnnounced', sub: 10, event: 'leapSecondAnnounced', objects: [...CORE, 's1DisciplineLeapIndicator', 's1DisciplineTaiUtc'], description: 'A leap second will be inserted or deleted at the end of this UTC day.' },
+  { name: 's1Heartbeat', sub: 11, objects: [...CORE, 's1DisciplineStratum', 's1DisciplineErrorEstimate', 's1GnssSatellitesUsed'], description: 'Sent every snmp.heartbeat_s seconds: the agent is alive.' },
+  { name: 's1Test', sub: 12, objects: [...CORE], description: 'Sent on demand (stratum1 traps test) to check the path to the trap receiver.' },
+];
+
+/** The OID of a notification under the module root. */
+export const notificationOid = (root: string, n: Notification) => `${root}.2.0.${n.sub}`;

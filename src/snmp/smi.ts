@@ -2,7 +2,7 @@
  * The SMIv2 text of our MIB, generated from the definition in mib.ts (`stratum1 mib` prints it,
  * mibs/STRATUM1-AGENT-MIB.txt is a copy a test keeps equal).
  */
-import { flatten, TEXTUAL_CONVENTIONS, type Syntax } from './mib.ts';
+import { flatten, TEXTUAL_CONVENTIONS, NOTIFICATIONS, type Syntax } from './mib.ts';
 
 export const MODULE = 'STRATUM1-AGENT-MIB';
 /** Net-SNMP's netSnmpPlaypen (1.3.6.1.4.1.8072.9999), set aside for experiments and private use: a
@@ -51,12 +51,12 @@ export function generateMib(root = DEFAULT_ROOT): string {
   const out: string[] = [];
   out.push(`${MODULE} DEFINITIONS ::= BEGIN`, '');
   out.push('IMPORTS');
-  out.push('    MODULE-IDENTITY, OBJECT-TYPE, Integer32, Gauge32, Counter32, TimeTicks,');
-  out.push('    enterprises');
+  out.push('    MODULE-IDENTITY, OBJECT-TYPE, NOTIFICATION-TYPE, Integer32, Gauge32,');
+  out.push('    Counter32, TimeTicks, enterprises');
   out.push('        FROM SNMPv2-SMI');
   out.push('    TEXTUAL-CONVENTION, DisplayString, TruthValue');
   out.push('        FROM SNMPv2-TC');
-  out.push('    MODULE-COMPLIANCE, OBJECT-GROUP');
+  out.push('    MODULE-COMPLIANCE, OBJECT-GROUP, NOTIFICATION-GROUP');
   out.push('        FROM SNMPv2-CONF;', '');
   out.push('stratum1AgentMIB MODULE-IDENTITY');
   out.push(`    LAST-UPDATED "${REVISION}"`);
@@ -125,6 +125,16 @@ export function generateMib(root = DEFAULT_ROOT): string {
     }
   }
 
+  // Notifications live under { ... 2 0 } so that they map to SNMPv1 traps (RFC 3584).
+  out.push('s1Notifications OBJECT IDENTIFIER ::= { stratum1AgentMIB 2 }');
+  out.push('s1NotificationPrefix OBJECT IDENTIFIER ::= { s1Notifications 0 }', '');
+  for (const n of NOTIFICATIONS) {
+    out.push(`${n.name} NOTIFICATION-TYPE`);
+    out.push(`    OBJECTS { ${wrap(n.objects.join(', '), '              ', 60)} }`);
+    out.push('    STATUS current');
+    out.push(describe(n.description, '        ').replace(/^ {4}DESCRIPTION/, '    DESCRIPTION'));
+    out.push(`    ::= { s1NotificationPrefix ${n.sub} }`, '');
+  }
   out.push('s1Conformance OBJECT IDENTIFIER ::= { stratum1AgentMIB 3 }');
   out.push('s1Groups OBJECT IDENTIFIER ::= { s1Conformance 1 }');
   out.push('s1Compliances OBJECT IDENTIFIER ::= { s1Conformance 2 }', '');
@@ -133,11 +143,16 @@ export function generateMib(root = DEFAULT_ROOT): string {
   out.push('    STATUS current');
   out.push(describe('Every object of this module.', '        ').replace(/^ {4}DESCRIPTION/, '    DESCRIPTION'));
   out.push('    ::= { s1Groups 1 }', '');
+  out.push('s1NotificationsGroup NOTIFICATION-GROUP');
+  out.push(`    NOTIFICATIONS { ${wrap(NOTIFICATIONS.map((n) => n.name).join(', '), '              ', 60)} }`);
+  out.push('    STATUS current');
+  out.push(describe('Every notification of this module.', '        ').replace(/^ {4}DESCRIPTION/, '    DESCRIPTION'));
+  out.push('    ::= { s1Groups 2 }', '');
   out.push('s1Compliance MODULE-COMPLIANCE');
   out.push('    STATUS current');
   out.push(describe('An agent that implements this module implements all of it.', '        ').replace(/^ {4}DESCRIPTION/, '    DESCRIPTION'));
   out.push('    MODULE -- this module');
-  out.push('        MANDATORY-GROUPS { s1ObjectsGroup }');
+  out.push('        MANDATORY-GROUPS { s1ObjectsGroup, s1NotificationsGroup }');
   out.push('    ::= { s1Compliances 1 }', '');
   out.push('END', '');
   return out.join('\n');

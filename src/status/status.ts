@@ -90,7 +90,16 @@ export interface Status {
     malformed: Record<string, number>; byVersionMode: Record<string, number>; requestsPerSecond: number;
     distinctClients: number; precisionLog2: number | null; sendErrors: number;
   };
+  snmp: {
+    enabled: boolean; requests: number; droppedSource: number; droppedSize: number; errors: number;
+    trapsSent: number; trapsAcknowledged: number; trapsFailed: number; trapsByName: Record<string, number>;
+  };
   events: { counts: Record<string, number>; recent: Record<string, unknown>[] };
+}
+
+export interface SnmpSnapshot {
+  requests: number; droppedSource: number; droppedSize: number; errors: number;
+  trapsSent: number; trapsAcknowledged: number; trapsFailed: number; trapsByName: Record<string, number>;
 }
 
 const MODE_NAMES = ['unknown', 'no fix', '2D', '3D'] as const;
@@ -106,7 +115,7 @@ export function eventToJson(e: AgentEvent): Record<string, unknown> {
 const r3 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000);
 
 export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pps: PpsSnapshot, d: DisciplineSnapshot,
-  ntp: NtpSnapshot | undefined, events: { counts: Record<string, number>; recent: readonly AgentEvent[] }): Status {
+  ntp: NtpSnapshot | undefined, snmp: SnmpSnapshot | undefined, events: { counts: Record<string, number>; recent: readonly AgentEvent[] }): Status {
   const st = gnss.state;
   return {
     time: toIso(now, 6),
@@ -164,6 +173,9 @@ export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pp
     } : {
       enabled: false, received: 0, replied: 0, kissOfDeath: 0, dropped: {}, malformed: {}, byVersionMode: {},
       requestsPerSecond: 0, distinctClients: 0, precisionLog2: null, sendErrors: 0,
+    },
+    snmp: snmp ? { enabled: true, ...snmp, trapsByName: { ...snmp.trapsByName } } : {
+      enabled: false, requests: 0, droppedSource: 0, droppedSize: 0, errors: 0, trapsSent: 0, trapsAcknowledged: 0, trapsFailed: 0, trapsByName: {},
     },
     events: { counts: { ...events.counts } as Record<string, number>, recent: events.recent.slice(-20).map(eventToJson) },
   };

@@ -1,0 +1,125 @@
+/**
+ * Notifications: each agent event that has a notification is sent to every configured sink, as a v2c
+ * trap, a v2c inform (acknowledged, retried) or a v3 trap (authPriv, from our fixed engine ID, which
+ * the receiver's user is bound to). Varbinds are the notification's objects, read from Status at the
+ * moment of sending. Also: a heartbeat, a test on demand, and a resend of the faults still active.
+ */
+import snmp from 'net-snmp';
+import type { Status } from '../status/status.ts';
+import type { AgentEvent } from '../status/events.ts';
+import { NOTIFICATIONS, notificationOid, allScalars, type Notification } from './mib.ts';
+import { objectType, encode, type SnmpUser } from './agent.ts';
+
+export interface TrapSink {
+  host: string;
+  port: number;
+  version: 'v2c' | 'v3';
+  community: string;
+  user: SnmpUser | undefined;
+  inform: boolean;
+  retries: number;
+  timeoutMs: number;
+}
+
+export interface TrapStats {
+  sent: number;
+  acknowledged: number;
+  failed: number;
+  byName: Record<string, number>;
+}
+
+export class TrapSender {
+  readonly stats: TrapStats = { sent: 0, acknowledged: 0, failed: 0, byName: {} };
+  private sessions: { sink: TrapSink; session: ReturnType<typeof snmp.createSession> }[] = [];
+  private byEvent = new Map<string, Notification>();
+
+  constructor(
+    private readonly root: string,
+    engineId: string,
+    sinks: TrapSink[],
+    private readonly status: () => Status,
+    private readonly onError: (msg: string) => void,
+  ) {
+    for (const n of NOTIFICATIONS) if (n.event) this.byEvent.set(n.event, n);
+    for (const sink of sinks) {
+      // net-snmp sends traps and informs to trapPort, not port.
+      const common = { port: sink.port, trapPort: sink.port, retries: sink.retries, timeout: sink.timeoutMs, transport: (sink.host.includes(':') ? 'udp6' : 'udp4') as 'udp4' | 'udp6' };
+      const session = sink.version === 'v3' && sink.user
+        ? snmp.createV3Session(sink.host, {
+          name: sink.user.name,
+          level: sink.user.priv === 'none' ? snmp.SecurityLevel.authNoPriv : snmp.SecurityLevel.authPriv,
+          authProtocol: snmp.AuthProtocols[sink.user.auth], authKey: sink.user.authKey,
+          privProtocol: snmp.PrivProtocols[sink.user.priv], privKey: sink.user.privKey,
+        }, { ...common, version: snmp.Version3, engineID: engineId })
+        : snmp.createSession(sink.host, sink.community, { ...common, version: snmp.Version2c });
+      session.on('error', (e: Error) => this.onError(`trap session to ${sink.host}:${sink.port}: ${e.message}`));
+      this.sessions.push({ sink, session });
+    }
+  }
+
+  onEvent(e: AgentEvent): void {
+    const n = this.byEvent.get(e.type);
+    if (n) this.send(n);
+  }
+
+  sendByName(name: string): boolean {
+    const n = NOTIFICATIONS.find((x) => x.name === name);
+    if (!n) return false;
+    this.send(n);
+    return true;
+  }
+
+  /** The fault notifications whose fault is still active, again (for a receiver that was away). */
+  resendActive(): string[] {
+    const st = this.status();
+    const active: string[] = [];
+    if (!st.gnss.fix) active.push('s1GpsFixLost');
+    if (!st.pps.present && st.pps.pulses > 0) active.push('s1PpsLost');
+    if (st.gnss.antennaFault) active.push('s1AntennaFault');
+    if (st.discipline.state === 'HOLDOVER') active.push('s1HoldoverEntered');
+    for (const name of active) this.sendByName(name);
+    return active;
+  }
+
+  private varbinds(n: Notification): { oid: string; type: number; value: number | string }[] {
+    const st = this.status();
+    const scalars = allScalars();
+    return n.objects.map((name) => {
+      const s = scalars.find((x) => x.def.name === name)!;
+      return { oid: `${this.root}.${s.oid.join('.')}.0`, type: objectType(s.def.syntax), value: encode(s.def.syntax, s.def.get(st)) };
+    });
+  }
+
+  send(n: Notification): void {
+    if (this.sessions.length === 0) return;
+    let vbs: ReturnType<TrapSender['varbinds']>;
+    try {
+      vbs = this.varbinds(n);
+    } catch (e) {
+      this.onError(`building ${n.name}: ${(e as Error).message}`);
+      return;
+    }
+    const oid = notificationOid(this.root, n);
+    this.stats.byName[n.name] = (this.stats.byName[n.name] ?? 0) + 1;
+    for (const { sink, session } of this.sessions) {
+      this.stats.sent++;
+      const done = (err: Error | null) => {
+        if (err) {
+          this.stats.failed++;
+          this.onError(`${n.name} to ${sink.host}:${sink.port}: ${err.message}`);
+        } else if (sink.inform) this.stats.acknowledged++;
+      };
+      try {
+        if (sink.inform && sink.version === 'v2c') session.inform(oid, vbs, done);
+        else session.trap(oid, vbs, done);
+      } catch (e) {
+        done(e as Error);
+      }
+    }
+  }
+
+  close(): void {
+    for (const { session } of this.sessions) session.close();
+    this.sessions = [];
+  }
+}

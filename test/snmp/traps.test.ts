@@ -1,0 +1,98 @@
+/**
+ * Notifications to real snmptrapd instances (loopback, private configs): one accepting only a v2c
+ * community (traps and informs), one only a v3 user bound to our engine ID. Driven by a simulator
+ * fault: the antenna unplugged gives exactly one s1GpsFixLost and, when it returns, exactly one
+ * s1GpsFixAcquired, decoded by name from our MIB file.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, copyFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createSocket } from 'node:dgram';
+import { requirePeers, ROOT } from '../helpers/env.ts';
+import { startAgent } from '../helpers/agent.ts';
+import { NOTIFICATIONS } from '../../src/snmp/mib.ts';
+
+const ENGINE = '80001f8804aabbccddeeff0011223344';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+function trapd(dir: string, name: string, conf: string, port: number): { proc: ChildProcess; log: string } {
+  const confFile = join(dir, `${name}.conf`);
+  writeFileSync(confFile, conf);
+  const log = join(dir, `${name}.log`);
+  const proc = spawn('snmptrapd', ['-f', '-Lf', log, '-C', '-c', confFile, '-M', `${dir}:${resolve(ROOT, 'node_modules/net-snmp/lib/mibs')}`,
+    '-m', 'STRATUM1-AGENT-MIB:SNMPv2-MIB', `udp:127.0.0.1:${port}`], { stdio: 'ignore' });
+  return { proc, log };
+}
+
+const trapNames = (log: string) => (existsSync(log) ? [...readFileSync(log, 'utf8').matchAll(/snmpTrapOID\.0 = OID: STRATUM1-AGENT-MIB::(s1\w+)/g)].map((m) => m[1]!) : []);
+const count = (xs: string[], x: string) => xs.filter((y) => y === x).length;
+
+test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; antenna loss gives one fix-lost and one fix-acquired', async (t) => {
+  if (!requirePeers(t, 'snmptrapd')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'traps-'));
+  copyFileSync(resolve(ROOT, 'mibs/STRATUM1-AGENT-MIB.txt'), join(dir, 'STRATUM1-AGENT-MIB.txt'));
+  const [p2, pInform, p3, snmpPort, ctl] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const v2 = trapd(dir, 'v2c', 'authCommunity log trapcomm\n', p2);
+  const inf = trapd(dir, 'inform', 'authCommunity log informcomm\n', pInform);
+  const v3 = trapd(dir, 'v3', `createUser -e 0x${ENGINE} trapuser SHA-256 trap-auth-123 AES trap-priv-123\nauthUser log trapuser\n`, p3);
+  writeFileSync(join(dir, 'c.yaml'), [
+    'receiver:', '  source: simulator',
+    'simulator:', '  faults:', '    - { at_s: 12, kind: antenna_unplugged, duration_s: 8 }',
+    'control:', `  http: { address: 127.0.0.1, port: ${ctl} }`,
+    'ntp:', '  enabled: false',
+    'snmp:', '  enabled: true', '  address: 127.0.0.1', `  port: ${snmpPort}`, `  engine_id: ${ENGINE}`,
+    '  users:', '    - { name: trapuser, auth_key: trap-auth-123, priv_key: trap-priv-123 }',
+    '  trap_sinks:',
+    `    - { host: 127.0.0.1, port: ${p2}, version: v2c, community: trapcomm }`,
+    `    - { host: 127.0.0.1, port: ${pInform}, version: v2c, community: informcomm, inform: true }`,
+    `    - { host: 127.0.0.1, port: ${p3}, version: v3, user: trapuser }`,
+    'agent:', `  state_dir: ${JSON.stringify(dir)}`, '',
+  ].join('\n'));
+  await sleep(500);
+  const agent = await startAgent(join(dir, 'c.yaml'));
+  try {
+    const test = spawnSync(process.execPath, [resolve(ROOT, 'bin/stratum1.js'), 'traps', 'test', '--url', `http://127.0.0.1:${ctl}/status`], { encoding: 'utf8' });
+    assert.equal(test.status, 0, test.stderr);
+    assert.match(test.stdout, /sent: s1Test/);
+    // Cold start, the antenna out from 12 s to 20 s, back: wait for the recovery.
+    await agent.waitFor((s) => s.snmp.trapsByName.s1PpsRestored !== undefined && s.gnss.fix, 60_000, 'recovery');
+    await sleep(1500);
+    const resend = spawnSync(process.execPath, [resolve(ROOT, 'bin/stratum1.js'), 'traps', 'resend', '--url', `http://127.0.0.1:${ctl}/status`], { encoding: 'utf8' });
+    assert.match(resend.stdout, /nothing \(no active fault\)/);
+    const st = await agent.status();
+    for (const [name, log] of [['v2c', v2.log], ['inform', inf.log], ['v3', v3.log]] as const) {
+      const got = trapNames(log);
+      assert.equal(count(got, 's1Test'), 1, `${name}: ${got.join(' ')}`);
+      assert.equal(count(got, 's1GpsFixLost'), 1, `${name}: ${got.join(' ')}`);
+      assert.equal(count(got, 's1GpsFixAcquired'), 2, `${name}: the cold start and the recovery: ${got.join(' ')}`);
+      assert.equal(count(got, 's1AntennaFault'), 1, name);
+      assert.equal(count(got, 's1AntennaOk'), 1, name);
+      assert.equal(count(got, 's1PpsLost'), 1, name);
+      assert.equal(count(got, 's1PpsRestored'), 1, name);
+      // Every name decoded from our MIB, none left numeric.
+      for (const n of got) assert.ok(NOTIFICATIONS.some((x) => x.name === n), n);
+    }
+    const text = readFileSync(v3.log, 'utf8');
+    assert.match(text, /STRATUM1-AGENT-MIB::s1GnssAntenna\.0 = INTEGER: internal\(2\)/);
+    assert.ok(st.snmp.trapsAcknowledged >= 8, `informs acknowledged: ${st.snmp.trapsAcknowledged}`);
+    assert.equal(st.snmp.trapsFailed, 0);
+  } finally {
+    await agent.stop();
+    for (const p of [v2.proc, inf.proc, v3.proc]) p.kill('SIGTERM');
+    await sleep(200);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
