@@ -30,6 +30,7 @@ import { AccessList } from './ntp/acl.ts';
 import { measurePrecisionLog2 } from './time/index.ts';
 import { SnmpAgent } from './snmp/agent.ts';
 import { TrapSender } from './snmp/traps.ts';
+import type { V4Context } from './snmp/ntpv4-mib.ts';
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from './log.ts';
@@ -309,6 +310,13 @@ export class Service {
     return id;
   }
 
+  private v4Context(st: Status): V4Context {
+    return {
+      status: st, now: this.disciplinedClock.now(), heartbeatS: this.cfg.snmp.heartbeat_s,
+      nextLeap: this.leapTable ? this.discipline.snapshot(this.localClock.now()).nextLeap?.at : undefined,
+    };
+  }
+
   private async startSnmp(): Promise<void> {
     const c = this.cfg.snmp;
     this.snmp = new SnmpAgent({
@@ -317,7 +325,7 @@ export class Service {
       users: c.users.map((u) => ({ name: u.name, auth: u.auth, authKey: u.auth_key, priv: u.priv, privKey: u.priv_key })),
       system: { descr: c.description || `stratum1-agent ${VERSION}: GPS-disciplined time server (${this.cfg.agent.name})`, contact: c.contact, name: this.cfg.agent.name, location: c.location },
       maxRequestBytes: c.max_request_bytes, maxRepetitions: c.max_repetitions,
-    }, () => this.status(), (msg) => this.opts.log.warn(msg));
+    }, () => this.status(), (msg) => this.opts.log.warn(msg), (st) => this.v4Context(st));
     try {
       this.listening.push(await this.snmp.start());
     } catch (e) {
@@ -330,8 +338,9 @@ export class Service {
       host: t.host, port: t.port, version: t.version, community: t.community, user: users.get(t.user), inform: t.inform,
       retries: t.retries, timeoutMs: t.timeout_ms,
     })), () => this.status(), (msg) => this.opts.log.warn(msg));
+    this.traps.v4Context = (st) => this.v4Context(st);
     this.bus.onAny((e) => this.traps?.onEvent(e));
-    if (c.heartbeat_s > 0) this.heartbeat = this.localClock.setInterval(() => this.traps?.sendByName('s1Heartbeat'), c.heartbeat_s * 1000);
+    if (c.heartbeat_s > 0) this.heartbeat = this.localClock.setInterval(() => this.traps?.heartbeat(), c.heartbeat_s * 1000);
   }
 
   private configureMtk(): void {

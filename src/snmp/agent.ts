@@ -9,6 +9,17 @@ import snmp from 'net-snmp';
 import type { Status, Endpoint } from '../status/status.ts';
 import { AccessList } from '../ntp/acl.ts';
 import { allScalars, allTables, type Syntax, type Value } from './mib.ts';
+import { V4_SCALARS, V4_TABLES, type V4Type, type V4Context } from './ntpv4-mib.ts';
+
+function v4Type(t: V4Type): number {
+  switch (t) {
+    case 'string': case 'octets': return snmp.ObjectType.OctetString;
+    case 'gauge': return snmp.ObjectType.Gauge;
+    case 'counter': return snmp.ObjectType.Counter;
+    case 'ticks': return snmp.ObjectType.TimeTicks;
+    default: return snmp.ObjectType.Integer;
+  }
+}
 
 export interface SnmpUser {
   name: string;
@@ -72,7 +83,12 @@ export class SnmpAgent {
   readonly stats: SnmpStats = { requests: 0, droppedSource: 0, droppedSize: 0, errors: 0 };
   private acl: AccessList;
 
-  constructor(private readonly o: SnmpAgentOptions, private readonly status: () => Status, private readonly onError: (msg: string) => void) {
+  constructor(
+    private readonly o: SnmpAgentOptions,
+    private readonly status: () => Status,
+    private readonly onError: (msg: string) => void,
+    private readonly v4: (s: Status) => V4Context,
+  ) {
     this.acl = new AccessList(o.v2cAllow, []);
   }
 
@@ -176,6 +192,18 @@ export class SnmpAgent {
       });
       this.tableRows.set(def.name, 0);
     }
+    // NTPv4-MIB (RFC 5907).
+    for (const v of V4_SCALARS) mib.registerProvider({ name: v.name, type: snmp.MibProviderType.Scalar, oid: v.oid, scalarType: v4Type(v.type), maxAccess: ro });
+    for (const t of V4_TABLES) {
+      const augments = t.name === 'ntpAssociationStatisticsTable' ? 'ntpAssociationTable' : undefined;
+      const cols = t.columns.filter((c) => !(augments && c.index));
+      mib.registerProvider({
+        name: t.name, type: snmp.MibProviderType.Table, oid: t.entryOid, maxAccess: snmp.MaxAccess['not-accessible'],
+        tableColumns: cols.map((c) => ({ number: c.sub, name: c.name, type: v4Type(c.type), maxAccess: c.index ? snmp.MaxAccess['not-accessible'] : ro })),
+        ...(augments ? { tableAugments: augments } : { tableIndex: [{ columnName: t.columns.find((c) => c.index)!.name }] }),
+      });
+      this.tableRows.set(t.name, 0);
+    }
   }
 
   /** Pulls Status once and sets every value. */
@@ -206,6 +234,20 @@ export class SnmpAgent {
         }
       });
       this.tableRows.set(def.name, rows.length);
+    }
+    const ctx = this.v4(st);
+    for (const v of V4_SCALARS) mib.setScalarValue(v.name, v.get(ctx));
+    for (const t of V4_TABLES) {
+      // These tables have fixed rows (six packet modes, one association): add once, then update.
+      const rows = t.rows(ctx);
+      if ((this.tableRows.get(t.name) ?? 0) === 0) {
+        for (const r of rows) mib.addTableRow(t.name, r);
+        this.tableRows.set(t.name, rows.length);
+      } else {
+        for (const r of rows) {
+          t.columns.forEach((c, k) => { if (!c.index) mib.setTableSingleCell(t.name, c.sub, [r[0]], r[k]); });
+        }
+      }
     }
   }
 

@@ -9,6 +9,26 @@ import type { Status } from '../status/status.ts';
 import type { AgentEvent } from '../status/events.ts';
 import { NOTIFICATIONS, notificationOid, allScalars, type Notification } from './mib.ts';
 import { objectType, encode, type SnmpUser } from './agent.ts';
+import { NTPV4, V4_SCALARS, type V4Context, type V4Type } from './ntpv4-mib.ts';
+
+/** RFC 5907's notifications we send, with their objects (ntpEntNotifMessage is added to each but
+ * ModeChange, as the MIB lists). */
+const V4_NOTIFS: Record<string, { sub: number; objects: string[]; message: boolean }> = {
+  ntpEntNotifModeChange: { sub: 1, objects: ['ntpEntStatusCurrentMode'], message: false },
+  ntpEntNotifStratumChange: { sub: 2, objects: ['ntpEntStatusDateTime', 'ntpEntStatusStratum'], message: true },
+  ntpEntNotifLeapSecondAnnounced: { sub: 7, objects: ['ntpEntStatusDateTime'], message: true },
+  ntpEntNotifHeartbeat: { sub: 8, objects: ['ntpEntStatusDateTime', 'ntpEntStatusCurrentMode', 'ntpEntHeartbeatInterval'], message: true },
+};
+
+function v4ObjectType(t: V4Type): number {
+  switch (t) {
+    case 'string': case 'octets': return snmp.ObjectType.OctetString;
+    case 'gauge': return snmp.ObjectType.Gauge;
+    case 'counter': return snmp.ObjectType.Counter;
+    case 'ticks': return snmp.ObjectType.TimeTicks;
+    default: return snmp.ObjectType.Integer;
+  }
+}
 
 export interface TrapSink {
   host: string;
@@ -32,6 +52,10 @@ export class TrapSender {
   readonly stats: TrapStats = { sent: 0, acknowledged: 0, failed: 0, byName: {} };
   private sessions: { sink: TrapSink; session: ReturnType<typeof snmp.createSession> }[] = [];
   private byEvent = new Map<string, Notification>();
+  private lastMode: number | undefined;
+  private lastStratum: number | undefined;
+  /** When set, RFC 5907 (NTPv4-MIB) notifications are sent too. */
+  v4Context: ((s: Status) => V4Context) | undefined;
 
   constructor(
     private readonly root: string,
@@ -60,6 +84,36 @@ export class TrapSender {
   onEvent(e: AgentEvent): void {
     const n = this.byEvent.get(e.type);
     if (n) this.send(n);
+    if (!this.v4Context) return;
+    if (e.type === 'lockStateChanged' || e.type === 'agentStarted') {
+      const st = this.status();
+      const mode = st.discipline.stratum < 16 ? 5 : 2;
+      if (this.lastMode !== undefined && mode !== this.lastMode) this.sendV4('ntpEntNotifModeChange', `mode ${this.lastMode} to ${mode} (${e.type === 'lockStateChanged' ? e.to : ''})`);
+      if (this.lastStratum !== undefined && st.discipline.stratum !== this.lastStratum) {
+        this.sendV4('ntpEntNotifStratumChange', `stratum ${this.lastStratum} to ${st.discipline.stratum}`);
+      }
+      this.lastMode = mode;
+      this.lastStratum = st.discipline.stratum;
+    } else if (e.type === 'leapSecondAnnounced') {
+      this.sendV4('ntpEntNotifLeapSecondAnnounced', `leap second ${e.delta > 0 ? 'insertion' : 'deletion'} announced`);
+    }
+  }
+
+  heartbeat(): void {
+    this.sendByName('s1Heartbeat');
+    if (this.v4Context) this.sendV4('ntpEntNotifHeartbeat', 'heartbeat');
+  }
+
+  sendV4(name: keyof typeof V4_NOTIFS, message: string): void {
+    if (this.sessions.length === 0 || !this.v4Context) return;
+    const def = V4_NOTIFS[name]!;
+    const ctx = this.v4Context(this.status());
+    const vbs = def.objects.map((o) => {
+      const sc = V4_SCALARS.find((x) => x.name === o)!;
+      return { oid: `${sc.oid}.0`, type: v4ObjectType(sc.type), value: sc.get(ctx) as number | string };
+    });
+    if (def.message) vbs.push({ oid: `${NTPV4}.1.5.1.0`, type: snmp.ObjectType.OctetString, value: message });
+    this.dispatch(name, `${NTPV4}.0.${def.sub}`, vbs);
   }
 
   sendByName(name: string): boolean {
@@ -99,14 +153,17 @@ export class TrapSender {
       this.onError(`building ${n.name}: ${(e as Error).message}`);
       return;
     }
-    const oid = notificationOid(this.root, n);
-    this.stats.byName[n.name] = (this.stats.byName[n.name] ?? 0) + 1;
+    this.dispatch(n.name, notificationOid(this.root, n), vbs);
+  }
+
+  private dispatch(name: string, oid: string, vbs: { oid: string; type: number; value: number | string }[]): void {
+    this.stats.byName[name] = (this.stats.byName[name] ?? 0) + 1;
     for (const { sink, session } of this.sessions) {
       this.stats.sent++;
       const done = (err: Error | null) => {
         if (err) {
           this.stats.failed++;
-          this.onError(`${n.name} to ${sink.host}:${sink.port}: ${err.message}`);
+          this.onError(`${name} to ${sink.host}:${sink.port}: ${err.message}`);
         } else if (sink.inform) this.stats.acknowledged++;
       };
       try {

@@ -9,7 +9,9 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
-import { requirePeers } from '../helpers/env.ts';
+import { requirePeers, SHARED, ROOT } from '../helpers/env.ts';
+import { resolve } from 'node:path';
+import { V4_SCALARS } from '../../src/snmp/ntpv4-mib.ts';
 import { startAgent, type RunningAgent } from '../helpers/agent.ts';
 import { allScalars, allTables } from '../../src/snmp/mib.ts';
 import { DEFAULT_ROOT } from '../../src/snmp/smi.ts';
@@ -168,5 +170,29 @@ test('hostile input (malformed BER, oversize, huge GetBulk) never crashes the ag
     // Still alive and answering.
     assert.equal(snmp('snmpget', port, ['-v2c', '-c', 'ro-community-x', '1.3.6.1.2.1.1.5.0']).status, 0);
     assert.equal(a.proc.exitCode, null);
+  });
+});
+
+test('NTPv4-MIB (RFC 5907): every object resolves by name in the RFC\'s module and matches Status', async (t) => {
+  if (!requirePeers(t, 'snmpwalk', 'snmptranslate')) return;
+  await withAgent(async (a, port) => {
+    await a.waitFor((s) => s.discipline.state !== 'FREERUN', 30_000, 'samples');
+    await new Promise((r) => setTimeout(r, 1500));
+    const mibs = ['-M', `${resolve(SHARED, 'reference')}:${resolve(ROOT, 'node_modules/net-snmp/lib/mibs')}`, '-m', 'NTPv4-MIB'];
+    const r = spawnSync('snmpwalk', [...mibs, '-v2c', '-c', 'ro-community-x', '-t', '1', '-r', '0', `127.0.0.1:${port}`, '1.3.6.1.2.1.197'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const st = await a.status();
+    const lines = r.stdout.trim().split('\n');
+    // Every line decoded by name from the RFC's module (no numeric leftovers).
+    for (const l of lines) assert.match(l, /^NTPv4-MIB::ntp\w+\.[\w.]+ = /, l);
+    for (const sc of V4_SCALARS) assert.ok(lines.some((l) => l.startsWith(`NTPv4-MIB::${sc.name}.0 = `)), `${sc.name} served`);
+    const get = (name: string) => lines.find((l) => l.startsWith(`NTPv4-MIB::${name}`))?.split(' = ')[1];
+    assert.equal(get('ntpEntStatusStratum.0'), `Gauge32: ${st.discipline.stratum}`);
+    assert.match(get('ntpEntStatusCurrentMode.0') ?? '', st.discipline.stratum < 16 ? /syncToRefclock\(5\)/ : /notSynchronized\(2\)/);
+    assert.equal(get('ntpEntTimePrecision.0'), `INTEGER: ${st.ntp.precisionLog2}`);
+    assert.equal(get('ntpAssocRefId.1'), 'STRING: GPS');
+    assert.equal(get('ntpAssocAddress.1'), 'Hex-STRING: 7F 7F 16 00 ');
+    assert.match(get('ntpEntStatPktReceived.client') ?? '', /^Counter32: \d+/);
+    assert.match(get('ntpEntNotifBits.0') ?? '', /entNotifModeChange\(1\) entNotifStratumChange\(2\) entNotifLeapSecondAnnounced\(7\)/);
   });
 });

@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync, rmSync, readFileSync, copyFileSync, existsS
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createSocket } from 'node:dgram';
-import { requirePeers, ROOT } from '../helpers/env.ts';
+import { requirePeers, ROOT, SHARED } from '../helpers/env.ts';
 import { startAgent } from '../helpers/agent.ts';
 import { NOTIFICATIONS } from '../../src/snmp/mib.ts';
 
@@ -32,8 +32,9 @@ function trapd(dir: string, name: string, conf: string, port: number): { proc: C
   const confFile = join(dir, `${name}.conf`);
   writeFileSync(confFile, conf);
   const log = join(dir, `${name}.log`);
-  const proc = spawn('snmptrapd', ['-f', '-Lf', log, '-C', '-c', confFile, '-M', `${dir}:${resolve(ROOT, 'node_modules/net-snmp/lib/mibs')}`,
-    '-m', 'STRATUM1-AGENT-MIB:SNMPv2-MIB', `udp:127.0.0.1:${port}`], { stdio: 'ignore' });
+  // Our MIB from mibs/, NTPv4-MIB from the RFC text in shared/reference (a test tool, not shipped).
+  const proc = spawn('snmptrapd', ['-f', '-Lf', log, '-C', '-c', confFile, '-M', `${dir}:${resolve(SHARED, 'reference')}:${resolve(ROOT, 'node_modules/net-snmp/lib/mibs')}`,
+    '-m', 'STRATUM1-AGENT-MIB:SNMPv2-MIB:NTPv4-MIB', `udp:127.0.0.1:${port}`], { stdio: 'ignore' });
   return { proc, log };
 }
 
@@ -51,6 +52,8 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
   writeFileSync(join(dir, 'c.yaml'), [
     'receiver:', '  source: simulator',
     'simulator:', '  faults:', '    - { at_s: 12, kind: antenna_unplugged, duration_s: 8 }',
+    // Lock quickly (before the fault) so the NTPv4-MIB mode and stratum changes happen too.
+    'discipline:', '  lock_min_samples: 3', '  lock_freq_sigma_ppb: 5000',
     'control:', `  http: { address: 127.0.0.1, port: ${ctl} }`,
     'ntp:', '  enabled: false',
     'snmp:', '  enabled: true', '  address: 127.0.0.1', `  port: ${snmpPort}`, `  engine_id: ${ENGINE}`,
@@ -68,7 +71,7 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
     assert.equal(test.status, 0, test.stderr);
     assert.match(test.stdout, /sent: s1Test/);
     // Cold start, the antenna out from 12 s to 20 s, back: wait for the recovery.
-    await agent.waitFor((s) => s.snmp.trapsByName.s1PpsRestored !== undefined && s.gnss.fix, 60_000, 'recovery');
+    await agent.waitFor((s) => s.snmp.trapsByName.s1PpsRestored !== undefined && s.gnss.fix && s.discipline.state === 'LOCKED', 60_000, 'recovery');
     await sleep(1500);
     const resend = spawnSync(process.execPath, [resolve(ROOT, 'bin/stratum1.js'), 'traps', 'resend', '--url', `http://127.0.0.1:${ctl}/status`], { encoding: 'utf8' });
     assert.match(resend.stdout, /nothing \(no active fault\)/);
@@ -84,6 +87,10 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
       assert.equal(count(got, 's1PpsRestored'), 1, name);
       // Every name decoded from our MIB, none left numeric.
       for (const n of got) assert.ok(NOTIFICATIONS.some((x) => x.name === n), n);
+      // NTPv4-MIB's own: the mode (not synchronized to refclock) and stratum (16 to 1) changes.
+      const text = readFileSync(log, 'utf8');
+      assert.match(text, /snmpTrapOID\.0 = OID: NTPv4-MIB::ntpEntNotifModeChange\s+NTPv4-MIB::ntpEntStatusCurrentMode\.0 = INTEGER: syncToRefclock\(5\)/, `${name}: mode change`);
+      assert.match(text, /NTPv4-MIB::ntpEntNotifStratumChange.*ntpEntStatusStratum\.0 = Gauge32: 1.*ntpEntNotifMessage\.0 = STRING: "?stratum 16 to 1/, `${name}: stratum change`);
     }
     const text = readFileSync(v3.log, 'utf8');
     assert.match(text, /STRATUM1-AGENT-MIB::s1GnssAntenna\.0 = INTEGER: internal\(2\)/);
