@@ -30,6 +30,7 @@ import { AccessList } from './ntp/acl.ts';
 import { measurePrecisionLog2 } from './time/index.ts';
 import { SnmpAgent } from './snmp/agent.ts';
 import { TrapSender } from './snmp/traps.ts';
+import { AgentxSubagent } from './snmp/agentx.ts';
 import type { V4Context } from './snmp/ntpv4-mib.ts';
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -62,6 +63,7 @@ export class Service {
   private snmp: SnmpAgent | undefined;
   private snmpTimer: Timer | undefined;
   traps: TrapSender | undefined;
+  private agentx: AgentxSubagent | undefined;
   private heartbeat: Timer | undefined;
   private pendingWarnings: { level?: 'info'; msg: string; fields: Record<string, unknown> }[] = [];
   /** The clock the agent reads as "local": the system clock, or the simulated oscillator. */
@@ -319,20 +321,28 @@ export class Service {
 
   private async startSnmp(): Promise<void> {
     const c = this.cfg.snmp;
-    this.snmp = new SnmpAgent({
-      address: c.address, port: c.port, root: c.enterprise_oid, engineId: this.snmpEngineId(),
-      communities: c.communities, v2cAllow: c.v2c_allow,
-      users: c.users.map((u) => ({ name: u.name, auth: u.auth, authKey: u.auth_key, priv: u.priv, privKey: u.priv_key })),
-      system: { descr: c.description || `stratum1-agent ${VERSION}: GPS-disciplined time server (${this.cfg.agent.name})`, contact: c.contact, name: this.cfg.agent.name, location: c.location },
-      maxRequestBytes: c.max_request_bytes, maxRepetitions: c.max_repetitions,
-    }, () => this.status(), (msg) => this.opts.log.warn(msg), (st) => this.v4Context(st));
-    try {
-      this.listening.push(await this.snmp.start());
-    } catch (e) {
-      await this.snmp.stop();
-      throw new Error(`SNMP: cannot listen on ${c.address} port ${c.port}: ${(e as Error).message}`, { cause: e });
+    const system = { descr: c.description || `stratum1-agent ${VERSION}: GPS-disciplined time server (${this.cfg.agent.name})`, contact: c.contact, name: this.cfg.agent.name, location: c.location };
+    if (c.mode === 'agentx') {
+      this.agentx = new AgentxSubagent({ master: c.agentx_master, port: c.agentx_port, root: c.enterprise_oid, system }, this.localClock,
+        () => this.status(), (st) => this.v4Context(st), (level, msg) => this.opts.log.log(level, msg));
+      this.agentx.start();
+      this.listening.push(this.agentx.endpoint);
+      this.snmpTimer = this.localClock.setInterval(() => this.agentx?.refresh(), 1000);
+    } else {
+      this.snmp = new SnmpAgent({
+        address: c.address, port: c.port, root: c.enterprise_oid, engineId: this.snmpEngineId(),
+        communities: c.communities, v2cAllow: c.v2c_allow,
+        users: c.users.map((u) => ({ name: u.name, auth: u.auth, authKey: u.auth_key, priv: u.priv, privKey: u.priv_key })),
+        system, maxRequestBytes: c.max_request_bytes, maxRepetitions: c.max_repetitions,
+      }, () => this.status(), (msg) => this.opts.log.warn(msg), (st) => this.v4Context(st));
+      try {
+        this.listening.push(await this.snmp.start());
+      } catch (e) {
+        await this.snmp.stop();
+        throw new Error(`SNMP: cannot listen on ${c.address} port ${c.port}: ${(e as Error).message}`, { cause: e });
+      }
+      this.snmpTimer = this.localClock.setInterval(() => this.snmp?.refresh(), 1000);
     }
-    this.snmpTimer = this.localClock.setInterval(() => this.snmp?.refresh(), 1000);
     const users = new Map(c.users.map((u) => [u.name, { name: u.name, auth: u.auth, authKey: u.auth_key, priv: u.priv, privKey: u.priv_key }]));
     this.traps = new TrapSender(c.enterprise_oid, this.snmpEngineId(), c.trap_sinks.map((t) => ({
       host: t.host, port: t.port, version: t.version, community: t.community, user: users.get(t.user), inform: t.inform,
@@ -389,8 +399,9 @@ export class Service {
       counters: this.ntpCore.counters, requestsPerSecond: this.ntpRate.rate, distinctClients: this.ntpCore.distinct.estimate(),
       precisionLog2: this.ntpState.precisionLog2, sendErrors: this.ntpUdp?.sendErrors ?? 0,
     } : undefined;
-    const snmp = this.snmp ? {
-      ...this.snmp.stats, trapsSent: this.traps?.stats.sent ?? 0, trapsAcknowledged: this.traps?.stats.acknowledged ?? 0,
+    const snmp = this.snmp || this.agentx ? {
+      requests: 0, droppedSource: 0, droppedSize: 0, errors: 0, ...this.snmp?.stats,
+      agentxConnected: this.agentx?.connected ?? false, agentxSessions: this.agentx?.sessions ?? 0, trapsSent: this.traps?.stats.sent ?? 0, trapsAcknowledged: this.traps?.stats.acknowledged ?? 0,
       trapsFailed: this.traps?.stats.failed ?? 0, trapsByName: this.traps?.stats.byName ?? {},
     } : undefined;
     return buildStatus(now, info, this.gnss.snapshot(now), this.pps.snapshot(now), this.discipline.snapshot(now), ntp, snmp, {
@@ -410,6 +421,7 @@ export class Service {
     this.snmpTimer?.cancel();
     this.heartbeat?.cancel();
     this.traps?.close();
+    this.agentx?.stop();
     await this.snmp?.stop();
     await this.control?.close();
   }

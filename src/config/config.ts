@@ -106,6 +106,9 @@ export const configSchema = section('stratum1-agent configuration.', {
   }),
   snmp: section('The SNMP agent (standalone, UDP): our MIB and the system group, read-only.', {
     enabled: bool('Run the SNMP agent.', false),
+    mode: oneOf('standalone: our own UDP agent; agentx: a subagent of the system\'s snmpd (which then owns the port, the users and the system group).', 'standalone', ['standalone', 'agentx'] as const),
+    agentx_master: str('AgentX master (snmpd) address, TCP.', '127.0.0.1'),
+    agentx_port: int('AgentX master port (snmpd: agentXSocket tcp:127.0.0.1:705).', 705, { min: 1, max: 65535 }),
     address: str('Address to listen on.', '0.0.0.0', { pattern: /^[0-9a-fA-F.:]+$/, what: 'an IP address' }),
     port: int('UDP port (161 needs CAP_NET_BIND_SERVICE).', 161, { min: 1, max: 65535 }),
     enterprise_oid: str('Where our MIB lives. The default is Net-SNMP\'s experimental netSnmpPlaypen; use your own enterprise number.', '1.3.6.1.4.1.8072.9999.9999', { pattern: /^1\.3\.6\.1\.4\.1(\.\d+)+$/, what: 'an OID under 1.3.6.1.4.1' }),

@@ -77,6 +77,88 @@ export function messageVersion(b: Buffer): number | undefined {
   return b[i + 2];
 }
 
+/** Every provider the agent serves: the system group (standalone only: under AgentX the master owns
+ * it), our MIB, NTPv4-MIB. Generated from the definitions, never listed by hand. */
+export function providerDefinitions(root: string, includeSystem: boolean): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const ro = snmp.MaxAccess['read-only'];
+  if (includeSystem) {
+    const sys = [
+      ['sysDescr', 1, snmp.ObjectType.OctetString], ['sysObjectID', 2, snmp.ObjectType.OID], ['sysUpTime', 3, snmp.ObjectType.TimeTicks],
+      ['sysContact', 4, snmp.ObjectType.OctetString], ['sysName', 5, snmp.ObjectType.OctetString],
+      ['sysLocation', 6, snmp.ObjectType.OctetString], ['sysServices', 7, snmp.ObjectType.Integer],
+    ] as const;
+    for (const [name, n, type] of sys) out.push({ name, type: snmp.MibProviderType.Scalar, oid: `${SYS}.${n}`, scalarType: type, maxAccess: ro });
+  }
+  for (const { oid, def } of allScalars()) {
+    out.push({ name: def.name, type: snmp.MibProviderType.Scalar, oid: `${root}.${oid.join('.')}`, scalarType: objectType(def.syntax), maxAccess: ro });
+  }
+  for (const { oid, def } of allTables()) {
+    out.push({
+      name: def.name, type: snmp.MibProviderType.Table, oid: `${root}.${oid.join('.')}.1`, maxAccess: snmp.MaxAccess['not-accessible'],
+      tableColumns: def.columns.map((c) => ({ number: c.sub, name: c.name, type: objectType(c.syntax), maxAccess: c.index ? snmp.MaxAccess['not-accessible'] : ro })),
+      tableIndex: [{ columnName: def.columns.find((c) => c.index)!.name }],
+    });
+  }
+  for (const v of V4_SCALARS) out.push({ name: v.name, type: snmp.MibProviderType.Scalar, oid: v.oid, scalarType: v4Type(v.type), maxAccess: ro });
+  for (const t of V4_TABLES) {
+    const augments = t.name === 'ntpAssociationStatisticsTable' ? 'ntpAssociationTable' : undefined;
+    const cols = t.columns.filter((c) => !(augments && c.index));
+    out.push({
+      name: t.name, type: snmp.MibProviderType.Table, oid: t.entryOid, maxAccess: snmp.MaxAccess['not-accessible'],
+      tableColumns: cols.map((c) => ({ number: c.sub, name: c.name, type: v4Type(c.type), maxAccess: c.index ? snmp.MaxAccess['not-accessible'] : ro })),
+      ...(augments ? { tableAugments: augments } : { tableIndex: [{ columnName: t.columns.find((c) => c.index)!.name }] }),
+    });
+  }
+  return out;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type NetSnmpMib = any;
+
+/** Sets every value of `mib` from one Status. `tableRows` remembers how many rows each table has. */
+export function refreshMib(mib: NetSnmpMib, st: Status, v4: (s: Status) => V4Context, root: string,
+  sy: SnmpAgentOptions['system'], tableRows: Map<string, number>, includeSystem: boolean): void {
+  if (includeSystem) {
+    mib.setScalarValue('sysDescr', sy.descr);
+    mib.setScalarValue('sysObjectID', root);
+    mib.setScalarValue('sysUpTime', Math.round(st.agent.uptimeS * 100) % 4294967296);
+    mib.setScalarValue('sysContact', sy.contact);
+    mib.setScalarValue('sysName', sy.name);
+    mib.setScalarValue('sysLocation', sy.location);
+    mib.setScalarValue('sysServices', 72);
+  }
+  for (const { def } of allScalars()) mib.setScalarValue(def.name, encode(def.syntax, def.get(st)));
+  for (const { def } of allTables()) {
+    const rows = def.rows(st);
+    const had = tableRows.get(def.name) ?? 0;
+    for (let i = had; i > rows.length; i--) mib.deleteTableRow(def.name, [i]);
+    rows.forEach((r, i) => {
+      const enc = r.map((v, k) => encode(def.columns[k]!.syntax, v));
+      if (i < had) {
+        def.columns.forEach((c, k) => { if (!c.index) mib.setTableSingleCell(def.name, c.sub, [i + 1], enc[k]); });
+      } else {
+        mib.addTableRow(def.name, enc);
+      }
+    });
+    tableRows.set(def.name, rows.length);
+  }
+  const ctx = v4(st);
+  for (const v of V4_SCALARS) mib.setScalarValue(v.name, v.get(ctx));
+  for (const t of V4_TABLES) {
+    // These tables have fixed rows (six packet modes, one association): add once, then update.
+    const rows = t.rows(ctx);
+    if ((tableRows.get(t.name) ?? 0) === 0) {
+      for (const r of rows) mib.addTableRow(t.name, r);
+      tableRows.set(t.name, rows.length);
+    } else {
+      for (const r of rows) {
+        t.columns.forEach((c, k) => { if (!c.index) mib.setTableSingleCell(t.name, c.sub, [r[0]], r[k]); });
+      }
+    }
+  }
+}
+
 export class SnmpAgent {
   private agent: ReturnType<typeof snmp.createAgent> | undefined;
   private tableRows = new Map<string, number>();
@@ -174,81 +256,13 @@ export class SnmpAgent {
 
   private register(): void {
     const mib = this.agent!.getMib();
-    const ro = snmp.MaxAccess['read-only'];
-    const sys = [
-      ['sysDescr', 1, snmp.ObjectType.OctetString], ['sysObjectID', 2, snmp.ObjectType.OID], ['sysUpTime', 3, snmp.ObjectType.TimeTicks],
-      ['sysContact', 4, snmp.ObjectType.OctetString], ['sysName', 5, snmp.ObjectType.OctetString],
-      ['sysLocation', 6, snmp.ObjectType.OctetString], ['sysServices', 7, snmp.ObjectType.Integer],
-    ] as const;
-    for (const [name, n, type] of sys) mib.registerProvider({ name, type: snmp.MibProviderType.Scalar, oid: `${SYS}.${n}`, scalarType: type, maxAccess: ro });
-    for (const { oid, def } of allScalars()) {
-      mib.registerProvider({ name: def.name, type: snmp.MibProviderType.Scalar, oid: `${this.o.root}.${oid.join('.')}`, scalarType: objectType(def.syntax), maxAccess: ro });
-    }
-    for (const { oid, def } of allTables()) {
-      mib.registerProvider({
-        name: def.name, type: snmp.MibProviderType.Table, oid: `${this.o.root}.${oid.join('.')}.1`, maxAccess: snmp.MaxAccess['not-accessible'],
-        tableColumns: def.columns.map((c) => ({ number: c.sub, name: c.name, type: objectType(c.syntax), maxAccess: c.index ? snmp.MaxAccess['not-accessible'] : ro })),
-        tableIndex: [{ columnName: def.columns.find((c) => c.index)!.name }],
-      });
-      this.tableRows.set(def.name, 0);
-    }
-    // NTPv4-MIB (RFC 5907).
-    for (const v of V4_SCALARS) mib.registerProvider({ name: v.name, type: snmp.MibProviderType.Scalar, oid: v.oid, scalarType: v4Type(v.type), maxAccess: ro });
-    for (const t of V4_TABLES) {
-      const augments = t.name === 'ntpAssociationStatisticsTable' ? 'ntpAssociationTable' : undefined;
-      const cols = t.columns.filter((c) => !(augments && c.index));
-      mib.registerProvider({
-        name: t.name, type: snmp.MibProviderType.Table, oid: t.entryOid, maxAccess: snmp.MaxAccess['not-accessible'],
-        tableColumns: cols.map((c) => ({ number: c.sub, name: c.name, type: v4Type(c.type), maxAccess: c.index ? snmp.MaxAccess['not-accessible'] : ro })),
-        ...(augments ? { tableAugments: augments } : { tableIndex: [{ columnName: t.columns.find((c) => c.index)!.name }] }),
-      });
-      this.tableRows.set(t.name, 0);
-    }
+    for (const p of providerDefinitions(this.o.root, true)) mib.registerProvider(p);
   }
 
   /** Pulls Status once and sets every value. */
   refresh(): void {
-    const agent = this.agent;
-    if (!agent) return;
-    const mib = agent.getMib();
-    const st = this.status();
-    const sy = this.o.system;
-    mib.setScalarValue('sysDescr', sy.descr);
-    mib.setScalarValue('sysObjectID', this.o.root);
-    mib.setScalarValue('sysUpTime', Math.round(st.agent.uptimeS * 100) % 4294967296);
-    mib.setScalarValue('sysContact', sy.contact);
-    mib.setScalarValue('sysName', sy.name);
-    mib.setScalarValue('sysLocation', sy.location);
-    mib.setScalarValue('sysServices', 72);
-    for (const { def } of allScalars()) mib.setScalarValue(def.name, encode(def.syntax, def.get(st)));
-    for (const { def } of allTables()) {
-      const rows = def.rows(st);
-      const had = this.tableRows.get(def.name) ?? 0;
-      for (let i = had; i > rows.length; i--) mib.deleteTableRow(def.name, [i]);
-      rows.forEach((r, i) => {
-        const enc = r.map((v, k) => encode(def.columns[k]!.syntax, v));
-        if (i < had) {
-          def.columns.forEach((c, k) => { if (!c.index) mib.setTableSingleCell(def.name, c.sub, [i + 1], enc[k]); });
-        } else {
-          mib.addTableRow(def.name, enc);
-        }
-      });
-      this.tableRows.set(def.name, rows.length);
-    }
-    const ctx = this.v4(st);
-    for (const v of V4_SCALARS) mib.setScalarValue(v.name, v.get(ctx));
-    for (const t of V4_TABLES) {
-      // These tables have fixed rows (six packet modes, one association): add once, then update.
-      const rows = t.rows(ctx);
-      if ((this.tableRows.get(t.name) ?? 0) === 0) {
-        for (const r of rows) mib.addTableRow(t.name, r);
-        this.tableRows.set(t.name, rows.length);
-      } else {
-        for (const r of rows) {
-          t.columns.forEach((c, k) => { if (!c.index) mib.setTableSingleCell(t.name, c.sub, [r[0]], r[k]); });
-        }
-      }
-    }
+    if (!this.agent) return;
+    refreshMib(this.agent.getMib(), this.status(), this.v4, this.o.root, this.o.system, this.tableRows, true);
   }
 
   stop(): Promise<void> {

@@ -91,14 +91,14 @@ export interface Status {
     distinctClients: number; precisionLog2: number | null; sendErrors: number;
   };
   snmp: {
-    enabled: boolean; requests: number; droppedSource: number; droppedSize: number; errors: number;
+    enabled: boolean; agentxConnected: boolean; agentxSessions: number; requests: number; droppedSource: number; droppedSize: number; errors: number;
     trapsSent: number; trapsAcknowledged: number; trapsFailed: number; trapsByName: Record<string, number>;
   };
   events: { counts: Record<string, number>; recent: Record<string, unknown>[] };
 }
 
 export interface SnmpSnapshot {
-  requests: number; droppedSource: number; droppedSize: number; errors: number;
+  agentxConnected: boolean; agentxSessions: number; requests: number; droppedSource: number; droppedSize: number; errors: number;
   trapsSent: number; trapsAcknowledged: number; trapsFailed: number; trapsByName: Record<string, number>;
 }
 
@@ -175,7 +175,7 @@ export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pp
       requestsPerSecond: 0, distinctClients: 0, precisionLog2: null, sendErrors: 0,
     },
     snmp: snmp ? { enabled: true, ...snmp, trapsByName: { ...snmp.trapsByName } } : {
-      enabled: false, requests: 0, droppedSource: 0, droppedSize: 0, errors: 0, trapsSent: 0, trapsAcknowledged: 0, trapsFailed: 0, trapsByName: {},
+      enabled: false, agentxConnected: false, agentxSessions: 0, requests: 0, droppedSource: 0, droppedSize: 0, errors: 0, trapsSent: 0, trapsAcknowledged: 0, trapsFailed: 0, trapsByName: {},
     },
     events: { counts: { ...events.counts } as Record<string, number>, recent: events.recent.slice(-20).map(eventToJson) },
   };
