@@ -118,7 +118,8 @@ type NetSnmpMib = any;
 
 /** Sets every value of `mib` from one Status. `tableRows` remembers how many rows each table has. */
 export function refreshMib(mib: NetSnmpMib, st: Status, v4: (s: Status) => V4Context, root: string,
-  sy: SnmpAgentOptions['system'], tableRows: Map<string, number>, includeSystem: boolean): void {
+  sy: SnmpAgentOptions['system'], tableRows: Map<string, number>, includeSystem: boolean,
+  tableKeys: Map<string, Set<number | string>> = keysFor(tableRows)): void {
   if (includeSystem) {
     mib.setScalarValue('sysDescr', sy.descr);
     mib.setScalarValue('sysObjectID', root);
@@ -130,18 +131,18 @@ export function refreshMib(mib: NetSnmpMib, st: Status, v4: (s: Status) => V4Con
   }
   for (const { def } of allScalars()) mib.setScalarValue(def.name, encode(def.syntax, def.get(st)));
   for (const { def } of allTables()) {
-    const rows = def.rows(st);
-    const had = tableRows.get(def.name) ?? 0;
-    for (let i = had; i > rows.length; i--) mib.deleteTableRow(def.name, [i]);
-    rows.forEach((r, i) => {
-      const enc = r.map((v, k) => encode(def.columns[k]!.syntax, v));
-      if (i < had) {
-        def.columns.forEach((c, k) => { if (!c.index) mib.setTableSingleCell(def.name, c.sub, [i + 1], enc[k]); });
-      } else {
-        mib.addTableRow(def.name, enc);
-      }
-    });
-    tableRows.set(def.name, rows.length);
+    // Rows keyed by their index value: removed when gone, added when new, updated in place.
+    const ix = def.columns.findIndex((c) => c.index);
+    const rows = def.rows(st).map((r) => r.map((v, k) => encode(def.columns[k]!.syntax, v)));
+    const had = tableKeys.get(def.name) ?? new Set<number | string>();
+    const now = new Set(rows.map((r) => r[ix]!));
+    for (const key of had) if (!now.has(key)) mib.deleteTableRow(def.name, [key]);
+    for (const r of rows) {
+      const key = r[ix]!;
+      if (had.has(key)) def.columns.forEach((c, k) => { if (!c.index) mib.setTableSingleCell(def.name, c.sub, [key], r[k]); });
+      else mib.addTableRow(def.name, r);
+    }
+    tableKeys.set(def.name, now);
   }
   const ctx = v4(st);
   for (const v of V4_SCALARS) mib.setScalarValue(v.name, v.get(ctx));
@@ -157,6 +158,14 @@ export function refreshMib(mib: NetSnmpMib, st: Status, v4: (s: Status) => V4Con
       }
     }
   }
+}
+
+const KEYS = new WeakMap<Map<string, number>, Map<string, Set<number | string>>>();
+/** The row keys of our tables, kept beside the row counts of the fixed NTPv4-MIB tables. */
+function keysFor(rows: Map<string, number>): Map<string, Set<number | string>> {
+  let k = KEYS.get(rows);
+  if (!k) KEYS.set(rows, (k = new Map()));
+  return k;
 }
 
 export class SnmpAgent {

@@ -130,6 +130,18 @@ export const OBJECTS: Group = {
             x.azimuthDeg === null ? -1 : Math.round(x.azimuthDeg) % 360, x.snrDbHz === null ? -1 : Math.round(x.snrDbHz), x.used,
           ]),
         },
+        {
+          kind: 'table', name: 's1ConstellationTable', entry: 's1ConstellationEntry', sub: 20, description: 'Satellites in view and used, per constellation.',
+          columns: [
+            { name: 's1ConstellationIndex', sub: 1, syntax: TC_CONSTELLATION, description: 'The constellation.', index: true },
+            { name: 's1ConstellationInView', sub: 2, syntax: { base: 'Gauge32' }, units: 'satellites', description: 'Satellites of this constellation in view.' },
+            { name: 's1ConstellationUsed', sub: 3, syntax: { base: 'Gauge32' }, units: 'satellites', description: 'Satellites of this constellation used in the solution.' },
+          ],
+          rows: (s) => Object.entries(s.gnss.byConstellation)
+            .map(([c, v]) => [constellationCode(c), gauge(v.inView), gauge(v.used)] as Value[])
+            .filter((r) => (r[0] as number) > 0)
+            .sort((a, b) => (a[0] as number) - (b[0] as number)),
+        },
       ],
     },
     {

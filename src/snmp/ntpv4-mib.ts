@@ -65,9 +65,9 @@ function modeCounts(s: Status): Map<number, number> {
 }
 
 /** Which of RFC 5907's notifications we send (ntpEntNotifBits): modeChange(1), stratumChange(2),
- * leapSecondAnnounced(7), and heartbeat(8) when a heartbeat is configured. */
+ * syspeerChanged(3), leapSecondAnnounced(7), and heartbeat(8) when a heartbeat is configured. */
 export function notifBits(heartbeatS: number): Buffer {
-  const bits = [1, 2, 7, ...(heartbeatS > 0 ? [8] : [])];
+  const bits = [1, 2, 3, 7, ...(heartbeatS > 0 ? [8] : [])];
   const b = Buffer.alloc(2);
   for (const n of bits) b[n >> 3]! |= 0x80 >> (n & 7);
   return b;

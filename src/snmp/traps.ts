@@ -16,6 +16,7 @@ import { NTPV4, V4_SCALARS, type V4Context, type V4Type } from './ntpv4-mib.ts';
 const V4_NOTIFS: Record<string, { sub: number; objects: string[]; message: boolean }> = {
   ntpEntNotifModeChange: { sub: 1, objects: ['ntpEntStatusCurrentMode'], message: false },
   ntpEntNotifStratumChange: { sub: 2, objects: ['ntpEntStatusDateTime', 'ntpEntStatusStratum'], message: true },
+  ntpEntNotifSyspeerChanged: { sub: 3, objects: ['ntpEntStatusDateTime', 'ntpEntStatusActiveRefSourceId'], message: true },
   ntpEntNotifLeapSecondAnnounced: { sub: 7, objects: ['ntpEntStatusDateTime'], message: true },
   ntpEntNotifHeartbeat: { sub: 8, objects: ['ntpEntStatusDateTime', 'ntpEntStatusCurrentMode', 'ntpEntHeartbeatInterval'], message: true },
 };
@@ -88,7 +89,11 @@ export class TrapSender {
     if (e.type === 'lockStateChanged' || e.type === 'agentStarted') {
       const st = this.status();
       const mode = st.discipline.stratum < 16 ? 5 : 2;
-      if (this.lastMode !== undefined && mode !== this.lastMode) this.sendV4('ntpEntNotifModeChange', `mode ${this.lastMode} to ${mode} (${e.type === 'lockStateChanged' ? e.to : ''})`);
+      if (this.lastMode !== undefined && mode !== this.lastMode) {
+        this.sendV4('ntpEntNotifModeChange', `mode ${this.lastMode} to ${mode} (${e.type === 'lockStateChanged' ? e.to : ''})`);
+        // The system peer is the GPS/PPS reference while synchronized, none otherwise.
+        this.sendV4('ntpEntNotifSyspeerChanged', mode === 5 ? 'system peer GPS+PPS' : 'no system peer');
+      }
       if (this.lastStratum !== undefined && st.discipline.stratum !== this.lastStratum) {
         this.sendV4('ntpEntNotifStratumChange', `stratum ${this.lastStratum} to ${st.discipline.stratum}`);
       }

@@ -193,6 +193,6 @@ test('NTPv4-MIB (RFC 5907): every object resolves by name in the RFC\'s module a
     assert.equal(get('ntpAssocRefId.1'), 'STRING: GPS');
     assert.equal(get('ntpAssocAddress.1'), 'Hex-STRING: 7F 7F 16 00 ');
     assert.match(get('ntpEntStatPktReceived.client') ?? '', /^Counter32: \d+/);
-    assert.match(get('ntpEntNotifBits.0') ?? '', /entNotifModeChange\(1\) entNotifStratumChange\(2\) entNotifLeapSecondAnnounced\(7\)/);
+    assert.match(get('ntpEntNotifBits.0') ?? '', /entNotifModeChange\(1\) entNotifStratumChange\(2\) entNotifSyspeerChanged\(3\) entNotifLeapSecondAnnounced\(7\)/);
   });
 });

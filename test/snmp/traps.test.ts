@@ -53,7 +53,7 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
     'receiver:', '  source: simulator',
     'simulator:', '  faults:', '    - { at_s: 12, kind: antenna_unplugged, duration_s: 8 }',
     // Lock quickly (before the fault) so the NTPv4-MIB mode and stratum changes happen too.
-    'discipline:', '  lock_min_samples: 3', '  lock_freq_sigma_ppb: 5000',
+    'discipline:', '  lock_min_samples: 3', '  lock_freq_sigma_ppb: 5000', `  leap_seconds_file: ${JSON.stringify(join(dir, 'leap-seconds.list'))}`,
     'control:', `  http: { address: 127.0.0.1, port: ${ctl} }`,
     'ntp:', '  enabled: false',
     'snmp:', '  enabled: true', '  address: 127.0.0.1', `  port: ${snmpPort}`, `  engine_id: ${ENGINE}`,
@@ -62,8 +62,14 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
     `    - { host: 127.0.0.1, port: ${p2}, version: v2c, community: trapcomm }`,
     `    - { host: 127.0.0.1, port: ${pInform}, version: v2c, community: informcomm, inform: true }`,
     `    - { host: 127.0.0.1, port: ${p3}, version: v3, user: trapuser }`,
+    '  heartbeat_s: 3',
     'agent:', `  state_dir: ${JSON.stringify(dir)}`, '',
   ].join('\n'));
+  // A hand-made leap second table (not IERS data) with an insertion at the coming UTC midnight, so the
+  // announcement (due during the last day) happens now, whatever day the test runs.
+  const ntp = (ms: number) => Math.floor(ms / 1000) + 2208988800;
+  const midnight = Math.ceil(Date.now() / 86_400_000) * 86_400_000;
+  writeFileSync(join(dir, 'leap-seconds.list'), [`#@\t${ntp(midnight + 200 * 86_400_000)}`, `${ntp(Date.UTC(2017, 0, 1))}\t37`, `${ntp(midnight)}\t38`, ''].join('\n'));
   await sleep(500);
   const agent = await startAgent(join(dir, 'c.yaml'));
   try {
@@ -85,12 +91,22 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
       assert.equal(count(got, 's1AntennaOk'), 1, name);
       assert.equal(count(got, 's1PpsLost'), 1, name);
       assert.equal(count(got, 's1PpsRestored'), 1, name);
+      assert.equal(count(got, 's1HoldoverEntered'), 1, name);
+      assert.equal(count(got, 's1HoldoverExited'), 1, name);
+      assert.equal(count(got, 's1LeapSecondAnnounced'), 1, name);
+      assert.ok(count(got, 's1LockStateChanged') >= 4, name);
+      assert.ok(count(got, 's1Heartbeat') >= 2, name);
+      // Every notification our MIB defines has been received and decoded by name.
+      for (const n of NOTIFICATIONS) assert.ok(got.includes(n.name), `${name}: never received ${n.name}`);
       // Every name decoded from our MIB, none left numeric.
       for (const n of got) assert.ok(NOTIFICATIONS.some((x) => x.name === n), n);
       // NTPv4-MIB's own: the mode (not synchronized to refclock) and stratum (16 to 1) changes.
       const text = readFileSync(log, 'utf8');
       assert.match(text, /snmpTrapOID\.0 = OID: NTPv4-MIB::ntpEntNotifModeChange\s+NTPv4-MIB::ntpEntStatusCurrentMode\.0 = INTEGER: syncToRefclock\(5\)/, `${name}: mode change`);
       assert.match(text, /NTPv4-MIB::ntpEntNotifStratumChange.*ntpEntStatusStratum\.0 = Gauge32: 1.*ntpEntNotifMessage\.0 = STRING: "?stratum 16 to 1/, `${name}: stratum change`);
+      for (const v4 of ['ntpEntNotifSyspeerChanged', 'ntpEntNotifLeapSecondAnnounced', 'ntpEntNotifHeartbeat']) {
+        assert.match(text, new RegExp(`snmpTrapOID\\.0 = OID: NTPv4-MIB::${v4}`), `${name}: ${v4}`);
+      }
     }
     const text = readFileSync(v3.log, 'utf8');
     assert.match(text, /STRATUM1-AGENT-MIB::s1GnssAntenna\.0 = INTEGER: internal\(2\)/);
