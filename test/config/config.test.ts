@@ -16,6 +16,11 @@ test('the checkout config runs the simulator on loopback and an unprivileged por
   assert.equal(c.receiver.source, 'simulator');
   assert.match(c.control.http.address, /^(127\.|::1$)/);
   assert.ok(c.control.http.port === 0 || c.control.http.port >= 1024);
+  for (const a of c.ntp.addresses) assert.match(a, /^(127\.|::1$)/);
+  assert.ok(c.ntp.port >= 1024);
+  assert.match(c.snmp.address, /^(127\.|::1$)/);
+  assert.ok(c.snmp.port >= 1024);
+  assert.deepEqual(c.snmp.communities, [], 'no v2c in the checkout config');
 });
 
 function problems(text: string): string[] {
