@@ -7,7 +7,8 @@
  * A Raspberry Pi's uncompensated crystal sits tens of ppm off and wanders with temperature; 0.5 ppb per
  * root second (about 30 ppb over an hour) is the default here.
  */
-import type { Clock, Timer, Nanos } from '../time/index.ts';
+import type { Clock, Nanos } from '../time/index.ts';
+import { DerivedClock } from '../time/derived-clock.ts';
 import { NS_PER_S } from '../time/index.ts';
 import { Rng } from './random.ts';
 
@@ -66,22 +67,8 @@ export class Oscillator {
 
 /** A Clock that reads the oscillator: what the agent sees as "the system clock" under simulation.
  * Timers run on the base (true-time) clock: the few ppm between them do not matter for timers. */
-export class OscillatorClock implements Clock {
-  constructor(private readonly base: Clock, readonly oscillator: Oscillator) {}
-
-  now(): Nanos {
-    return this.oscillator.localAt(this.base.now());
-  }
-
-  monotonic(): Nanos {
-    return this.base.monotonic();
-  }
-
-  setTimeout(fn: () => void, delayMs: number): Timer {
-    return this.base.setTimeout(fn, delayMs);
-  }
-
-  setInterval(fn: () => void, intervalMs: number): Timer {
-    return this.base.setInterval(fn, intervalMs);
+export class OscillatorClock extends DerivedClock {
+  constructor(base: Clock, readonly oscillator: Oscillator) {
+    super(base, (t) => oscillator.localAt(t));
   }
 }

@@ -11,7 +11,7 @@ import { AccessList } from '../ntp/acl.ts';
 import { allScalars, allTables, type Syntax, type Value } from './mib.ts';
 import { V4_SCALARS, V4_TABLES, type V4Type, type V4Context } from './ntpv4-mib.ts';
 
-function v4Type(t: V4Type): number {
+export function v4Type(t: V4Type): number {
   switch (t) {
     case 'string': case 'octets': return snmp.ObjectType.OctetString;
     case 'gauge': return snmp.ObjectType.Gauge;

@@ -8,8 +8,8 @@ import snmp from 'net-snmp';
 import type { Status } from '../status/status.ts';
 import type { AgentEvent } from '../status/events.ts';
 import { NOTIFICATIONS, notificationOid, allScalars, type Notification } from './mib.ts';
-import { objectType, encode, type SnmpUser } from './agent.ts';
-import { NTPV4, V4_SCALARS, type V4Context, type V4Type } from './ntpv4-mib.ts';
+import { objectType, encode, v4Type, type SnmpUser } from './agent.ts';
+import { NTPV4, V4_SCALARS, type V4Context } from './ntpv4-mib.ts';
 
 /** RFC 5907's notifications we send, with their objects (ntpEntNotifMessage is added to each but
  * ModeChange, as the MIB lists). */
@@ -20,16 +20,6 @@ const V4_NOTIFS: Record<string, { sub: number; objects: string[]; message: boole
   ntpEntNotifLeapSecondAnnounced: { sub: 7, objects: ['ntpEntStatusDateTime'], message: true },
   ntpEntNotifHeartbeat: { sub: 8, objects: ['ntpEntStatusDateTime', 'ntpEntStatusCurrentMode', 'ntpEntHeartbeatInterval'], message: true },
 };
-
-function v4ObjectType(t: V4Type): number {
-  switch (t) {
-    case 'string': case 'octets': return snmp.ObjectType.OctetString;
-    case 'gauge': return snmp.ObjectType.Gauge;
-    case 'counter': return snmp.ObjectType.Counter;
-    case 'ticks': return snmp.ObjectType.TimeTicks;
-    default: return snmp.ObjectType.Integer;
-  }
-}
 
 export interface TrapSink {
   host: string;
@@ -115,7 +105,7 @@ export class TrapSender {
     const ctx = this.v4Context(this.status());
     const vbs = def.objects.map((o) => {
       const sc = V4_SCALARS.find((x) => x.name === o)!;
-      return { oid: `${sc.oid}.0`, type: v4ObjectType(sc.type), value: sc.get(ctx) as number | string };
+      return { oid: `${sc.oid}.0`, type: v4Type(sc.type), value: sc.get(ctx) as number | string };
     });
     if (def.message) vbs.push({ oid: `${NTPV4}.1.5.1.0`, type: snmp.ObjectType.OctetString, value: message });
     this.dispatch(name, `${NTPV4}.0.${def.sub}`, vbs);

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createServer } from 'node:net';
 import { SystemClock, toIso } from '../../src/time/index.ts';
 import { Logger } from '../../src/log.ts';
 import { Service } from '../../src/service.ts';
@@ -17,26 +16,17 @@ import { parseChk } from '../../src/gnss/gpsd-chk.ts';
 import type { Epoch } from '../../src/gnss/receiver.ts';
 import type { AgentEvent } from '../../src/status/events.ts';
 import { requirePeers, requireCorpus, CORPUS } from '../helpers/env.ts';
+import { freeTcpPort } from '../helpers/ports.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 test('gpsd client against gpsd + gpsfake: every epoch of a capture arrives and matches gpsd\'s own output', async (t) => {
   if (!requirePeers(t, 'gpsd', 'gpsfake') || !requireCorpus(t)) return;
   // A 2020 capture: Debian's gpsd 3.22 moves pre-2017 dates 1024 weeks forward (see shared/NOTES.md).
   const capture = resolve(CORPUS, 'ublox-neo-m9n-nmea.log');
   const chk = parseChk(readFileSync(`${capture}.chk`, 'latin1'));
-  const port = await freePort();
+  const port = await freeTcpPort();
   // Its own process group, so that gpsfake and the gpsd it starts end together.
   const gf = spawn('gpsfake', ['-1', '-q', '-i', '-P', String(port), capture], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
   let gfErr = '';

@@ -10,21 +10,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSocket } from 'node:dgram';
 import { requirePeers } from '../helpers/env.ts';
 import { startAgent, agentConfig } from '../helpers/agent.ts';
+import { freeUdpPort } from '../helpers/ports.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function freeUdpPort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 function chronyOneShot(dir: string, port: number, tag: string, timeoutS: number): string {
   const r = spawnSync('chronyd', ['-u', 'root', '-Q', '-t', String(timeoutS), `server 127.0.0.1 port ${port} iburst`, `pidfile ${join(dir, `${tag}.pid`)}`, 'cmdport 0'], { encoding: 'utf8', timeout: (timeoutS + 10) * 1000 });

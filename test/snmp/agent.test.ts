@@ -15,22 +15,14 @@ import { V4_SCALARS } from '../../src/snmp/ntpv4-mib.ts';
 import { startAgent, type RunningAgent } from '../helpers/agent.ts';
 import { allScalars, allTables } from '../../src/snmp/mib.ts';
 import { DEFAULT_ROOT } from '../../src/snmp/smi.ts';
+import { freeUdpPort } from '../helpers/ports.ts';
 
 const V3 = ['-v3', '-l', 'authPriv', '-u', 'nms', '-a', 'SHA-256', '-A', 'auth-pass-123', '-x', 'AES', '-X', 'priv-pass-123'];
 
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 async function withAgent(fn: (a: RunningAgent, port: number) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'snmp-'));
-  const port = await freePort();
+  const port = await freeUdpPort();
   writeFileSync(join(dir, 'c.yaml'), [
     'receiver:', '  source: simulator',
     'control:', '  http: { address: 127.0.0.1, port: 0 }',

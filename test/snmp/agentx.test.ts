@@ -9,28 +9,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { createSocket } from 'node:dgram';
 import { requirePeers } from '../helpers/env.ts';
+import { freeTcpPort, freeUdpPort } from '../helpers/ports.ts';
 import { startAgent } from '../helpers/agent.ts';
 import { DEFAULT_ROOT } from '../../src/snmp/smi.ts';
 import { allScalars } from '../../src/snmp/mib.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const tcpPort = () => new Promise<number>((res) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => {
-    const p = (s.address() as { port: number }).port;
-    s.close(() => res(p));
-  });
-});
-const udpPort = () => new Promise<number>((res) => {
-  const s = createSocket('udp4');
-  s.bind(0, '127.0.0.1', () => {
-    const p = s.address().port;
-    s.close(() => res(p));
-  });
-});
 
 function snmpd(conf: string): ChildProcess {
   return spawn('snmpd', ['-f', '-Lo', '-C', '-c', conf, '-M', '/nonexistent', '-m', ''], { stdio: 'ignore' });
@@ -53,7 +38,7 @@ async function waitWalk(port: number, oid: string, want: number, ms: number): Pr
 test('as an AgentX subagent of snmpd: walked through snmpd, and again after snmpd restarts', async (t) => {
   if (!requirePeers(t, 'snmpd', 'snmpwalk')) return;
   const dir = mkdtempSync(join(tmpdir(), 'agentx-'));
-  const [ax, udp] = [await tcpPort(), await udpPort()];
+  const [ax, udp] = [await freeTcpPort(), await freeUdpPort()];
   const conf = join(dir, 'snmpd.conf');
   writeFileSync(conf, ['master agentx', `agentXSocket tcp:127.0.0.1:${ax}`, `agentaddress udp:127.0.0.1:${udp}`, 'rocommunity axcomm 127.0.0.1', ''].join('\n'));
   writeFileSync(join(dir, 'c.yaml'), [

@@ -10,23 +10,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync, copyFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createSocket } from 'node:dgram';
 import { requirePeers, ROOT, SHARED } from '../helpers/env.ts';
 import { startAgent } from '../helpers/agent.ts';
 import { NOTIFICATIONS } from '../../src/snmp/mib.ts';
+import { freeUdpPort } from '../helpers/ports.ts';
 
 const ENGINE = '80001f8804aabbccddeeff0011223344';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 function trapd(dir: string, name: string, conf: string, port: number): { proc: ChildProcess; log: string } {
   const confFile = join(dir, `${name}.conf`);
@@ -45,7 +36,7 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
   if (!requirePeers(t, 'snmptrapd')) return;
   const dir = mkdtempSync(join(tmpdir(), 'traps-'));
   copyFileSync(resolve(ROOT, 'mibs/STRATUM1-AGENT-MIB.txt'), join(dir, 'STRATUM1-AGENT-MIB.txt'));
-  const [p2, pInform, p3, snmpPort, ctl] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [p2, pInform, p3, snmpPort, ctl] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
   const v2 = trapd(dir, 'v2c', 'authCommunity log trapcomm\n', p2);
   const inf = trapd(dir, 'inform', 'authCommunity log informcomm\n', pInform);
   const v3 = trapd(dir, 'v3', `createUser -e 0x${ENGINE} trapuser SHA-256 trap-auth-123 AES trap-priv-123\nauthUser log trapuser\n`, p3);
