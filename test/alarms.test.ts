@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AlarmEngine, type AlarmRule } from '../src/alarms/engine.ts';
+import { NS_PER_S } from '../src/time/index.ts';
+
+const rule = (over: Partial<AlarmRule> = {}): AlarmRule => ({
+  name: 'timeError', metric: 'err', comparison: 'above', warning: 10, critical: 100, hysteresis: 2,
+  raiseAfterS: 5, clearAfterS: 10, enabled: true, description: 'time error', ...over,
+});
+const at = (s: number) => BigInt(s) * NS_PER_S;
+
+test('a value oscillating around a threshold raises once and clears once', () => {
+  const e = new AlarmEngine([rule()]);
+  const changes: string[] = [];
+  for (let s = 0; s < 300; s++) {
+    // 100 s of values jittering across 10 (9..11), then 100 s comfortably bad, then 100 s good.
+    const v = s < 100 ? 10 + (s % 2 ? 1 : -1) : s < 200 ? 11 + (s % 2) * 0.5 : 5;
+    for (const c of e.evaluate(at(s), { err: v })) changes.push(`${c.kind}:${c.alarm.severity}@${s}`);
+  }
+  // The value last crossed at 99 (an odd second, 11) and stayed bad: raised 5 s later.
+  assert.deepEqual(changes, ['raised:warning@104', 'cleared:warning@210']);
+});
+
+test('held until raise_after_s and clear_after_s; critical above warning; hysteresis band', () => {
+  const e = new AlarmEngine([rule()]);
+  assert.deepEqual(e.evaluate(at(0), { err: 50 }), []);
+  assert.deepEqual(e.evaluate(at(4), { err: 50 }), []);
+  const up = e.evaluate(at(5), { err: 50 });
+  assert.equal(up.length, 1);
+  assert.equal(up[0]!.kind === 'raised' && up[0]!.alarm.severity, 'warning');
+  e.evaluate(at(6), { err: 500 });
+  const crit = e.evaluate(at(11), { err: 500 });
+  assert.deepEqual(crit.map((c) => `${c.kind}:${c.alarm.severity}`), ['cleared:warning', 'raised:critical']);
+  assert.equal(e.active()[0]!.severity, 'critical');
+  // 99 is under the critical threshold but inside its hysteresis band: still critical.
+  assert.deepEqual(e.evaluate(at(30), { err: 99 }), []);
+  assert.deepEqual(e.evaluate(at(50), { err: 99 }), []);
+  e.evaluate(at(60), { err: 9 }); // below critical's band, above warning's (10 - 2): warning
+  const down = e.evaluate(at(70), { err: 9 });
+  assert.deepEqual(down.map((c) => `${c.kind}:${c.alarm.severity}`), ['cleared:critical', 'raised:warning']);
+  e.evaluate(at(80), { err: 7 });
+  assert.deepEqual(e.evaluate(at(90), { err: 7 }).map((c) => c.kind), ['cleared']);
+  assert.deepEqual(e.active(), []);
+});
+
+test('below-rules, disabled rules and missing metrics', () => {
+  const e = new AlarmEngine([
+    rule({ name: 'sats', metric: 'used', comparison: 'below', warning: 4, critical: 1, hysteresis: 1, raiseAfterS: 0, clearAfterS: 0 }),
+    rule({ name: 'off', enabled: false }),
+  ]);
+  assert.deepEqual(e.evaluate(at(0), { used: 3, err: 1e9 }).map((c) => `${c.kind}:${c.alarm.name}:${c.alarm.severity}`), ['raised:sats:warning']);
+  assert.deepEqual(e.evaluate(at(1), { used: 4 }), []); // 4 is not above 4 + 1
+  assert.deepEqual(e.evaluate(at(2), { used: 6 }).map((c) => c.kind), ['cleared']);
+  assert.deepEqual(e.evaluate(at(3), {}), []);
+});
