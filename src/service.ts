@@ -34,6 +34,8 @@ import { AgentxSubagent } from './snmp/agentx.ts';
 import type { V4Context } from './snmp/ntpv4-mib.ts';
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { AlarmEngine } from './alarms/engine.ts';
+import { rulesFromConfig, metricsFrom, readCpuTemperature } from './alarms/rules.ts';
 import type { Logger } from './log.ts';
 import { VERSION } from './version.ts';
 
@@ -64,6 +66,8 @@ export class Service {
   private snmpTimer: Timer | undefined;
   traps: TrapSender | undefined;
   private agentx: AgentxSubagent | undefined;
+  readonly alarms: AlarmEngine;
+  private alarmTimer: Timer | undefined;
   private heartbeat: Timer | undefined;
   private pendingWarnings: { level?: 'info'; msg: string; fields: Record<string, unknown> }[] = [];
   /** The clock the agent reads as "local": the system clock, or the simulated oscillator. */
@@ -128,6 +132,7 @@ export class Service {
     }, servo, this.leapTable, emit, this.startedAt);
     this.disciplinedClock = new DisciplinedClock(this.localClock, (t) => this.discipline.correctionAt(t));
     this.actuator = makeActuator(d.actuator);
+    this.alarms = new AlarmEngine(rulesFromConfig(cfg.alarms as Parameters<typeof rulesFromConfig>[0]));
     const n = cfg.ntp;
     if (n.enabled) {
       this.ntpCore = new NtpServerCore({
@@ -145,7 +150,7 @@ export class Service {
       const { type, at, ...rest } = e;
       const level = type === 'fixLost' || type === 'ppsLost' || type === 'antennaFault' || type === 'receiverSilent' ||
         type === 'receiverDisconnected' || type === 'timeJump' || type === 'dateRejected' || type === 'leapTableProblem' ||
-        type === 'holdoverEntered' || type === 'clockStepped' ? 'warn' : 'info';
+        type === 'holdoverEntered' || type === 'clockStepped' || type === 'alarmRaised' ? 'warn' : 'info';
       log.log(level, type, { at: toIso(at, 3), ...rest });
     });
 
@@ -261,6 +266,7 @@ export class Service {
       }
     }
     if (this.cfg.snmp.enabled) await this.startSnmp();
+    this.alarmTimer = this.localClock.setInterval(() => this.evaluateAlarms(), 1000);
     this.ticker = this.localClock.setInterval(() => {
       const t = now();
       this.refreshNtpState();
@@ -281,6 +287,17 @@ export class Service {
       const h = this.cfg.control.http;
       const a = await this.control.listen(h.address, h.port);
       this.listening.push({ service: 'control-http', protocol: 'tcp', address: a.address, port: a.port });
+    }
+  }
+
+  /** Once a second: the alarm rules against Status; raises and clears become events. */
+  evaluateAlarms(): void {
+    const t = this.localClock.now();
+    const rules = this.alarms.rules;
+    for (const c of this.alarms.evaluate(t, metricsFrom(this.status(), readCpuTemperature()))) {
+      const index = rules.findIndex((r) => r.name === c.alarm.name) + 1;
+      if (c.kind === 'raised') this.bus.emit({ type: 'alarmRaised', at: t, name: c.alarm.name, severity: c.alarm.severity, value: c.alarm.value, threshold: c.alarm.threshold, index });
+      else this.bus.emit({ type: 'alarmCleared', at: t, name: c.alarm.name, severity: c.alarm.severity, value: c.value, index });
     }
   }
 
@@ -404,7 +421,15 @@ export class Service {
       agentxConnected: this.agentx?.connected ?? false, agentxSessions: this.agentx?.sessions ?? 0, trapsSent: this.traps?.stats.sent ?? 0, trapsAcknowledged: this.traps?.stats.acknowledged ?? 0,
       trapsFailed: this.traps?.stats.failed ?? 0, trapsByName: this.traps?.stats.byName ?? {},
     } : undefined;
-    return buildStatus(now, info, this.gnss.snapshot(now), this.pps.snapshot(now), this.discipline.snapshot(now), ntp, snmp, {
+    const active = new Map(this.alarms.active().map((a) => [a.name, a]));
+    const alarms = this.alarms.rules.map((r, i) => {
+      const a = active.get(r.name);
+      return {
+        index: i + 1, name: r.name, severity: a?.severity ?? 'none' as const, value: a?.value ?? null, threshold: a?.threshold ?? null,
+        raisedAt: a ? toIso(a.raisedAt, 3) : null, description: r.description,
+      };
+    });
+    return buildStatus(now, info, this.gnss.snapshot(now), this.pps.snapshot(now), this.discipline.snapshot(now), ntp, snmp, alarms, {
       counts: this.bus.counts as Record<string, number>, recent: this.bus.recent(),
     });
   }
@@ -413,6 +438,7 @@ export class Service {
     this.bus.emit({ type: 'agentStopping', at: this.localClock.now(), reason });
     this.saveFrequency(true);
     this.ticker?.cancel();
+    this.alarmTimer?.cancel();
     this.simulator?.stop();
     this.serial?.stop();
     this.gpsd?.stop();

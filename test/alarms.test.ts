@@ -53,3 +53,37 @@ test('below-rules, disabled rules and missing metrics', () => {
   assert.deepEqual(e.evaluate(at(2), { used: 6 }).map((c) => c.kind), ['cleared']);
   assert.deepEqual(e.evaluate(at(3), {}), []);
 });
+
+test('wired into the service: simulator faults raise and clear the default alarms once each', async () => {
+  const { simConfig, virtualService } = await import('./helpers/virtual.ts');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'alarms-'));
+  const { clock, svc, events } = virtualService(simConfig((c) => {
+    c.discipline.leap_seconds_file = '';
+    c.agent.state_dir = dir;
+    c.simulator.faults = [
+      { at_s: 300, kind: 'antenna_unplugged', duration_s: 120, value: 0 },
+      { at_s: 600, kind: 'satellites_drop', duration_s: 120, value: 3 },
+    ];
+  }));
+  await svc.start();
+  clock.advance(900_000);
+  const st = svc.status();
+  await svc.stop();
+  rmSync(dir, { recursive: true, force: true });
+  const seen = events.filter((e) => e.type === 'alarmRaised' || e.type === 'alarmCleared')
+    .map((e) => (e.type === 'alarmRaised' ? `+${e.name}:${e.severity}` : `-${e.name}`));
+  for (const name of ['fix_lost', 'pps_missing', 'antenna_fault']) {
+    assert.equal(seen.filter((x) => x === `+${name}:critical`).length, 1, `${name}: ${seen.join(' ')}`);
+    assert.equal(seen.filter((x) => x === `-${name}`).length, 1, `${name}: ${seen.join(' ')}`);
+  }
+  // No satellites while the antenna is out: critical (under 1); three for two minutes: a warning
+  // (under 4). Each raised after 30 s and cleared after.
+  assert.deepEqual(seen.filter((x) => x.includes('satellites_used')), ['+satellites_used:critical', '-satellites_used', '+satellites_used:warning', '-satellites_used']);
+  // Two minutes of holdover is under the 600 s warning; the time error estimate stays under 10 us.
+  assert.equal(seen.filter((x) => x.includes('holdover_duration') || x.includes('time_error')).length, 0, seen.join(' '));
+  assert.ok(st.alarms.every((a) => a.severity === 'none'));
+  assert.deepEqual(st.alarms.map((a) => a.index), st.alarms.map((_, i) => i + 1));
+});

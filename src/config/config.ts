@@ -6,6 +6,16 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { isIP } from 'node:net';
 import { parseCidr } from '../ntp/acl.ts';
+import { DEFAULT_RULES } from '../alarms/rules.ts';
+
+const alarmRules = Object.fromEntries(DEFAULT_RULES.map((r) => [r.name, section(`${r.description} (${r.comparison} the threshold, in ${r.units})`, {
+  enabled: bool('Evaluate this rule.', true),
+  ...(r.warning !== null ? { warning: num('Warning threshold.', r.warning) } : {}),
+  ...(r.critical !== null ? { critical: num('Critical threshold.', r.critical) } : {}),
+  hysteresis: num('A raised alarm clears only once the value is this far back past its threshold.', r.hysteresis, { min: 0 }),
+  raise_after_s: num('Seconds the condition must hold before the alarm is raised.', r.raiseAfterS, { min: 0 }),
+  clear_after_s: num('Seconds the condition must be gone before the alarm clears.', r.clearAfterS, { min: 0 }),
+})]));
 
 const cidrProblem = (s: string) => {
   try {
@@ -154,6 +164,7 @@ export const configSchema = section('stratum1-agent configuration.', {
     start: str('Simulated start time, ISO 8601 UTC (empty: the host clock).', ''),
     faults: list('Faults on a schedule.', fault),
   }),
+  alarms: section('Threshold alarms: raised and cleared once each, with hysteresis and hold-off; events, logs and SNMP notifications.', alarmRules),
   control: section('The local status endpoint that `stratum1 status` reads.', {
     http: hostPort('Loopback HTTP endpoint (GET /status).', '127.0.0.1', 7323),
   }),

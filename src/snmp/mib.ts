@@ -75,6 +75,8 @@ const constellationCode = (c: string): number => {
 const TC_CONSTELLATION: Syntax = { base: 'enum', tc: 'S1Constellation', values: CONSTELLATIONS };
 const TC_FIXMODE: Syntax = { base: 'enum', tc: 'S1FixMode', values: { unknown: 0, noFix: 1, fix2D: 2, fix3D: 3 } };
 const TC_ANTENNA: Syntax = { base: 'enum', tc: 'S1AntennaStatus', values: { unknown: 0, external: 1, internal: 2, shorted: 3 } };
+const TC_SEVERITY: Syntax = { base: 'enum', tc: 'S1Severity', values: { none: 0, warning: 1, critical: 2 } };
+const SEVERITY: Record<string, number> = { none: 0, warning: 1, critical: 2 };
 const TC_STATE: Syntax = { base: 'enum', tc: 'S1ClockState', values: { freerun: 1, acquiring: 2, locked: 3, holdover: 4 } };
 
 const ANTENNA: Record<string, number> = { unknown: 0, external: 1, internal: 2, shorted: 3 };
@@ -183,6 +185,27 @@ export const OBJECTS: Group = {
         { kind: 'scalar', name: 's1NtpClients', sub: 6, syntax: { base: 'Gauge32' }, units: 'clients', description: 'Estimated distinct clients since start.', get: (s) => gauge(s.ntp.distinctClients) },
       ],
     },
+    {
+      kind: 'group', name: 's1Alarms', sub: 6, description: 'Threshold alarms (config alarms.*).',
+      children: [
+        { kind: 'scalar', name: 's1AlarmsActive', sub: 1, syntax: { base: 'Gauge32' }, units: 'alarms', description: 'Alarms raised and not cleared.', get: (s) => s.alarms.filter((a) => a.severity !== 'none').length },
+        {
+          kind: 'table', name: 's1AlarmTable', entry: 's1AlarmEntry', sub: 2, description: 'Every alarm rule, in a fixed order, with its state.',
+          columns: [
+            { name: 's1AlarmIndex', sub: 1, syntax: { base: 'Integer32', range: [1, 255] }, description: 'The rule\'s place in the list.', index: true },
+            { name: 's1AlarmName', sub: 2, syntax: { base: 'DisplayString' }, description: 'The rule\'s name (as in the configuration).' },
+            { name: 's1AlarmSeverity', sub: 3, syntax: TC_SEVERITY, description: 'none, or the severity raised.' },
+            { name: 's1AlarmValue', sub: 4, syntax: { base: 'Integer32' }, description: 'The value that raised it (in the rule\'s units); 0 when none.' },
+            { name: 's1AlarmThreshold', sub: 5, syntax: { base: 'Integer32' }, description: 'The threshold crossed; 0 when none.' },
+            { name: 's1AlarmRaisedAge', sub: 6, syntax: { base: 'Integer32' }, units: 'seconds', description: 'Time since it was raised; -1 when not raised.' },
+          ],
+          rows: (s) => s.alarms.map((a) => [
+            a.index, a.name, SEVERITY[a.severity] ?? 0, i32(a.value) ?? 0, i32(a.threshold) ?? 0,
+            a.raisedAt === null ? -1 : Math.max(0, Math.round((Date.parse(s.time) - Date.parse(a.raisedAt)) / 1000)),
+          ]),
+        },
+      ],
+    },
   ],
 };
 
@@ -215,7 +238,7 @@ export function allTables(): { oid: number[]; def: Table }[] {
   return flatten().filter((f) => f.table).map((f) => ({ oid: f.oid, def: f.table! }));
 }
 
-export const TEXTUAL_CONVENTIONS = [TC_FIXMODE, TC_ANTENNA, TC_STATE, TC_CONSTELLATION] as const;
+export const TEXTUAL_CONVENTIONS = [TC_FIXMODE, TC_ANTENNA, TC_STATE, TC_CONSTELLATION, TC_SEVERITY] as const;
 
 /** Notifications: fault/clear pairs and the rest, each with the objects it carries and the agent
  * event that raises it. */
@@ -223,6 +246,8 @@ export interface Notification {
   name: string;
   sub: number;
   objects: string[];
+  /** Columns of the alarm table, sent for the row of the alarm concerned. */
+  columns?: string[];
   description: string;
   /** The agent event that sends it (test and heartbeat are sent on demand and on a timer). */
   event?: string;
@@ -241,6 +266,8 @@ export const NOTIFICATIONS: Notification[] = [
   { name: 's1HoldoverExited', sub: 8, event: 'holdoverExited', objects: [...CORE, 's1DisciplineErrorEstimate', 's1DisciplineHoldoverElapsed'], description: 'Holdover ended (locked again, or the holdover budget was spent). Clears s1HoldoverEntered.' },
   { name: 's1LockStateChanged', sub: 9, event: 'lockStateChanged', objects: [...CORE, 's1DisciplineStratum', 's1DisciplineClockClass'], description: 'The discipline changed state (FREERUN, ACQUIRING, LOCKED, HOLDOVER).' },
   { name: 's1LeapSecondAnnounced', sub: 10, event: 'leapSecondAnnounced', objects: [...CORE, 's1DisciplineLeapIndicator', 's1DisciplineTaiUtc'], description: 'A leap second will be inserted or deleted at the end of this UTC day.' },
+  { name: 's1AlarmRaised', sub: 13, event: 'alarmRaised', objects: [...CORE], columns: ['s1AlarmName', 's1AlarmSeverity', 's1AlarmValue', 's1AlarmThreshold'], description: 'A threshold alarm was raised (or its severity changed). Cleared by s1AlarmCleared for the same row.' },
+  { name: 's1AlarmCleared', sub: 14, event: 'alarmCleared', objects: [...CORE], columns: ['s1AlarmName', 's1AlarmSeverity', 's1AlarmValue'], description: 'A threshold alarm cleared. Clears s1AlarmRaised for the same row.' },
   { name: 's1Heartbeat', sub: 11, objects: [...CORE, 's1DisciplineStratum', 's1DisciplineErrorEstimate', 's1GnssSatellitesUsed'], description: 'Sent every snmp.heartbeat_s seconds: the agent is alive.' },
   { name: 's1Test', sub: 12, objects: [...CORE], description: 'Sent on demand (stratum1 traps test) to check the path to the trap receiver.' },
 ];

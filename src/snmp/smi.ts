@@ -130,7 +130,7 @@ export function generateMib(root = DEFAULT_ROOT): string {
   out.push('s1NotificationPrefix OBJECT IDENTIFIER ::= { s1Notifications 0 }', '');
   for (const n of NOTIFICATIONS) {
     out.push(`${n.name} NOTIFICATION-TYPE`);
-    out.push(`    OBJECTS { ${wrap(n.objects.join(', '), '              ', 60)} }`);
+    out.push(`    OBJECTS { ${wrap([...n.objects, ...(n.columns ?? [])].join(', '), '              ', 60)} }`);
     out.push('    STATUS current');
     out.push(describe(n.description, '        ').replace(/^ {4}DESCRIPTION/, '    DESCRIPTION'));
     out.push(`    ::= { s1NotificationPrefix ${n.sub} }`, '');

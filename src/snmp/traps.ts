@@ -7,7 +7,7 @@
 import snmp from 'net-snmp';
 import type { Status } from '../status/status.ts';
 import type { AgentEvent } from '../status/events.ts';
-import { NOTIFICATIONS, notificationOid, allScalars, type Notification } from './mib.ts';
+import { NOTIFICATIONS, notificationOid, allScalars, allTables, type Notification } from './mib.ts';
 import { objectType, encode, v4Type, type SnmpUser } from './agent.ts';
 import { NTPV4, V4_SCALARS, type V4Context } from './ntpv4-mib.ts';
 
@@ -74,7 +74,7 @@ export class TrapSender {
 
   onEvent(e: AgentEvent): void {
     const n = this.byEvent.get(e.type);
-    if (n) this.send(n);
+    if (n) this.send(n, e.type === 'alarmRaised' || e.type === 'alarmCleared' ? e.index : undefined);
     if (!this.v4Context) return;
     if (e.type === 'lockStateChanged' || e.type === 'agentStarted') {
       const st = this.status();
@@ -130,20 +130,32 @@ export class TrapSender {
     return active;
   }
 
-  private varbinds(n: Notification): { oid: string; type: number; value: number | string }[] {
+  private varbinds(n: Notification, row?: number): { oid: string; type: number; value: number | string }[] {
     const st = this.status();
     const scalars = allScalars();
-    return n.objects.map((name) => {
+    const out = n.objects.map((name) => {
       const s = scalars.find((x) => x.def.name === name)!;
       return { oid: `${this.root}.${s.oid.join('.')}.0`, type: objectType(s.def.syntax), value: encode(s.def.syntax, s.def.get(st)) };
     });
+    if (n.columns && row !== undefined) {
+      for (const name of n.columns) {
+        for (const { oid, def } of allTables()) {
+          const k = def.columns.findIndex((c) => c.name === name);
+          if (k < 0) continue;
+          const ix = def.columns.findIndex((c) => c.index);
+          const r = def.rows(st).find((x) => x[ix] === row);
+          if (r) out.push({ oid: `${this.root}.${oid.join('.')}.1.${def.columns[k]!.sub}.${row}`, type: objectType(def.columns[k]!.syntax), value: encode(def.columns[k]!.syntax, r[k]!) });
+        }
+      }
+    }
+    return out;
   }
 
-  send(n: Notification): void {
+  send(n: Notification, row?: number): void {
     if (this.sessions.length === 0) return;
     let vbs: ReturnType<TrapSender['varbinds']>;
     try {
-      vbs = this.varbinds(n);
+      vbs = this.varbinds(n, row);
     } catch (e) {
       this.onError(`building ${n.name}: ${(e as Error).message}`);
       return;

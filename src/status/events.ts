@@ -24,6 +24,8 @@ export type AgentEvent =
   | { type: 'clockStepped'; at: Nanos; stepNs: number }
   | { type: 'leapSecondAnnounced'; at: Nanos; leapAt: Nanos; delta: 1 | -1 }
   | { type: 'leapTableProblem'; at: Nanos; problem: string }
+  | { type: 'alarmRaised'; at: Nanos; name: string; severity: string; value: number; threshold: number; index: number }
+  | { type: 'alarmCleared'; at: Nanos; name: string; severity: string; value: number; index: number }
   | { type: 'agentStarted'; at: Nanos; version: string }
   | { type: 'agentStopping'; at: Nanos; reason: string };
 

@@ -4,6 +4,9 @@ import { Logger } from '../../src/log.ts';
 import { Service } from '../../src/service.ts';
 import { defaultConfig, type Config } from '../../src/config/config.ts';
 import type { AgentEvent } from '../../src/status/events.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const SIM_START = fromDate(new Date('2026-11-25T12:00:00.250Z'));
 
@@ -12,6 +15,7 @@ export function simConfig(patch: (c: Config) => void = () => {}): Config {
   c.receiver.source = 'simulator';
   c.pps.source = 'simulator';
   c.ntp.enabled = false; // virtual-time tests open no sockets
+  c.agent.state_dir = mkdtempSync(join(tmpdir(), 'virtual-')); // never the checkout's ./var
   patch(c);
   return c;
 }

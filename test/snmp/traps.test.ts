@@ -45,6 +45,8 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
     'simulator:', '  faults:', '    - { at_s: 12, kind: antenna_unplugged, duration_s: 8 }',
     // Lock quickly (before the fault) so the NTPv4-MIB mode and stratum changes happen too.
     'discipline:', '  lock_min_samples: 3', '  lock_freq_sigma_ppb: 5000', `  leap_seconds_file: ${JSON.stringify(join(dir, 'leap-seconds.list'))}`,
+    // Alarms that clear a second after their condition goes, so the test sees s1AlarmCleared too.
+    'alarms:', '  fix_lost: { clear_after_s: 1 }', '  pps_missing: { clear_after_s: 1 }', '  antenna_fault: { clear_after_s: 1 }',
     'control:', `  http: { address: 127.0.0.1, port: ${ctl} }`,
     'ntp:', '  enabled: false',
     'snmp:', '  enabled: true', '  address: 127.0.0.1', `  port: ${snmpPort}`, `  engine_id: ${ENGINE}`,
@@ -68,7 +70,8 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
     assert.equal(test.status, 0, test.stderr);
     assert.match(test.stdout, /sent: s1Test/);
     // Cold start, the antenna out from 12 s to 20 s, back: wait for the recovery.
-    await agent.waitFor((s) => s.snmp.trapsByName.s1PpsRestored !== undefined && s.gnss.fix && s.discipline.state === 'LOCKED', 60_000, 'recovery');
+    await agent.waitFor((s) => s.snmp.trapsByName.s1PpsRestored !== undefined && s.gnss.fix && s.discipline.state === 'LOCKED' &&
+      s.alarms.every((a) => a.severity === 'none') && (s.snmp.trapsByName.s1AlarmCleared ?? 0) >= 3, 60_000, 'recovery');
     await sleep(1500);
     const resend = spawnSync(process.execPath, [resolve(ROOT, 'bin/stratum1.js'), 'traps', 'resend', '--url', `http://127.0.0.1:${ctl}/status`], { encoding: 'utf8' });
     assert.match(resend.stdout, /nothing \(no active fault\)/);
@@ -87,6 +90,9 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
       assert.equal(count(got, 's1LeapSecondAnnounced'), 1, name);
       assert.ok(count(got, 's1LockStateChanged') >= 4, name);
       assert.ok(count(got, 's1Heartbeat') >= 2, name);
+      // fix_lost, pps_missing and antenna_fault: raised once each and cleared once each.
+      assert.equal(count(got, 's1AlarmRaised'), 3, `${name}: ${got.join(' ')}`);
+      assert.equal(count(got, 's1AlarmCleared'), 3, name);
       // Every notification our MIB defines has been received and decoded by name.
       for (const n of NOTIFICATIONS) assert.ok(got.includes(n.name), `${name}: never received ${n.name}`);
       // Every name decoded from our MIB, none left numeric.
@@ -101,6 +107,8 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
     }
     const text = readFileSync(v3.log, 'utf8');
     assert.match(text, /STRATUM1-AGENT-MIB::s1GnssAntenna\.0 = INTEGER: internal\(2\)/);
+    // An alarm notification names its row: the rule, its severity, the value and the threshold.
+    assert.match(text, /s1AlarmRaised.*s1AlarmName\.4 = STRING: pps_missing.*s1AlarmSeverity\.4 = INTEGER: critical\(2\)/);
     assert.ok(st.snmp.trapsAcknowledged >= 8, `informs acknowledged: ${st.snmp.trapsAcknowledged}`);
     assert.equal(st.snmp.trapsFailed, 0);
   } finally {
