@@ -4,20 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Status } from '../status/status.ts';
-import type { AlarmRule, Comparison } from './engine.ts';
+import type { AlarmRule } from './engine.ts';
 
-export interface RuleDefault {
-  name: string;
-  metric: string;
-  comparison: Comparison;
-  warning: number | null;
-  critical: number | null;
-  hysteresis: number;
-  raiseAfterS: number;
-  clearAfterS: number;
-  units: string;
-  description: string;
-}
+/** A default rule: an AlarmRule (always enabled by default) with the units its thresholds are in. */
+export type RuleDefault = Omit<AlarmRule, 'enabled'> & { units: string };
 
 /** Booleans are metrics 1 (true) / 0 (false). */
 export const DEFAULT_RULES: RuleDefault[] = [
