@@ -149,13 +149,7 @@ async function cmdTraps(rest: string[], io: Out): Promise<number> {
 
 async function cmdStatus(rest: string[], io: Out): Promise<number> {
   const a = args(rest, { config: { type: 'string', short: 'c' }, url: { type: 'string' }, json: { type: 'boolean' } });
-  let url = a.values.url as string | undefined;
-  if (!url) {
-    const cfg = configFrom(a.values.config as string | undefined);
-    const h = cfg.control.http;
-    const host = h.address.includes(':') ? `[${h.address}]` : h.address;
-    url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${h.port}/status`;
-  }
+  const url = (a.values.url as string | undefined) ?? `${controlBase(a.values.config as string | undefined)}/status`;
   let st: Status;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(3000) });

@@ -116,10 +116,27 @@ export function providerDefinitions(root: string, includeSystem: boolean): Recor
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type NetSnmpMib = any;
 
-/** Sets every value of `mib` from one Status. `tableRows` remembers how many rows each table has. */
+/** The index values of the rows each table holds in the library's MIB. */
+export type RowKeys = Map<string, Set<number | string>>;
+
+/** Makes a table's rows in the MIB those given: rows whose index is gone are deleted, new ones
+ * added, the rest updated in place. Values are already encoded; `index` is the index column's place. */
+function syncTable(mib: NetSnmpMib, name: string, columns: { sub: number; index?: boolean }[], rows: (number | string | Buffer)[][], keys: RowKeys): void {
+  const ix = columns.findIndex((c) => c.index);
+  const had = keys.get(name) ?? new Set<number | string>();
+  const now = new Set(rows.map((r) => r[ix] as number | string));
+  for (const key of had) if (!now.has(key)) mib.deleteTableRow(name, [key]);
+  for (const r of rows) {
+    const key = r[ix] as number | string;
+    if (had.has(key)) columns.forEach((c, k) => { if (!c.index) mib.setTableSingleCell(name, c.sub, [key], r[k]); });
+    else mib.addTableRow(name, r);
+  }
+  keys.set(name, now);
+}
+
+/** Sets every value of `mib` from one Status. */
 export function refreshMib(mib: NetSnmpMib, st: Status, v4: (s: Status) => V4Context, root: string,
-  sy: SnmpAgentOptions['system'], tableRows: Map<string, number>, includeSystem: boolean,
-  tableKeys: Map<string, Set<number | string>> = keysFor(tableRows)): void {
+  sy: SnmpAgentOptions['system'], keys: RowKeys, includeSystem: boolean): void {
   if (includeSystem) {
     mib.setScalarValue('sysDescr', sy.descr);
     mib.setScalarValue('sysObjectID', root);
@@ -131,46 +148,16 @@ export function refreshMib(mib: NetSnmpMib, st: Status, v4: (s: Status) => V4Con
   }
   for (const { def } of allScalars()) mib.setScalarValue(def.name, encode(def.syntax, def.get(st)));
   for (const { def } of allTables()) {
-    // Rows keyed by their index value: removed when gone, added when new, updated in place.
-    const ix = def.columns.findIndex((c) => c.index);
-    const rows = def.rows(st).map((r) => r.map((v, k) => encode(def.columns[k]!.syntax, v)));
-    const had = tableKeys.get(def.name) ?? new Set<number | string>();
-    const now = new Set(rows.map((r) => r[ix]!));
-    for (const key of had) if (!now.has(key)) mib.deleteTableRow(def.name, [key]);
-    for (const r of rows) {
-      const key = r[ix]!;
-      if (had.has(key)) def.columns.forEach((c, k) => { if (!c.index) mib.setTableSingleCell(def.name, c.sub, [key], r[k]); });
-      else mib.addTableRow(def.name, r);
-    }
-    tableKeys.set(def.name, now);
+    syncTable(mib, def.name, def.columns, def.rows(st).map((r) => r.map((v, k) => encode(def.columns[k]!.syntax, v))), keys);
   }
   const ctx = v4(st);
   for (const v of V4_SCALARS) mib.setScalarValue(v.name, v.get(ctx));
-  for (const t of V4_TABLES) {
-    // These tables have fixed rows (six packet modes, one association): add once, then update.
-    const rows = t.rows(ctx);
-    if ((tableRows.get(t.name) ?? 0) === 0) {
-      for (const r of rows) mib.addTableRow(t.name, r);
-      tableRows.set(t.name, rows.length);
-    } else {
-      for (const r of rows) {
-        t.columns.forEach((c, k) => { if (!c.index) mib.setTableSingleCell(t.name, c.sub, [r[0]], r[k]); });
-      }
-    }
-  }
-}
-
-const KEYS = new WeakMap<Map<string, number>, Map<string, Set<number | string>>>();
-/** The row keys of our tables, kept beside the row counts of the fixed NTPv4-MIB tables. */
-function keysFor(rows: Map<string, number>): Map<string, Set<number | string>> {
-  let k = KEYS.get(rows);
-  if (!k) KEYS.set(rows, (k = new Map()));
-  return k;
+  for (const t of V4_TABLES) syncTable(mib, t.name, t.columns, t.rows(ctx), keys);
 }
 
 export class SnmpAgent {
   private agent: ReturnType<typeof snmp.createAgent> | undefined;
-  private tableRows = new Map<string, number>();
+  private rowKeys: RowKeys = new Map();
   readonly stats: SnmpStats = { requests: 0, droppedSource: 0, droppedSize: 0, errors: 0 };
   private acl: AccessList;
 
@@ -271,7 +258,7 @@ export class SnmpAgent {
   /** Pulls Status once and sets every value. */
   refresh(): void {
     if (!this.agent) return;
-    refreshMib(this.agent.getMib(), this.status(), this.v4, this.o.root, this.o.system, this.tableRows, true);
+    refreshMib(this.agent.getMib(), this.status(), this.v4, this.o.root, this.o.system, this.rowKeys, true);
   }
 
   stop(): Promise<void> {

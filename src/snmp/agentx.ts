@@ -8,7 +8,7 @@ import snmp from 'net-snmp';
 import type { Status, Endpoint } from '../status/status.ts';
 import type { Clock, Timer } from '../time/index.ts';
 import { Backoff } from '../gnss/backoff.ts';
-import { providerDefinitions, refreshMib, type SnmpAgentOptions } from './agent.ts';
+import { providerDefinitions, refreshMib, type SnmpAgentOptions, type RowKeys } from './agent.ts';
 import type { V4Context } from './ntpv4-mib.ts';
 
 export interface AgentxOptions {
@@ -40,7 +40,7 @@ export class AgentxSubagent {
   private stopped = false;
   private retry: Timer | undefined;
   private backoff = new Backoff(500, 10_000);
-  private tableRows = new Map<string, number>();
+  private rowKeys: RowKeys = new Map();
   sessions = 0;
 
   constructor(
@@ -69,7 +69,7 @@ export class AgentxSubagent {
     const sub = snmp.createSubagent({ master: this.o.master, masterPort: this.o.port, description: 'stratum1-agent' });
     this.sub = sub;
     this.ready = false;
-    this.tableRows = new Map();
+    this.rowKeys = new Map();
     let failed = false;
     const fail = (why: string) => {
       if (failed || this.sub !== sub) return;
@@ -100,7 +100,7 @@ export class AgentxSubagent {
 
   refresh(): void {
     if (!this.ready || !this.sub) return;
-    refreshMib(this.sub.getMib(), this.status(), this.v4, this.o.root, this.o.system, this.tableRows, false);
+    refreshMib(this.sub.getMib(), this.status(), this.v4, this.o.root, this.o.system, this.rowKeys, false);
   }
 
   stop(): void {
