@@ -1,0 +1,47 @@
+/**
+ * The per-second history: which figures of Status are kept every second, under which column and
+ * metric name, in which units. Written once here; the schema, the writer, the rollups, the queries,
+ * the CLI and the report all read this list.
+ */
+import type { Status } from '../status/status.ts';
+
+/** Discipline states as small integers, so a state can be rolled up and charted like any figure. */
+export const STATE_CODES: Record<string, number> = { FREERUN: 0, ACQUIRING: 1, HOLDOVER: 2, LOCKED: 3 };
+export const STATE_NAMES = Object.fromEntries(Object.entries(STATE_CODES).map(([k, v]) => [v, k])) as Record<number, string>;
+
+export interface SampleMetric {
+  /** Metric name (the CLI's and the report's), also its column in `samples`. */
+  name: string;
+  /** Stable small integer: the rollup tables' key. Never reuse one. */
+  id: number;
+  units: string;
+  description: string;
+  get(s: Status): number | null;
+}
+
+export const SAMPLE_METRICS: readonly SampleMetric[] = [
+  { name: 'offset_ns', id: 1, units: 'ns', description: 'Last measured offset of the local clock from GPS (PPS)', get: (s) => s.discipline.offsetNs },
+  { name: 'frequency_ppb', id: 2, units: 'ppb', description: 'Frequency correction of the local oscillator', get: (s) => s.discipline.frequencyPpb },
+  { name: 'time_error_ns', id: 3, units: 'ns', description: 'Time error estimate of the disciplined clock (99 %)', get: (s) => s.discipline.timeErrorEstimateNs },
+  { name: 'pps_jitter_ns', id: 4, units: 'ns', description: 'PPS jitter', get: (s) => s.pps.jitterNs },
+  { name: 'satellites_used', id: 5, units: 'satellites', description: 'Satellites used in the solution', get: (s) => s.gnss.satellitesUsed },
+  { name: 'satellites_in_view', id: 6, units: 'satellites', description: 'Satellites in view', get: (s) => s.gnss.satellitesInView },
+  { name: 'pdop', id: 7, units: '', description: 'Position dilution of precision', get: (s) => s.gnss.pdop },
+  { name: 'hdop', id: 8, units: '', description: 'Horizontal dilution of precision', get: (s) => s.gnss.hdop },
+  { name: 'fix_mode', id: 9, units: '', description: 'Fix mode (1 none, 2 2D, 3 3D; 0 unknown)', get: (s) => (s.gnss.fix ? s.gnss.mode : s.gnss.mode === 0 ? 0 : 1) },
+  { name: 'state', id: 10, units: '', description: 'Discipline state (0 FREERUN, 1 ACQUIRING, 2 HOLDOVER, 3 LOCKED)', get: (s) => STATE_CODES[s.discipline.state] ?? null },
+  { name: 'ntp_requests_per_s', id: 11, units: 'requests/s', description: 'NTP requests per second', get: (s) => (s.ntp.enabled ? s.ntp.requestsPerSecond : null) },
+];
+
+export const METRIC_BY_NAME = new Map(SAMPLE_METRICS.map((m) => [m.name, m]));
+export const METRIC_BY_ID = new Map(SAMPLE_METRICS.map((m) => [m.id, m]));
+
+/** One second of history: its Unix second and one value (or null) per metric, in SAMPLE_METRICS order. */
+export interface Sample {
+  t: number;
+  values: (number | null)[];
+}
+
+export function sampleFrom(t: number, s: Status): Sample {
+  return { t, values: SAMPLE_METRICS.map((m) => { const v = m.get(s); return v === null || !Number.isFinite(v) ? null : v; }) };
+}
