@@ -36,6 +36,8 @@ import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { AlarmEngine } from './alarms/engine.ts';
 import { rulesFromConfig, metricsFrom, readCpuTemperature } from './alarms/rules.ts';
+import { History } from './store/history.ts';
+import { STORE_DISABLED } from './status/status.ts';
 import type { Logger } from './log.ts';
 import { VERSION } from './version.ts';
 
@@ -67,6 +69,7 @@ export class Service {
   traps: TrapSender | undefined;
   private agentx: AgentxSubagent | undefined;
   readonly alarms: AlarmEngine;
+  readonly history: History | undefined;
   private alarmTimer: Timer | undefined;
   private heartbeat: Timer | undefined;
   private pendingWarnings: { level?: 'info'; msg: string; fields: Record<string, unknown> }[] = [];
@@ -141,6 +144,9 @@ export class Service {
       }, n.allow.length || n.deny.length ? new AccessList(n.allow, n.deny) : undefined);
     }
     this.ntpState = { leapIndicator: 3, stratum: 16, refId: 'INIT', rootDispersionS: 16, rootDelayS: 0, refTime: 0n, precisionLog2: -20 };
+    if (cfg.store.enabled) {
+      this.history = new History(cfg, this.disciplinedClock, this.bus, (level, msg, fields) => log.log(level, msg, fields));
+    }
     this.pps.onEdgeHook = (e) => this.discipline.onEdge(e.assert);
     this.gnss.onLabelHook = (utc, leap, fixValid, rx) => this.discipline.onLabel(utc, leap, fixValid, rx);
     this.gnss.onOutputHook = (o) => {
@@ -150,7 +156,8 @@ export class Service {
       const { type, at, ...rest } = e;
       const level = type === 'fixLost' || type === 'ppsLost' || type === 'antennaFault' || type === 'receiverSilent' ||
         type === 'receiverDisconnected' || type === 'timeJump' || type === 'dateRejected' || type === 'leapTableProblem' ||
-        type === 'holdoverEntered' || type === 'clockStepped' || type === 'alarmRaised' ? 'warn' : 'info';
+        type === 'holdoverEntered' || type === 'clockStepped' || type === 'alarmRaised' || type === 'storeFailed' ? 'warn'
+        : type === 'storeMovedAside' ? 'error' : 'info';
       log.log(level, type, { at: toIso(at, 3), ...rest });
     });
 
@@ -266,7 +273,8 @@ export class Service {
       }
     }
     if (this.cfg.snmp.enabled) await this.startSnmp();
-    this.alarmTimer = this.localClock.setInterval(() => this.evaluateAlarms(), 1000);
+    this.history?.start();
+    this.alarmTimer = this.localClock.setInterval(() => this.everySecond(), 1000);
     this.ticker = this.localClock.setInterval(() => {
       const t = now();
       this.refreshNtpState();
@@ -290,11 +298,18 @@ export class Service {
     }
   }
 
-  /** Once a second: the alarm rules against Status; raises and clears become events. */
-  evaluateAlarms(): void {
+  /** Once a second, from one Status: the alarm rules, and a sample for the history. */
+  private everySecond(): void {
+    const st = this.status();
+    this.evaluateAlarms(st);
+    this.history?.sample(st);
+  }
+
+  /** The alarm rules against Status; raises and clears become events. */
+  evaluateAlarms(st: Status = this.status()): void {
     const t = this.localClock.now();
     const rules = this.alarms.rules;
-    for (const c of this.alarms.evaluate(t, metricsFrom(this.status(), readCpuTemperature()))) {
+    for (const c of this.alarms.evaluate(t, metricsFrom(st, readCpuTemperature()))) {
       const index = rules.findIndex((r) => r.name === c.alarm.name) + 1;
       if (c.kind === 'raised') this.bus.emit({ type: 'alarmRaised', at: t, name: c.alarm.name, severity: c.alarm.severity, value: c.alarm.value, threshold: c.alarm.threshold, index });
       else this.bus.emit({ type: 'alarmCleared', at: t, name: c.alarm.name, severity: c.alarm.severity, value: c.value, index });
@@ -429,7 +444,8 @@ export class Service {
         raisedAt: a ? toIso(a.raisedAt, 3) : null, description: r.description,
       };
     });
-    return buildStatus(now, info, this.gnss.snapshot(now), this.pps.snapshot(now), this.discipline.snapshot(now), ntp, snmp, alarms, {
+    return buildStatus(now, info, this.gnss.snapshot(now), this.pps.snapshot(now), this.discipline.snapshot(now), ntp, snmp,
+      this.history?.snapshot() ?? STORE_DISABLED, alarms, {
       counts: this.bus.counts as Record<string, number>, recent: this.bus.recent(),
     });
   }
@@ -450,5 +466,6 @@ export class Service {
     this.agentx?.stop();
     await this.snmp?.stop();
     await this.control?.close();
+    this.history?.stop();
   }
 }

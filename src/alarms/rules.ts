@@ -18,6 +18,7 @@ export const DEFAULT_RULES: RuleDefault[] = [
   { name: 'antenna_fault', metric: 'antennaFault', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 2, clearAfterS: 10, units: 'boolean', description: 'The antenna is shorted, or the receiver fell back to its internal antenna.' },
   { name: 'holdover_duration', metric: 'holdoverElapsedS', comparison: 'above', warning: 600, critical: 3600, hysteresis: 0, raiseAfterS: 0, clearAfterS: 0, units: 's', description: 'Time in holdover.' },
   { name: 'ntp_request_rate', metric: 'ntpRequestsPerSecond', comparison: 'above', warning: 10_000, critical: 25_000, hysteresis: 500, raiseAfterS: 30, clearAfterS: 60, units: 'requests/s', description: 'NTP requests per second (the server tops out near 30 000/s on a 2-core x86).' },
+  { name: 'database_write', metric: 'storeFailing', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 5, clearAfterS: 30, units: 'boolean', description: 'The history database cannot be written (disk full, read-only, locked, corrupt); time service goes on.' },
   { name: 'cpu_temperature', metric: 'cpuTemperatureC', comparison: 'above', warning: 70, critical: 80, hysteresis: 3, raiseAfterS: 60, clearAfterS: 60, units: 'degC', description: 'CPU temperature (/sys/class/thermal), where the machine has one.' },
 ];
 
@@ -53,6 +54,7 @@ export function metricsFrom(s: Status, cpuTemperatureC: number | undefined): Rec
     antennaFault: s.gnss.antennaFault ? 1 : 0,
     holdoverElapsedS: s.discipline.holdoverElapsedS ?? 0,
     ntpRequestsPerSecond: s.ntp.enabled ? s.ntp.requestsPerSecond : undefined,
+    storeFailing: s.store.enabled ? (s.store.healthy ? 0 : 1) : undefined,
     cpuTemperatureC,
   };
 }

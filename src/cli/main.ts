@@ -2,9 +2,10 @@
  * The stratum1 command: run the agent, show a running agent's status, replay a receiver capture,
  * check a configuration file, print the documented example configuration.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { readFileSync, existsSync } from 'node:fs';
-import { loadConfig, ConfigError, exampleYaml, defaultConfig, type Config } from '../config/config.ts';
+import { readFileSync } from 'node:fs';
+import { loadConfig, ConfigError, exampleYaml } from '../config/config.ts';
+import { args, configFrom, controlBase, UsageError, CliError, std, type Out } from './common.ts';
+import { cmdHistory, cmdEvents, cmdAlarms, cmdReport } from './history.ts';
 import { SystemClock, toIsoLabel } from '../time/index.ts';
 import { Logger } from '../log.ts';
 import { Service } from '../service.ts';
@@ -29,12 +30,18 @@ Usage:
   stratum1 mib [--config FILE]                 print our MIB (SMIv2), placed where the config says
   stratum1 traps test|resend [--config FILE] [--url URL]
                                               send a test notification, or resend the active faults
+  stratum1 history METRIC [--since 24h] [--until TIME] [--every 1m] [--csv|--json] [--config FILE]
+                                              a metric's history from the database (stratum1 history --list)
+  stratum1 events [--since 7d] [--type T] [--json] [--config FILE]
+                                              the recorded events
+  stratum1 alarms [--config FILE] [--url URL] [--json]
+                                              every alarm rule and its state, from the running agent
+  stratum1 report [--since 24h] --out FILE.html [--config FILE]
+                                              a self-contained HTML page with charts, to open offline
   stratum1 version
 
 Exit status: 0 success, 1 failure, 2 bad usage or bad configuration.`;
 
-type Out = { out: (s: string) => void; err: (s: string) => void };
-const std: Out = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
 export async function main(argv: string[], io: Out = std): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -45,6 +52,10 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
       case 'replay': return cmdReplay(rest, io);
       case 'check-config': return cmdCheckConfig(rest, io);
       case 'traps': return await cmdTraps(rest, io);
+      case 'history': return cmdHistory(rest, io);
+      case 'events': return cmdEvents(rest, io);
+      case 'alarms': return await cmdAlarms(rest, io);
+      case 'report': return cmdReport(rest, io);
       case 'config-example': io.out(exampleYaml()); return 0;
       case 'mib': {
         const a = args(rest, { config: { type: 'string', short: 'c' } });
@@ -64,29 +75,12 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
       io.err(`stratum1: ${e.message}\n`);
       return 2;
     }
+    if (e instanceof CliError) {
+      io.err(`stratum1: ${e.message}\n`);
+      return 1;
+    }
     throw e;
   }
-}
-
-class UsageError extends Error {}
-
-function args(rest: string[], options: NonNullable<ParseArgsConfig['options']>, positionals = 0) {
-  try {
-    const r = parseArgs({ args: rest, options, allowPositionals: positionals > 0, strict: true });
-    if (r.positionals.length > positionals) throw new UsageError(`unexpected argument "${r.positionals[positionals]}"`);
-    return r;
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError((e as Error).message);
-  }
-}
-
-const DEFAULT_CONFIG = 'config/stratum1.yaml';
-
-function configFrom(file: string | undefined): Config {
-  if (file) return loadConfig(file);
-  if (existsSync(DEFAULT_CONFIG)) return loadConfig(DEFAULT_CONFIG);
-  return defaultConfig();
 }
 
 async function cmdRun(rest: string[], io: Out): Promise<number> {
@@ -121,11 +115,6 @@ async function cmdRun(rest: string[], io: Out): Promise<number> {
   return 0;
 }
 
-function controlBase(configFile: string | undefined): string {
-  const h = configFrom(configFile).control.http;
-  const host = h.address.includes(':') ? `[${h.address}]` : h.address;
-  return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${h.port}`;
-}
 
 async function cmdTraps(rest: string[], io: Out): Promise<number> {
   const a = args(rest, { config: { type: 'string', short: 'c' }, url: { type: 'string' } }, 1);

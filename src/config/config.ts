@@ -7,6 +7,7 @@ import { parseDocument } from 'yaml';
 import { isIP } from 'node:net';
 import { parseCidr } from '../ntp/acl.ts';
 import { DEFAULT_RULES } from '../alarms/rules.ts';
+import cron from 'node-cron';
 
 const alarmRules = Object.fromEntries(DEFAULT_RULES.map((r) => [r.name, section(`${r.description} (${r.comparison} the threshold, in ${r.units})`, {
   enabled: bool('Evaluate this rule.', true),
@@ -165,6 +166,29 @@ export const configSchema = section('stratum1-agent configuration.', {
     faults: list('Faults on a schedule.', fault),
   }),
   alarms: section('Threshold alarms: raised and cleared once each, with hysteresis and hold-off; events, logs and SNMP notifications.', alarmRules),
+  store: section('History in SQLite: per-second samples and events, rolled up to minutes and hours, kept for a set time.', {
+    enabled: bool('Keep history.', true),
+    file: str('The database file (relative to agent.state_dir).', 'history.db'),
+    flush_interval_s: num('Samples and events are written in one transaction this often; a crash loses at most this much.', 10, { min: 1, max: 300 }),
+    max_pending: int('Samples and events held in memory while the disk fails (samples are dropped first, and counted).', 100_000, { min: 100, max: 10_000_000 }),
+    busy_timeout_ms: int('How long a write waits on a locked database (it blocks the event loop: keep it short).', 50, { min: 0, max: 5000 }),
+    retention: section('How long each table is kept.', {
+      samples_days: num('Per-second samples.', 3, { min: 0.01, max: 3650 }),
+      minute_days: num('Minute rollups.', 60, { min: 0.01, max: 3650 }),
+      hour_days: num('Hour rollups.', 730, { min: 0.01, max: 36500 }),
+      events_days: num('Events.', 365, { min: 0.01, max: 36500 }),
+    }),
+    schedules: section('When the upkeep jobs run (cron expressions, local time; empty: never).', {
+      rollup: str('Roll complete minutes and hours up.', '* * * * *'),
+      prune: str('Delete what is past its retention.', '7 * * * *'),
+      vacuum: str('Return free pages to the filesystem (incremental vacuum) and truncate the WAL.', '17 * * * *'),
+      integrity: str('Full integrity check (in a worker thread).', '23 3 * * *'),
+      backup: str('Online backup (SQLite backup API, in a worker thread).', '43 3 * * *'),
+    }),
+    backup_dir: str('Where backups go (relative to agent.state_dir).', 'backups'),
+    backups_kept: int('Newest backups kept.', 7, { min: 1, max: 1000 }),
+    vacuum_pages: int('Free pages returned per vacuum run at most.', 2000, { min: 1 }),
+  }),
   control: section('The local status endpoint that `stratum1 status` reads.', {
     http: hostPort('Loopback HTTP endpoint (GET /status).', '127.0.0.1', 7323),
   }),
@@ -225,6 +249,9 @@ function crossCheck(c: Config, issues: Issue[]): void {
   }
   if (Number.isNaN(Date.parse(c.receiver.min_valid_date))) {
     issues.push({ path: 'receiver.min_valid_date', expected: 'a real date', found: c.receiver.min_valid_date });
+  }
+  for (const [job, expr] of Object.entries(c.store.schedules)) {
+    if (expr !== '' && !cron.validate(expr)) issues.push({ path: `store.schedules.${job}`, expected: 'a cron expression (minute hour day month weekday) or empty', found: JSON.stringify(expr) });
   }
   if (c.simulator.start !== '' && Number.isNaN(Date.parse(c.simulator.start))) {
     issues.push({ path: 'simulator.start', expected: 'an ISO 8601 time or empty', found: c.simulator.start });

@@ -26,6 +26,9 @@ export type AgentEvent =
   | { type: 'leapTableProblem'; at: Nanos; problem: string }
   | { type: 'alarmRaised'; at: Nanos; name: string; severity: string; value: number; threshold: number; index: number }
   | { type: 'alarmCleared'; at: Nanos; name: string; severity: string; value: number; index: number }
+  | { type: 'storeFailed'; at: Nanos; problem: string }
+  | { type: 'storeRecovered'; at: Nanos; detail: string }
+  | { type: 'storeMovedAside'; at: Nanos; detail: string }
   | { type: 'agentStarted'; at: Nanos; version: string }
   | { type: 'agentStopping'; at: Nanos; reason: string };
 

@@ -94,10 +94,23 @@ export interface Status {
     enabled: boolean; agentxConnected: boolean; agentxSessions: number; requests: number; droppedSource: number; droppedSize: number; errors: number;
     trapsSent: number; trapsAcknowledged: number; trapsFailed: number; trapsByName: Record<string, number>;
   };
+  store: StoreStatus;
   /** Every alarm rule, in a fixed order (its index is its place, from 1), with its state. */
   alarms: { index: number; name: string; severity: 'none' | 'warning' | 'critical'; value: number | null; threshold: number | null; raisedAt: string | null; description: string }[];
   events: { counts: Record<string, number>; recent: Record<string, unknown>[] };
 }
+
+export interface StoreStatus {
+  enabled: boolean; path: string | null; open: boolean; healthy: boolean; lastError: string | null; lastErrorAt: string | null;
+  lastFlushAt: string | null; flushes: number; samplesWritten: number; eventsWritten: number; pending: number; dropped: number;
+  writeFailures: number; consecutiveFailures: number; movedAside: string[]; sizeBytes: number | null;
+  jobs: Record<string, { schedule: string; runs: number; lastRun: string | null; ok: boolean | null; detail: string; durationMs: number | null }>;
+}
+
+export const STORE_DISABLED: StoreStatus = {
+  enabled: false, path: null, open: false, healthy: true, lastError: null, lastErrorAt: null, lastFlushAt: null, flushes: 0,
+  samplesWritten: 0, eventsWritten: 0, pending: 0, dropped: 0, writeFailures: 0, consecutiveFailures: 0, movedAside: [], sizeBytes: null, jobs: {},
+};
 
 export interface SnmpSnapshot {
   agentxConnected: boolean; agentxSessions: number; requests: number; droppedSource: number; droppedSize: number; errors: number;
@@ -117,7 +130,7 @@ export function eventToJson(e: AgentEvent): Record<string, unknown> {
 const r3 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000);
 
 export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pps: PpsSnapshot, d: DisciplineSnapshot,
-  ntp: NtpSnapshot | undefined, snmp: SnmpSnapshot | undefined, alarms: Status['alarms'], events: { counts: Record<string, number>; recent: readonly AgentEvent[] }): Status {
+  ntp: NtpSnapshot | undefined, snmp: SnmpSnapshot | undefined, store: StoreStatus, alarms: Status['alarms'], events: { counts: Record<string, number>; recent: readonly AgentEvent[] }): Status {
   const st = gnss.state;
   return {
     time: toIso(now, 6),
@@ -179,6 +192,7 @@ export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pp
     snmp: snmp ? { enabled: true, ...snmp, trapsByName: { ...snmp.trapsByName } } : {
       enabled: false, agentxConnected: false, agentxSessions: 0, requests: 0, droppedSource: 0, droppedSize: 0, errors: 0, trapsSent: 0, trapsAcknowledged: 0, trapsFailed: 0, trapsByName: {},
     },
+    store,
     alarms,
     events: { counts: { ...events.counts } as Record<string, number>, recent: events.recent.slice(-20).map(eventToJson) },
   };

@@ -15,8 +15,11 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrate } from './schema.ts';
-import { SAMPLE_METRICS, METRIC_BY_NAME, type Sample } from './metrics.ts';
+import { SAMPLE_METRICS, type Sample } from './metrics.ts';
+import { queryHistory, queryEvents, type HistoryPoint, type Resolution } from './query.ts';
 import { summarize, combine, type Summary } from './rollup.ts';
+
+export type { HistoryPoint, Resolution };
 
 export interface Retention {
   samplesDays: number;
@@ -59,12 +62,6 @@ export interface StoreStats {
 
 export type StoreProblem = { kind: 'failed' | 'recovered' | 'movedAside'; detail: string };
 
-export interface HistoryPoint extends Summary {
-  t: number;
-}
-
-/** Which table a history query read, and at what step. */
-export type Resolution = 'second' | 'minute' | 'hour';
 
 const DAY = 86_400;
 const codeOf = (e: unknown): string => String((e as { code?: unknown }).code ?? '');
@@ -351,52 +348,15 @@ export class HistoryStore {
     return { freed: before - (db.pragma('freelist_count', { simple: true }) as number) };
   }
 
-  /** The history of one metric between two Unix seconds, in buckets of `everyS`, from the finest
-   * table that holds that range (raw seconds, then minute and hour rollups). */
+  /** The history of one metric between two Unix seconds, in buckets of `everyS` (query.ts). */
   history(metric: string, fromS: number, toS: number, everyS: number, nowS: number): { resolution: Resolution; points: HistoryPoint[] } {
-    const m = METRIC_BY_NAME.get(metric);
-    if (!m) throw new Error(`unknown metric ${JSON.stringify(metric)}: one of ${SAMPLE_METRICS.map((x) => x.name).join(', ')}`);
     if (!this.open()) throw new Error(`the history database cannot be opened: ${this.stats.lastError}`);
-    const r = this.o.retention;
-    const db = this.db!;
-    const covers = (days: number) => fromS >= nowS - days * DAY;
-    let resolution: Resolution;
-    let rows: (Summary & { t: number })[];
-    if (everyS < 60 && covers(r.samplesDays)) {
-      resolution = 'second';
-      rows = (db.prepare(`SELECT t, ${m.name} AS v FROM samples WHERE t >= ? AND t < ? AND ${m.name} IS NOT NULL ORDER BY t`).all(fromS, toS) as { t: number; v: number }[])
-        .map(({ t, v }) => ({ t, n: 1, min: v, max: v, mean: v, sd: 0 }));
-    } else {
-      resolution = everyS < 3600 && covers(r.minuteDays) ? 'minute' : 'hour';
-      rows = db.prepare(`SELECT t, n, min, max, mean, sd FROM ${resolution === 'minute' ? 'rollup_1m' : 'rollup_1h'} WHERE metric = ? AND t >= ? AND t < ? ORDER BY t`)
-        .all(m.id, fromS, toS) as (Summary & { t: number })[];
-    }
-    const step = Math.max(1, Math.floor(everyS));
-    const points: HistoryPoint[] = [];
-    let bucket: number | undefined;
-    let parts: Summary[] = [];
-    const close = () => {
-      const s = combine(parts);
-      if (bucket !== undefined && s) points.push({ t: bucket, ...s });
-      parts = [];
-    };
-    for (const row of rows) {
-      const b = fromS + Math.floor((row.t - fromS) / step) * step;
-      if (b !== bucket) {
-        close();
-        bucket = b;
-      }
-      parts.push(row);
-    }
-    close();
-    return { resolution, points };
+    return queryHistory(this.db!, this.o.retention, metric, fromS, toS, everyS, nowS);
   }
 
-  /** Events between two times (nanoseconds), oldest first. */
+  /** Events between two times (nanoseconds), oldest first (query.ts). */
   eventsBetween(fromNs: bigint, toNs: bigint, limit = 10_000): StoredEvent[] {
     if (!this.open()) throw new Error(`the history database cannot be opened: ${this.stats.lastError}`);
-    const rows = this.db!.prepare('SELECT t_ns, type, data FROM events WHERE t_ns >= ? AND t_ns < ? ORDER BY t_ns, id LIMIT ?')
-      .safeIntegers(true).all(fromNs, toNs, limit) as { t_ns: bigint; type: string; data: string }[];
-    return rows.map((r) => ({ tNs: r.t_ns, type: r.type, data: JSON.parse(r.data) as Record<string, unknown> }));
+    return queryEvents(this.db!, fromNs, toNs, limit);
   }
 }

@@ -64,7 +64,7 @@ export class Upkeep {
   start(): void {
     for (const j of JOB_NAMES) {
       if (!this.o.schedules[j]) continue;
-      this.tasks.push(cron.schedule(this.o.schedules[j], () => this.run(j), { name: `store-${j}`, noOverlap: true }));
+      this.tasks.push(cron.schedule(this.o.schedules[j], () => this.run(j), { name: `store-${j}`, noOverlap: true, unref: true }));
     }
   }
 

@@ -1,0 +1,38 @@
+/** What the commands share: argument parsing, the configuration they read, usage errors, output. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { existsSync } from 'node:fs';
+import { loadConfig, defaultConfig, type Config } from '../config/config.ts';
+
+export type Out = { out: (s: string) => void; err: (s: string) => void };
+export const std: Out = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+export class UsageError extends Error {}
+/** A command that could not do its work (exit status 1), said in one line. */
+export class CliError extends Error {}
+
+export function args(rest: string[], options: NonNullable<ParseArgsConfig['options']>, positionals = 0) {
+  try {
+    const r = parseArgs({ args: rest, options, allowPositionals: positionals > 0, strict: true });
+    if (r.positionals.length > positionals) throw new UsageError(`unexpected argument "${r.positionals[positionals]}"`);
+    return r;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export const DEFAULT_CONFIG = 'config/stratum1.yaml';
+
+export function configFrom(file: string | undefined): Config {
+  if (file) return loadConfig(file);
+  if (existsSync(DEFAULT_CONFIG)) return loadConfig(DEFAULT_CONFIG);
+  return defaultConfig();
+}
+
+
+/** The running agent's control endpoint, from the configuration. */
+export function controlBase(configFile: string | undefined): string {
+  const h = configFrom(configFile).control.http;
+  const host = h.address.includes(':') ? `[${h.address}]` : h.address;
+  return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${h.port}`;
+}
