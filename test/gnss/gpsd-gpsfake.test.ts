@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
 /**
  * The gpsd adapter against a real gpsd, fed by gpsfake on loopback with a capture from the corpus.
  * gpsd flushes its pty when it opens the device (at the first WATCH), so the replay is single-stepped
@@ -32,6 +35,7 @@ test('gpsd client against gpsd + gpsfake: every epoch of a capture arrives and m
   let gfErr = '';
   gf.stderr.setEncoding('utf8').on('data', (d: string) => { gfErr += d.slice(0, 2000); });
   const cfg = defaultConfig();
+  cfg.agent.state_dir = mkdtempSync(join(tmpdir(), 'state-')); // never the checkout's ./var
   cfg.receiver.source = 'gpsd';
   cfg.receiver.gpsd.port = port;
   cfg.receiver.gpsd.reconnect_max_ms = 200;

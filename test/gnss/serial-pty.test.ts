@@ -42,6 +42,7 @@ test('serial adapter over a socat pty pair: data, MTK acks, outage and resume', 
   const dir = mkdtempSync(join(tmpdir(), 'pty-'));
   let pair = await ptyPair(dir);
   const cfg = defaultConfig();
+  cfg.agent.state_dir = mkdtempSync(join(tmpdir(), 'state-')); // never the checkout's ./var
   cfg.receiver.source = 'serial';
   cfg.receiver.serial.device = pair.device;
   cfg.receiver.serial.reopen_min_ms = 100;
