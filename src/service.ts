@@ -309,7 +309,7 @@ export class Service {
   evaluateAlarms(st: Status = this.status()): void {
     const t = this.localClock.now();
     const rules = this.alarms.rules;
-    for (const c of this.alarms.evaluate(t, metricsFrom(st, readCpuTemperature()))) {
+    for (const c of this.alarms.evaluate(t, metricsFrom(st, readCpuTemperature(this.cfg.agent.cpu_temperature_file)))) {
       const index = rules.findIndex((r) => r.name === c.alarm.name) + 1;
       if (c.kind === 'raised') this.bus.emit({ type: 'alarmRaised', at: t, name: c.alarm.name, severity: c.alarm.severity, value: c.alarm.value, threshold: c.alarm.threshold, index });
       else this.bus.emit({ type: 'alarmCleared', at: t, name: c.alarm.name, severity: c.alarm.severity, value: c.value, index });

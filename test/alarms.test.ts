@@ -87,3 +87,45 @@ test('wired into the service: simulator faults raise and clear the default alarm
   assert.ok(st.alarms.every((a) => a.severity === 'none'));
   assert.deepEqual(st.alarms.map((a) => a.index), st.alarms.map((_, i) => i + 1));
 });
+
+test('the other default rules on their inputs: holdover_duration and time_error from a PPS outage, ntp_request_rate from a request flood, cpu_temperature from the thermal file', async () => {
+  const { simConfig, virtualService } = await import('./helpers/virtual.ts');
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  let thermal = '';
+  const { clock, svc, events } = virtualService(simConfig((c) => {
+    c.discipline.leap_seconds_file = '';
+    thermal = join(c.agent.state_dir, 'temp');
+    c.agent.cpu_temperature_file = thermal;
+    c.ntp.enabled = true;
+    c.ntp.addresses = ['127.0.0.1'];
+    c.ntp.port = 0;
+    c.ntp.rate_limit.enabled = false;
+    c.simulator.faults = [{ at_s: 600, kind: 'pps_lost', duration_s: 1500, value: 0 }];
+  }));
+  writeFileSync(thermal, '45000\n');
+  await svc.start();
+  const req = Buffer.alloc(48);
+  req[0] = 0x23;
+  const state = { leapIndicator: 0, stratum: 1, refId: 'GPS', rootDispersionS: 0, rootDelayS: 0, refTime: 0n, precisionLog2: -20 };
+  for (let s = 0; s < 2700; s++) {
+    // A flood of 12 000 requests a second from 2400 s to 2600 s (the warning is at 10 000/s).
+    if (s >= 2400 && s < 2600) for (let k = 0; k < 12_000; k++) svc.ntpCore!.handle(req, clock.now(), state, '127.0.0.2', s);
+    if (s === 100) writeFileSync(thermal, '83500\n'); // over the 80 degC critical
+    if (s === 400) writeFileSync(thermal, '50000\n');
+    clock.advance(1000);
+  }
+  const st = svc.status();
+  await svc.stop();
+  const seen = events.filter((e) => e.type === 'alarmRaised' || e.type === 'alarmCleared')
+    .map((e) => (e.type === 'alarmRaised' ? `+${e.name}:${e.severity}` : `-${e.name}`));
+  const of = (name: string) => seen.filter((x) => x.startsWith(`+${name}:`) || x === `-${name}`);
+  assert.deepEqual(of('cpu_temperature'), ['+cpu_temperature:critical', '-cpu_temperature']);
+  // 25 minutes without PPS: holdover passes 600 s (warning); under 3600 s, so never critical.
+  assert.deepEqual(of('holdover_duration'), ['+holdover_duration:warning', '-holdover_duration']);
+  // The error estimate grows in holdover past 10 us (warning), and clears once locked again.
+  assert.equal(of('time_error')[0], '+time_error:warning', seen.join(' '));
+  assert.equal(of('time_error').at(-1), '-time_error', seen.join(' '));
+  assert.deepEqual(of('ntp_request_rate'), ['+ntp_request_rate:warning', '-ntp_request_rate']);
+  assert.ok(st.alarms.every((a) => a.severity === 'none'), JSON.stringify(st.alarms.filter((a) => a.severity !== 'none')));
+});

@@ -46,6 +46,7 @@ export const configSchema = section('stratum1-agent configuration.', {
   agent: section('The agent itself.', {
     name: str('A name for this time server, used in logs and status.', 'stratum1'),
     state_dir: str('Directory for state that outlives a restart (relative paths are from the working directory).', './var'),
+    cpu_temperature_file: str('Where the CPU temperature is read (millidegrees C; a Pi: thermal_zone0). Missing: no temperature alarm.', '/sys/class/thermal/thermal_zone0/temp'),
   }),
   receiver: section('The GNSS receiver that labels each second.', {
     source: oneOf('Where NMEA comes from: a serial port, a gpsd daemon, or the built-in simulator.', 'serial', ['serial', 'gpsd', 'simulator'] as const),
