@@ -20,7 +20,7 @@ export interface SampleMetric {
 }
 
 export const SAMPLE_METRICS: readonly SampleMetric[] = [
-  { name: 'offset_ns', id: 1, units: 'ns', description: 'Last measured offset of the local clock from GPS (PPS)', get: (s) => s.discipline.offsetNs },
+  { name: 'offset_ns', id: 1, units: 'ns', description: 'Offset of the served (disciplined) clock from GPS at the last PPS sample (chrony\'s "last offset")', get: (s) => (s.discipline.lastSampleAgeS !== null && s.discipline.lastSampleAgeS <= 2 ? s.discipline.lastInnovationNs : null) },
   { name: 'frequency_ppb', id: 2, units: 'ppb', description: 'Frequency correction of the local oscillator', get: (s) => s.discipline.frequencyPpb },
   { name: 'time_error_ns', id: 3, units: 'ns', description: 'Time error estimate of the disciplined clock (99 %)', get: (s) => s.discipline.timeErrorEstimateNs },
   { name: 'pps_jitter_ns', id: 4, units: 'ns', description: 'PPS jitter', get: (s) => s.pps.jitterNs },
@@ -30,6 +30,7 @@ export const SAMPLE_METRICS: readonly SampleMetric[] = [
   { name: 'hdop', id: 8, units: '', description: 'Horizontal dilution of precision', get: (s) => s.gnss.hdop },
   { name: 'fix_mode', id: 9, units: '', description: 'Fix mode (1 none, 2 2D, 3 3D; 0 unknown)', get: (s) => (s.gnss.fix ? s.gnss.mode : s.gnss.mode === 0 ? 0 : 1) },
   { name: 'state', id: 10, units: '', description: 'Discipline state (0 FREERUN, 1 ACQUIRING, 2 HOLDOVER, 3 LOCKED)', get: (s) => STATE_CODES[s.discipline.state] ?? null },
+  { name: 'local_offset_ns', id: 12, units: 'ns', description: 'Estimated offset of the undisciplined local oscillator from GPS (what the discipline corrects)', get: (s) => s.discipline.offsetNs },
   { name: 'ntp_requests_per_s', id: 11, units: 'requests/s', description: 'NTP requests per second', get: (s) => (s.ntp.enabled ? s.ntp.requestsPerSecond : null) },
 ];
 
