@@ -180,7 +180,7 @@ export const configSchema = section('stratum1-agent configuration.', {
       events_days: num('Events.', 365, { min: 0.01, max: 36500 }),
     }),
     schedules: section('When the upkeep jobs run (cron expressions, local time; empty: never).', {
-      rollup: str('Roll complete minutes and hours up.', '* * * * *'),
+      rollup: str('Roll complete minutes and hours up (every 5 minutes: each run is a transaction, and the card\'s writes count).', '*/5 * * * *'),
       prune: str('Delete what is past its retention.', '7 * * * *'),
       vacuum: str('Return free pages to the filesystem (incremental vacuum) and truncate the WAL.', '17 * * * *'),
       integrity: str('Full integrity check (in a worker thread).', '23 3 * * *'),
