@@ -51,7 +51,7 @@ async function startOurs(): Promise<{ proc: ChildProcess; pid: number; statusPor
     'receiver:', '  source: simulator',
     'simulator:', '  initial_offset_ms: 0', '  frequency_ppm: 0', '  wander_ppb_per_sqrt_s: 0', '  pps_jitter_ns: 0',
     'discipline:', '  lock_min_samples: 3', '  lock_freq_sigma_ppb: 5000', '  leap_seconds_file: ""',
-    'control:', '  http:', '    address: 127.0.0.1', '    port: 0',
+    'control:', '  http:', '    address: 127.0.0.1', '    port: 0', 'prometheus:', '  port: 0',
     'ntp:', '  addresses: [127.0.0.1]', `  port: ${OURS_PORT}`, '  rate_limit:', '    enabled: false',
     'logging:', '  level: warn',
     'agent:', `  state_dir: ${JSON.stringify(tmp)}`, '',

@@ -25,7 +25,7 @@ const SNMPD = 16612;
 async function startOurs(): Promise<ChildProcess> {
   const cfg = join(tmp, 'agent.yaml');
   writeFileSync(cfg, [
-    'receiver:', '  source: simulator', 'control:', '  http: { address: 127.0.0.1, port: 0 }', 'ntp:', '  addresses: [127.0.0.1]', '  port: 0',
+    'receiver:', '  source: simulator', 'control:', '  http: { address: 127.0.0.1, port: 0 }', 'prometheus:', '  port: 0', 'ntp:', '  addresses: [127.0.0.1]', '  port: 0',
     'snmp:', '  enabled: true', '  address: 127.0.0.1', `  port: ${OURS}`, '  communities: [bench]', '  max_repetitions: 50',
     'logging:', '  level: warn', 'agent:', `  state_dir: ${JSON.stringify(tmp)}`, '',
   ].join('\n'));

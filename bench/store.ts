@@ -75,7 +75,7 @@ async function hourOfWrites(): Promise<{ wchar: number; writeBytes: number; size
 async function liveAgent(seconds: number): Promise<{ wchar: number; writeBytes: number; seconds: number }> {
   const dir = mkdtempSync(join(work, 'agent-'));
   const conf = join(dir, 'agent.yaml');
-  writeFileSync(conf, ['receiver:', '  source: simulator', 'control:', '  http: { address: 127.0.0.1, port: 0 }', 'ntp:', '  enabled: false',
+  writeFileSync(conf, ['receiver:', '  source: simulator', 'control:', '  http: { address: 127.0.0.1, port: 0 }', 'prometheus:', '  port: 0', 'ntp:', '  enabled: false',
     'logging:', '  level: error', 'agent:', `  state_dir: ${JSON.stringify(dir)}`, ''].join('\n'));
   const p = spawn(process.execPath, [resolve(here, '../bin/stratum1.js'), 'run', '--simulate', '--config', conf], { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';

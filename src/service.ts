@@ -37,6 +37,8 @@ import { randomBytes } from 'node:crypto';
 import { AlarmEngine } from './alarms/engine.ts';
 import { rulesFromConfig, metricsFrom, readCpuTemperature } from './alarms/rules.ts';
 import { History } from './store/history.ts';
+import { MetricsServer } from './export/metrics-http.ts';
+import { exposition } from './export/prometheus.ts';
 import { STORE_DISABLED } from './status/status.ts';
 import type { Logger } from './log.ts';
 import { VERSION } from './version.ts';
@@ -81,6 +83,7 @@ export class Service {
   private gpsd: GpsdClient | undefined;
   private kernelPps: KernelPpsSource | undefined;
   private control: ControlServer | undefined;
+  private metrics: MetricsServer | undefined;
   private ticker: Timer | undefined;
   private mtkAck: ((c: number, f: number) => void) | undefined;
   private gpsdPpsSeq = 0;
@@ -287,6 +290,16 @@ export class Service {
         this.saveFrequency();
       }
     }, 250);
+    if (this.opts.control !== false && this.cfg.prometheus.enabled) {
+      this.metrics = new MetricsServer(() => exposition(this.status()));
+      const p = this.cfg.prometheus;
+      try {
+        const a = await this.metrics.listen(p.address, p.port);
+        this.listening.push({ service: 'prometheus-http', protocol: 'tcp', address: a.address, port: a.port });
+      } catch (e) {
+        throw new Error(`Prometheus: cannot listen on ${p.address} port ${p.port}: ${(e as Error).message}`, { cause: e });
+      }
+    }
     if (this.opts.control !== false) {
       this.control = new ControlServer(() => this.status(), {
         'traps/test': () => (this.traps ? { sent: this.traps.sendByName('s1Test') ? ['s1Test'] : [] } : { error: 'SNMP is not enabled' }),
@@ -466,6 +479,7 @@ export class Service {
     this.agentx?.stop();
     await this.snmp?.stop();
     await this.control?.close();
+    await this.metrics?.close();
     this.history?.stop();
   }
 }

@@ -18,7 +18,7 @@ const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cw
 test('stratum1 run --simulate prints its loopback endpoints and stratum1 status reads it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 's1-'));
   const cfg = join(dir, 'c.yaml');
-  writeFileSync(cfg, 'receiver:\n  source: simulator\ncontrol:\n  http:\n    address: 127.0.0.1\n    port: 0\nntp:\n  addresses: [127.0.0.1]\n  port: 0\n' +
+  writeFileSync(cfg, 'receiver:\n  source: simulator\ncontrol:\n  http:\n    address: 127.0.0.1\n    port: 0\nprometheus:\n  port: 0\nntp:\n  addresses: [127.0.0.1]\n  port: 0\n' +
     `agent:\n  state_dir: ${dir}\n`);
   const child = spawn(process.execPath, [BIN, 'run', '--simulate', '--config', cfg], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

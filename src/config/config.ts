@@ -190,6 +190,11 @@ export const configSchema = section('stratum1-agent configuration.', {
     backups_kept: int('Newest backups kept.', 7, { min: 1, max: 1000 }),
     vacuum_pages: int('Free pages returned per vacuum run at most.', 2000, { min: 1 }),
   }),
+  prometheus: section('The Prometheus /metrics endpoint (names compatible with chrony_exporter and the gpsd exporters where they mean the same).', {
+    enabled: bool('Serve /metrics.', true),
+    address: str('Address to listen on (loopback by default; 0.0.0.0 or :: for a Prometheus server elsewhere).', '127.0.0.1', { pattern: /^[0-9a-fA-F.:]+$/, what: 'an IP address' }),
+    port: int('TCP port (0 picks a free one).', 9710, { min: 0, max: 65535 }),
+  }),
   control: section('The local status endpoint that `stratum1 status` reads.', {
     http: hostPort('Loopback HTTP endpoint (GET /status).', '127.0.0.1', 7323),
   }),

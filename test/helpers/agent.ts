@@ -68,7 +68,7 @@ export function agentConfig(stateDir: string, ntpAddresses: string[], ntpPort: n
     'simulator:', '  initial_offset_ms: 0', '  frequency_ppm: 0', '  wander_ppb_per_sqrt_s: 0', '  pps_jitter_ns: 0',
     ...(noFixForS > 0 ? ['  faults:', `    - { at_s: 0, kind: antenna_unplugged, duration_s: ${noFixForS} }`] : []),
     'discipline:', '  lock_min_samples: 3', '  lock_freq_sigma_ppb: 5000', '  leap_seconds_file: ""',
-    'control:', '  http:', '    address: 127.0.0.1', `    port: ${controlPort}`,
+    'control:', '  http:', '    address: 127.0.0.1', `    port: ${controlPort}`, 'prometheus:', '  port: 0',
     'ntp:', `  addresses: [${ntpAddresses.map((a) => JSON.stringify(a)).join(', ')}]`, `  port: ${ntpPort}`,
     // Several test clients share 127.0.0.1 and poll every second: a generous limit.
     '  rate_limit:', '    interval_s: 0.05', '    burst: 64',

@@ -25,7 +25,7 @@ async function withAgent(fn: (a: RunningAgent, port: number) => Promise<void>): 
   const port = await freeUdpPort();
   writeFileSync(join(dir, 'c.yaml'), [
     'receiver:', '  source: simulator',
-    'control:', '  http: { address: 127.0.0.1, port: 0 }',
+    'control:', '  http: { address: 127.0.0.1, port: 0 }', 'prometheus:', '  port: 0',
     'ntp:', '  addresses: [127.0.0.1]', '  port: 0',
     'snmp:', '  enabled: true', '  address: 127.0.0.1', `  port: ${port}`, '  communities: [ro-community-x]',
     '  v2c_allow: [127.0.0.1/32]', '  location: "rack 4"', '  contact: "noc@example.org"',

@@ -42,7 +42,7 @@ test('as an AgentX subagent of snmpd: walked through snmpd, and again after snmp
   const conf = join(dir, 'snmpd.conf');
   writeFileSync(conf, ['master agentx', `agentXSocket tcp:127.0.0.1:${ax}`, `agentaddress udp:127.0.0.1:${udp}`, 'rocommunity axcomm 127.0.0.1', ''].join('\n'));
   writeFileSync(join(dir, 'c.yaml'), [
-    'receiver:', '  source: simulator', 'control:', '  http: { address: 127.0.0.1, port: 0 }', 'ntp:', '  enabled: false',
+    'receiver:', '  source: simulator', 'control:', '  http: { address: 127.0.0.1, port: 0 }', 'prometheus:', '  port: 0', 'ntp:', '  enabled: false',
     'snmp:', '  enabled: true', '  mode: agentx', '  agentx_master: 127.0.0.1', `  agentx_port: ${ax}`,
     'agent:', `  state_dir: ${JSON.stringify(dir)}`, '',
   ].join('\n'));

@@ -47,7 +47,7 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
     'discipline:', '  lock_min_samples: 3', '  lock_freq_sigma_ppb: 5000', `  leap_seconds_file: ${JSON.stringify(join(dir, 'leap-seconds.list'))}`,
     // Alarms that clear a second after their condition goes, so the test sees s1AlarmCleared too.
     'alarms:', '  fix_lost: { clear_after_s: 1 }', '  pps_missing: { clear_after_s: 1 }', '  antenna_fault: { clear_after_s: 1 }',
-    'control:', `  http: { address: 127.0.0.1, port: ${ctl} }`,
+    'control:', `  http: { address: 127.0.0.1, port: ${ctl} }`, 'prometheus:', '  port: 0',
     'ntp:', '  enabled: false',
     'snmp:', '  enabled: true', '  address: 127.0.0.1', `  port: ${snmpPort}`, `  engine_id: ${ENGINE}`,
     '  users:', '    - { name: trapuser, auth_key: trap-auth-123, priv_key: trap-priv-123 }',

@@ -1,0 +1,111 @@
+/**
+ * Prometheus exposition (pure): Status in, the text format out. Names follow Prometheus conventions
+ * (snake case, base units in the name, `_total` for counters). Where a figure means what a metric of
+ * chrony_exporter or the gpsd exporters means, it carries that metric's name, so their dashboards and
+ * alerts work on this agent too; the rest is ours, under `stratum1_`. docs/EXPORTS.md lists them all.
+ */
+import type { Status } from '../status/status.ts';
+import { STATE_CODES } from '../store/metrics.ts';
+
+type Kind = 'gauge' | 'counter';
+interface Family {
+  name: string;
+  help: string;
+  kind: Kind;
+  samples: { labels?: Record<string, string>; value: number | null | undefined }[];
+}
+
+const escLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+const escHelp = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+const num = (v: number) => (Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v));
+const ns = (v: number | null) => (v === null ? null : v / 1e9);
+const bool = (v: boolean) => (v ? 1 : 0);
+const iso = (v: string | null) => (v === null ? null : Date.parse(v) / 1000);
+
+export function families(s: Status): Family[] {
+  const d = s.discipline;
+  const g = s.gnss;
+  const one = (name: string, help: string, value: number | null | undefined, kind: Kind = 'gauge'): Family => ({ name, help, kind, samples: [{ value }] });
+  const sats = g.satellites.map((x) => ({ prn: String(x.prn), constellation: x.constellation }));
+  const perSat = (name: string, help: string, get: (i: number) => number | null): Family => ({
+    name, help, kind: 'gauge', samples: sats.map((labels, i) => ({ labels, value: get(i) })),
+  });
+  const f: Family[] = [
+    // chrony_exporter's names, for what they mean there.
+    { name: 'chrony_tracking_info', help: 'Tracking information: the reference (GPS with PPS).', kind: 'gauge', samples: [{ labels: { tracking_address: '', tracking_name: d.refId, tracking_refid: d.refId }, value: 1 }] },
+    one('chrony_tracking_last_offset_seconds', 'Offset of the served clock from GPS at the last PPS sample.', d.lastSampleAgeS !== null && d.lastSampleAgeS <= 2 ? ns(d.lastInnovationNs) : null),
+    one('chrony_tracking_stratum', 'Stratum served over NTP (1 when locked to GPS, 16 unsynchronised).', d.stratum),
+    one('chrony_tracking_remote_reference', 'Whether the reference is a remote server (0: a local reference clock, GPS).', 0),
+    one('chrony_tracking_reference_timestamp_seconds', 'Time of the last clock update from the reference.', d.lastSampleAgeS === null ? null : Date.parse(s.time) / 1000 - d.lastSampleAgeS),
+    one('chrony_serverstats_ntp_packets_received_total', 'NTP requests received.', s.ntp.received, 'counter'),
+    one('chrony_serverstats_ntp_packets_dropped_total', 'NTP requests dropped by rate limiting.', s.ntp.dropped.rate ?? 0, 'counter'),
+    // The gpsd exporters' names (those already in snake case).
+    one('gpsd_tpv_mode', 'NMEA fix mode: 0 unknown, 1 no fix, 2 2D, 3 3D.', g.fix ? g.mode : g.mode === 0 ? 0 : 1),
+    one('gpsd_tpv_lat', 'Latitude in degrees (with a current fix).', g.latitudeDeg),
+    one('gpsd_tpv_lon', 'Longitude in degrees (with a current fix).', g.longitudeDeg),
+    one('gpsd_sky_hdop', 'Horizontal dilution of precision.', g.hdop),
+    one('gpsd_sky_pdop', 'Position dilution of precision.', g.pdop),
+    one('gpsd_sky_vdop', 'Vertical dilution of precision.', g.vdop),
+    perSat('gpsd_sat_ss', 'Signal to noise ratio in dB-Hz, per satellite.', (i) => g.satellites[i]!.snrDbHz),
+    perSat('gpsd_sat_el', 'Elevation in degrees, per satellite.', (i) => g.satellites[i]!.elevationDeg),
+    perSat('gpsd_sat_az', 'Azimuth in degrees, per satellite.', (i) => g.satellites[i]!.azimuthDeg),
+    perSat('gpsd_sat_used', 'Whether the satellite is used in the solution.', (i) => bool(g.satellites[i]!.used)),
+    // Ours.
+    { name: 'stratum1_info', help: 'The agent: version, name, receiver and PPS sources.', kind: 'gauge', samples: [{ labels: { version: s.agent.version, name: s.agent.name, receiver: s.receiver.source, pps: s.pps.source, simulated: String(s.agent.simulated) }, value: 1 }] },
+    one('stratum1_start_time_seconds', 'When the agent started.', iso(s.agent.startedAt)),
+    { name: 'stratum1_discipline_state', help: 'Discipline state: 1 for the current one.', kind: 'gauge', samples: Object.keys(STATE_CODES).map((state) => ({ labels: { state }, value: bool(d.state === state) })) },
+    one('stratum1_time_error_estimate_seconds', 'Honest bound (99 %) on the served clock\'s error.', ns(d.timeErrorEstimateNs)),
+    one('stratum1_local_offset_seconds', 'Estimated offset of the undisciplined local oscillator from GPS.', ns(d.offsetNs)),
+    one('stratum1_frequency_offset_ppm', 'Frequency error of the local oscillator the discipline corrects (ppm).', d.frequencyPpb === null ? null : d.frequencyPpb / 1000),
+    one('stratum1_holdover_seconds', 'Time spent in holdover so far (0 when not in holdover).', d.holdoverElapsedS ?? 0),
+    one('stratum1_leap_indicator', 'NTP leap indicator served (3: unsynchronised).', d.leapIndicator),
+    one('stratum1_ptp_clock_class', 'PTP clockClass the clock qualifies for.', d.ptpClockClass),
+    one('stratum1_tai_utc_offset_seconds', 'TAI - UTC from the leap second table.', d.taiUtcS),
+    one('stratum1_discipline_samples_accepted_total', 'PPS samples accepted by the servo.', d.samplesAccepted, 'counter'),
+    one('stratum1_discipline_samples_rejected_total', 'PPS samples rejected as outliers.', d.samplesRejected, 'counter'),
+    one('stratum1_clock_steps_total', 'Steps of the disciplined clock.', d.steps, 'counter'),
+    one('stratum1_gnss_fix', 'Whether the receiver has a confirmed fix.', bool(g.fix)),
+    { name: 'stratum1_gnss_satellites_used', help: 'Satellites used in the solution, per constellation.', kind: 'gauge', samples: Object.entries(g.byConstellation).map(([c, v]) => ({ labels: { constellation: c }, value: v.used })) },
+    { name: 'stratum1_gnss_satellites_visible', help: 'Satellites in view, per constellation.', kind: 'gauge', samples: Object.entries(g.byConstellation).map(([c, v]) => ({ labels: { constellation: c }, value: v.inView })) },
+    one('stratum1_gnss_altitude_msl_meters', 'Altitude above mean sea level (with a current 3D fix).', g.altitudeMslM),
+    one('stratum1_antenna_fault', 'Whether the antenna is faulty (shorted, or the receiver fell back to its internal patch).', bool(g.antennaFault)),
+    one('stratum1_receiver_connected', 'Whether the receiver is connected.', bool(s.receiver.connected)),
+    one('stratum1_receiver_sentences_total', 'NMEA sentences accepted.', s.receiver.sentences, 'counter'),
+    { name: 'stratum1_receiver_rejected_total', help: 'Lines rejected, by reason.', kind: 'counter', samples: Object.entries(s.receiver.rejected).map(([reason, v]) => ({ labels: { reason }, value: v })) },
+    one('stratum1_receiver_outages_total', 'Receiver outages (disconnection or silence).', s.receiver.outages, 'counter'),
+    one('stratum1_pps_present', 'Whether PPS pulses are arriving.', bool(s.pps.present)),
+    one('stratum1_pps_pulses_total', 'PPS pulses seen.', s.pps.pulses, 'counter'),
+    one('stratum1_pps_missed_total', 'PPS pulses missed.', s.pps.missed, 'counter'),
+    one('stratum1_pps_jitter_seconds', 'PPS jitter (RMS of the pulse-to-pulse deviations).', ns(s.pps.jitterNs)),
+    one('stratum1_ntp_replies_total', 'NTP replies sent.', s.ntp.replied, 'counter'),
+    one('stratum1_ntp_kiss_of_death_total', 'Kiss-o\'-death replies sent.', s.ntp.kissOfDeath, 'counter'),
+    { name: 'stratum1_ntp_dropped_total', help: 'NTP requests dropped, by reason.', kind: 'counter', samples: Object.entries(s.ntp.dropped).map(([reason, v]) => ({ labels: { reason }, value: v })) },
+    one('stratum1_ntp_requests_per_second', 'NTP request rate over the last seconds.', s.ntp.requestsPerSecond),
+    one('stratum1_ntp_clients', 'Distinct NTP clients (estimate).', s.ntp.distinctClients),
+    { name: 'stratum1_alarm_severity', help: 'Each alarm rule: 0 clear, 1 warning, 2 critical.', kind: 'gauge', samples: s.alarms.map((a) => ({ labels: { alarm: a.name }, value: a.severity === 'critical' ? 2 : a.severity === 'warning' ? 1 : 0 })) },
+    one('stratum1_store_healthy', 'Whether the history database is being written.', s.store.enabled ? bool(s.store.healthy) : null),
+    one('stratum1_store_pending', 'Samples and events waiting to be written.', s.store.enabled ? s.store.pending : null),
+    one('stratum1_store_dropped_total', 'Samples and events dropped while the disk failed.', s.store.enabled ? s.store.dropped : null, 'counter'),
+    one('stratum1_store_size_bytes', 'Size of the history database and its WAL.', s.store.sizeBytes),
+    one('stratum1_snmp_traps_sent_total', 'SNMP notifications sent.', s.snmp.trapsSent, 'counter'),
+    { name: 'stratum1_events_total', help: 'Events raised, by type.', kind: 'counter', samples: Object.entries(s.events.counts).map(([type, v]) => ({ labels: { type }, value: v })) },
+  ];
+  return f;
+}
+
+/** The text exposition format (version 0.0.4). Families without a value are left out. */
+export function exposition(s: Status, extra: Family[] = []): string {
+  let out = '';
+  for (const fam of [...families(s), ...extra]) {
+    const samples = fam.samples.filter((x) => x.value !== null && x.value !== undefined && Number.isFinite(x.value));
+    if (samples.length === 0) continue;
+    out += `# HELP ${fam.name} ${escHelp(fam.help)}\n# TYPE ${fam.name} ${fam.kind}\n`;
+    for (const x of samples) {
+      const labels = x.labels && Object.keys(x.labels).length ? `{${Object.entries(x.labels).map(([k, v]) => `${k}="${escLabel(v)}"`).join(',')}}` : '';
+      out += `${fam.name}${labels} ${num(x.value!)}\n`;
+    }
+  }
+  return out;
+}
+
+export type { Family };
