@@ -39,6 +39,7 @@ import { rulesFromConfig, metricsFrom, readCpuTemperature } from './alarms/rules
 import { History } from './store/history.ts';
 import { MetricsServer } from './export/metrics-http.ts';
 import { exposition } from './export/prometheus.ts';
+import { InfluxExporter, INFLUX_DISABLED } from './export/influx.ts';
 import { STORE_DISABLED } from './status/status.ts';
 import type { Logger } from './log.ts';
 import { VERSION } from './version.ts';
@@ -72,6 +73,7 @@ export class Service {
   private agentx: AgentxSubagent | undefined;
   readonly alarms: AlarmEngine;
   readonly history: History | undefined;
+  readonly influx: InfluxExporter | undefined;
   private alarmTimer: Timer | undefined;
   private heartbeat: Timer | undefined;
   private pendingWarnings: { level?: 'info'; msg: string; fields: Record<string, unknown> }[] = [];
@@ -149,6 +151,16 @@ export class Service {
     this.ntpState = { leapIndicator: 3, stratum: 16, refId: 'INIT', rootDispersionS: 16, rootDelayS: 0, refTime: 0n, precisionLog2: -20 };
     if (cfg.store.enabled) {
       this.history = new History(cfg, this.disciplinedClock, this.bus, (level, msg, fields) => log.log(level, msg, fields));
+    }
+    if (cfg.influx.enabled) {
+      const x = cfg.influx;
+      this.influx = new InfluxExporter({
+        url: x.url, database: x.database, retentionPolicy: x.retention_policy, username: x.username, password: x.password,
+        createDatabase: x.create_database, intervalS: x.interval_s, batchPoints: x.batch_points, timeoutMs: x.timeout_ms,
+        tags: { host: x.host_tag || cfg.agent.name, source: this.receiverSource },
+        queue: { path: resolve(cfg.agent.state_dir, x.queue_file), maxPoints: x.queue_max_points, maxAgeS: x.queue_max_age_s },
+      }, this.disciplinedClock, () => this.status(), (level, msg, fields) => log.log(level, msg, fields));
+      this.bus.onAny((e) => this.influx?.onEvent(e));
     }
     this.pps.onEdgeHook = (e) => this.discipline.onEdge(e.assert);
     this.gnss.onLabelHook = (utc, leap, fixValid, rx) => this.discipline.onLabel(utc, leap, fixValid, rx);
@@ -277,6 +289,7 @@ export class Service {
     }
     if (this.cfg.snmp.enabled) await this.startSnmp();
     this.history?.start();
+    this.influx?.start();
     this.alarmTimer = this.localClock.setInterval(() => this.everySecond(), 1000);
     this.ticker = this.localClock.setInterval(() => {
       const t = now();
@@ -458,7 +471,7 @@ export class Service {
       };
     });
     return buildStatus(now, info, this.gnss.snapshot(now), this.pps.snapshot(now), this.discipline.snapshot(now), ntp, snmp,
-      this.history?.snapshot() ?? STORE_DISABLED, alarms, {
+      this.history?.snapshot() ?? STORE_DISABLED, this.influx?.snapshot((t) => toIso(t, 3)) ?? INFLUX_DISABLED, alarms, {
       counts: this.bus.counts as Record<string, number>, recent: this.bus.recent(),
     });
   }
@@ -480,6 +493,7 @@ export class Service {
     await this.snmp?.stop();
     await this.control?.close();
     await this.metrics?.close();
+    await this.influx?.stop();
     this.history?.stop();
   }
 }

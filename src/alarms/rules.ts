@@ -19,6 +19,7 @@ export const DEFAULT_RULES: RuleDefault[] = [
   { name: 'holdover_duration', metric: 'holdoverElapsedS', comparison: 'above', warning: 600, critical: 3600, hysteresis: 0, raiseAfterS: 0, clearAfterS: 0, units: 's', description: 'Time in holdover.' },
   { name: 'ntp_request_rate', metric: 'ntpRequestsPerSecond', comparison: 'above', warning: 10_000, critical: 25_000, hysteresis: 500, raiseAfterS: 30, clearAfterS: 60, units: 'requests/s', description: 'NTP requests per second (the server tops out near 30 000/s on a 2-core x86).' },
   { name: 'database_write', metric: 'storeFailing', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 5, clearAfterS: 30, units: 'boolean', description: 'The history database cannot be written (disk full, read-only, locked, corrupt); time service goes on.' },
+  { name: 'export_loss', metric: 'influxDropping', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 0, clearAfterS: 0, units: 'boolean', description: 'Points for InfluxDB were dropped by the queue\'s bound in the last ten minutes (InfluxDB down or refusing writes for too long).' },
   { name: 'cpu_temperature', metric: 'cpuTemperatureC', comparison: 'above', warning: 70, critical: 80, hysteresis: 3, raiseAfterS: 60, clearAfterS: 60, units: 'degC', description: 'CPU temperature (/sys/class/thermal), where the machine has one.' },
 ];
 
@@ -54,6 +55,7 @@ export function metricsFrom(s: Status, cpuTemperatureC: number | undefined): Rec
     antennaFault: s.gnss.antennaFault ? 1 : 0,
     holdoverElapsedS: s.discipline.holdoverElapsedS ?? 0,
     ntpRequestsPerSecond: s.ntp.enabled ? s.ntp.requestsPerSecond : undefined,
+    influxDropping: s.influx.enabled ? (s.influx.lastDropAt !== null && Date.parse(s.time) - Date.parse(s.influx.lastDropAt) < 600_000 ? 1 : 0) : undefined,
     storeFailing: s.store.enabled ? (s.store.healthy ? 0 : 1) : undefined,
     cpuTemperatureC,
   };

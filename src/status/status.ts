@@ -9,6 +9,7 @@ import type { PpsSnapshot } from '../pps/monitor.ts';
 import type { AgentEvent } from './events.ts';
 import type { DisciplineSnapshot } from '../discipline/discipline.ts';
 import type { NtpCounters } from '../ntp/server.ts';
+import type { InfluxStats } from '../export/influx.ts';
 
 export interface NtpSnapshot {
   counters: NtpCounters;
@@ -95,6 +96,7 @@ export interface Status {
     trapsSent: number; trapsAcknowledged: number; trapsFailed: number; trapsByName: Record<string, number>;
   };
   store: StoreStatus;
+  influx: InfluxStats;
   /** Every alarm rule, in a fixed order (its index is its place, from 1), with its state. */
   alarms: { index: number; name: string; severity: 'none' | 'warning' | 'critical'; value: number | null; threshold: number | null; raisedAt: string | null; description: string }[];
   events: { counts: Record<string, number>; recent: Record<string, unknown>[] };
@@ -130,7 +132,7 @@ export function eventToJson(e: AgentEvent): Record<string, unknown> {
 const r3 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000);
 
 export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pps: PpsSnapshot, d: DisciplineSnapshot,
-  ntp: NtpSnapshot | undefined, snmp: SnmpSnapshot | undefined, store: StoreStatus, alarms: Status['alarms'], events: { counts: Record<string, number>; recent: readonly AgentEvent[] }): Status {
+  ntp: NtpSnapshot | undefined, snmp: SnmpSnapshot | undefined, store: StoreStatus, influx: InfluxStats, alarms: Status['alarms'], events: { counts: Record<string, number>; recent: readonly AgentEvent[] }): Status {
   const st = gnss.state;
   return {
     time: toIso(now, 6),
@@ -193,6 +195,7 @@ export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pp
       enabled: false, agentxConnected: false, agentxSessions: 0, requests: 0, droppedSource: 0, droppedSize: 0, errors: 0, trapsSent: 0, trapsAcknowledged: 0, trapsFailed: 0, trapsByName: {},
     },
     store,
+    influx,
     alarms,
     events: { counts: { ...events.counts } as Record<string, number>, recent: events.recent.slice(-20).map(eventToJson) },
   };

@@ -1,0 +1,68 @@
+/**
+ * InfluxDB points (pure): one set a sample interval from Status, and one per alarm event. Measurements
+ * (all tagged host and source): timing, gnss, constellation, satellite (per PRN: SNR, elevation,
+ * azimuth, used), pps, ntp, alarm. The field names are documented in docs/EXPORTS.md and read by the
+ * Grafana dashboard in grafana/.
+ */
+import type { Status } from '../status/status.ts';
+import type { AgentEvent } from '../status/events.ts';
+import { STATE_CODES } from '../store/metrics.ts';
+
+/** A point as the queue keeps it: the timestamp in nanoseconds, as a decimal string. */
+export interface Point {
+  measurement: string;
+  tags: Record<string, string>;
+  fields: Record<string, number | string | boolean>;
+  timestamp: string;
+}
+
+function clean(fields: Record<string, number | string | boolean | null | undefined>): Record<string, number | string | boolean> {
+  const out: Record<string, number | string | boolean> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === null || v === undefined) continue;
+    if (typeof v === 'number' && !Number.isFinite(v)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+export function pointsFrom(s: Status, tNs: bigint, base: Record<string, string>): Point[] {
+  const ts = tNs.toString();
+  const d = s.discipline;
+  const g = s.gnss;
+  const p = (measurement: string, fields: Record<string, number | string | boolean | null | undefined>, tags: Record<string, string> = {}): Point =>
+    ({ measurement, tags: { ...base, ...tags }, fields: clean(fields), timestamp: ts });
+  const fresh = d.lastSampleAgeS !== null && d.lastSampleAgeS <= 2;
+  const out: Point[] = [
+    p('timing', {
+      offset_ns: fresh ? d.lastInnovationNs : null, local_offset_ns: d.offsetNs, frequency_ppb: d.frequencyPpb, time_error_ns: d.timeErrorEstimateNs,
+      state: d.state, state_code: STATE_CODES[d.state] ?? null, stratum: d.stratum, clock_class: d.ptpClockClass, clock_accuracy: d.ptpClockAccuracy,
+      leap_indicator: d.leapIndicator, holdover_s: d.holdoverElapsedS ?? 0, locked: d.state === 'LOCKED' ? 1 : 0,
+    }),
+    p('gnss', {
+      fix: g.fix ? 1 : 0, mode: g.mode, satellites_used: g.satellitesUsed, satellites_in_view: g.satellitesInView,
+      pdop: g.pdop, hdop: g.hdop, vdop: g.vdop, antenna_fault: g.antennaFault ? 1 : 0,
+    }),
+    ...Object.entries(g.byConstellation).map(([c, v]) => p('constellation', { used: v.used, in_view: v.inView }, { constellation: c })),
+    ...g.satellites.map((x) => p('satellite', { snr_dbhz: x.snrDbHz, elevation_deg: x.elevationDeg, azimuth_deg: x.azimuthDeg, used: x.used ? 1 : 0 }, { constellation: x.constellation, prn: String(x.prn) })),
+    p('pps', { present: s.pps.present ? 1 : 0, jitter_ns: s.pps.jitterNs, pulses: s.pps.pulses, missed: s.pps.missed, extra: s.pps.extra }),
+  ];
+  if (s.ntp.enabled) {
+    out.push(p('ntp', {
+      received: s.ntp.received, replied: s.ntp.replied, kod: s.ntp.kissOfDeath, dropped_rate: s.ntp.dropped.rate ?? 0,
+      dropped_denied: s.ntp.dropped.denied ?? 0, dropped_malformed: s.ntp.dropped.malformed ?? 0,
+      requests_per_second: s.ntp.requestsPerSecond, clients: s.ntp.distinctClients,
+    }));
+  }
+  return out.filter((x) => Object.keys(x.fields).length > 0);
+}
+
+/** An alarm raised or cleared, as a point (state 1 raised, 0 cleared). */
+export function alarmPoint(e: AgentEvent, base: Record<string, string>): Point | undefined {
+  if (e.type !== 'alarmRaised' && e.type !== 'alarmCleared') return undefined;
+  return {
+    measurement: 'alarm', tags: { ...base, alarm: e.name, severity: e.severity },
+    fields: clean({ state: e.type === 'alarmRaised' ? 1 : 0, value: e.value, threshold: e.type === 'alarmRaised' ? e.threshold : null, text: `${e.type === 'alarmRaised' ? 'raised' : 'cleared'} ${e.name} (${e.severity})` }),
+    timestamp: e.at.toString(),
+  };
+}
