@@ -40,6 +40,8 @@ import { History } from './store/history.ts';
 import { MetricsServer } from './export/metrics-http.ts';
 import { exposition } from './export/prometheus.ts';
 import { InfluxExporter, INFLUX_DISABLED } from './export/influx.ts';
+import { PtpGrandmaster } from './ptp/service.ts';
+import { PTP_DISABLED } from './status/status.ts';
 import { STORE_DISABLED } from './status/status.ts';
 import type { Logger } from './log.ts';
 import { VERSION } from './version.ts';
@@ -74,6 +76,7 @@ export class Service {
   readonly alarms: AlarmEngine;
   readonly history: History | undefined;
   readonly influx: InfluxExporter | undefined;
+  ptp: PtpGrandmaster | undefined;
   private alarmTimer: Timer | undefined;
   private heartbeat: Timer | undefined;
   private pendingWarnings: { level?: 'info'; msg: string; fields: Record<string, unknown> }[] = [];
@@ -171,7 +174,7 @@ export class Service {
       const { type, at, ...rest } = e;
       const level = type === 'fixLost' || type === 'ppsLost' || type === 'antennaFault' || type === 'receiverSilent' ||
         type === 'receiverDisconnected' || type === 'timeJump' || type === 'dateRejected' || type === 'leapTableProblem' ||
-        type === 'holdoverEntered' || type === 'clockStepped' || type === 'alarmRaised' || type === 'storeFailed' ? 'warn'
+        type === 'holdoverEntered' || type === 'clockStepped' || type === 'alarmRaised' || type === 'storeFailed' || type === 'ptpBetterMaster' ? 'warn'
         : type === 'storeMovedAside' ? 'error' : 'info';
       log.log(level, type, { at: toIso(at, 3), ...rest });
     });
@@ -288,6 +291,15 @@ export class Service {
       }
     }
     if (this.cfg.snmp.enabled) await this.startSnmp();
+    if (this.cfg.ptp.enabled) {
+      try {
+        this.ptp = new PtpGrandmaster(this.cfg, this.disciplinedClock, this.status(), (e) => this.bus.emit(e), (msg) => log.warn(msg));
+        this.listening.push(...(await this.ptp.start()));
+      } catch (e) {
+        this.ptp?.close();
+        throw new Error(`PTP: cannot serve on interface ${this.cfg.ptp.interface}: ${(e as Error).message}`, { cause: e });
+      }
+    }
     this.history?.start();
     this.influx?.start();
     this.alarmTimer = this.localClock.setInterval(() => this.everySecond(), 1000);
@@ -329,6 +341,7 @@ export class Service {
     const st = this.status();
     this.evaluateAlarms(st);
     this.history?.sample(st);
+    this.ptp?.update(st);
   }
 
   /** The alarm rules against Status; raises and clears become events. */
@@ -471,7 +484,8 @@ export class Service {
       };
     });
     return buildStatus(now, info, this.gnss.snapshot(now), this.pps.snapshot(now), this.discipline.snapshot(now), ntp, snmp,
-      this.history?.snapshot() ?? STORE_DISABLED, this.influx?.snapshot((t) => toIso(t, 3)) ?? INFLUX_DISABLED, alarms, {
+      this.history?.snapshot() ?? STORE_DISABLED, this.influx?.snapshot((t) => toIso(t, 3)) ?? INFLUX_DISABLED,
+      this.ptp?.snapshot() ?? PTP_DISABLED, alarms, {
       counts: this.bus.counts as Record<string, number>, recent: this.bus.recent(),
     });
   }
@@ -486,6 +500,7 @@ export class Service {
     this.gpsd?.stop();
     this.kernelPps?.stop();
     this.ntpUdp?.close();
+    this.ptp?.close();
     this.snmpTimer?.cancel();
     this.heartbeat?.cancel();
     this.traps?.close();

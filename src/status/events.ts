@@ -29,6 +29,8 @@ export type AgentEvent =
   | { type: 'storeFailed'; at: Nanos; problem: string }
   | { type: 'storeRecovered'; at: Nanos; detail: string }
   | { type: 'storeMovedAside'; at: Nanos; detail: string }
+  | { type: 'ptpBetterMaster'; at: Nanos; identity: string; priority1: number; clockClass: number; domain: number }
+  | { type: 'ptpBetterMasterGone'; at: Nanos; identity: string }
   | { type: 'agentStarted'; at: Nanos; version: string }
   | { type: 'agentStopping'; at: Nanos; reason: string };
 

@@ -97,6 +97,7 @@ export interface Status {
   };
   store: StoreStatus;
   influx: InfluxStats;
+  ptp: PtpStatus;
   /** Every alarm rule, in a fixed order (its index is its place, from 1), with its state. */
   alarms: { index: number; name: string; severity: 'none' | 'warning' | 'critical'; value: number | null; threshold: number | null; raisedAt: string | null; description: string }[];
   events: { counts: Record<string, number>; recent: Record<string, unknown>[] };
@@ -108,6 +109,21 @@ export interface StoreStatus {
   writeFailures: number; consecutiveFailures: number; movedAside: string[]; sizeBytes: number | null;
   jobs: Record<string, { schedule: string; runs: number; lastRun: string | null; ok: boolean | null; detail: string; durationMs: number | null }>;
 }
+
+export interface PtpStatus {
+  enabled: boolean; interface: string | null; address: string | null; clockIdentity: string | null; domain: number | null;
+  portState: 'MASTER' | 'DISABLED'; clockClass: number | null; clockAccuracy: number | null; offsetScaledLogVariance: number | null;
+  currentUtcOffset: number | null; utcOffsetValid: boolean; timeTraceable: boolean; frequencyTraceable: boolean; timeSource: number | null;
+  sent: Record<string, number>; received: Record<string, number>; malformed: Record<string, number>; otherDomain: number;
+  managementDropped: number; sendErrors: number; txStampSpreadNs: { mean: number | null; max: number | null };
+  foreignMasters: { identity: string; domain: number; priority1: number; clockClass: number; better: boolean; announces: number }[];
+}
+
+export const PTP_DISABLED: PtpStatus = {
+  enabled: false, interface: null, address: null, clockIdentity: null, domain: null, portState: 'DISABLED', clockClass: null, clockAccuracy: null,
+  offsetScaledLogVariance: null, currentUtcOffset: null, utcOffsetValid: false, timeTraceable: false, frequencyTraceable: false, timeSource: null,
+  sent: {}, received: {}, malformed: {}, otherDomain: 0, managementDropped: 0, sendErrors: 0, txStampSpreadNs: { mean: null, max: null }, foreignMasters: [],
+};
 
 export const STORE_DISABLED: StoreStatus = {
   enabled: false, path: null, open: false, healthy: true, lastError: null, lastErrorAt: null, lastFlushAt: null, flushes: 0,
@@ -132,7 +148,7 @@ export function eventToJson(e: AgentEvent): Record<string, unknown> {
 const r3 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000);
 
 export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pps: PpsSnapshot, d: DisciplineSnapshot,
-  ntp: NtpSnapshot | undefined, snmp: SnmpSnapshot | undefined, store: StoreStatus, influx: InfluxStats, alarms: Status['alarms'], events: { counts: Record<string, number>; recent: readonly AgentEvent[] }): Status {
+  ntp: NtpSnapshot | undefined, snmp: SnmpSnapshot | undefined, store: StoreStatus, influx: InfluxStats, ptp: PtpStatus, alarms: Status['alarms'], events: { counts: Record<string, number>; recent: readonly AgentEvent[] }): Status {
   const st = gnss.state;
   return {
     time: toIso(now, 6),
@@ -196,6 +212,7 @@ export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pp
     },
     store,
     influx,
+    ptp,
     alarms,
     events: { counts: { ...events.counts } as Record<string, number>, recent: events.recent.slice(-20).map(eventToJson) },
   };
