@@ -209,9 +209,11 @@ code{font-size:11px;color:#555}
 <h1>${esc(d.name)}: time server report</h1>
 <div class="sub">${iso(d.fromS)} to ${iso(d.toS)} (UTC), one point per ${d.everyS} s; generated ${iso(d.generatedAtS)} by stratum1-agent</div>
 <ul>${summary || '<li>no samples in this period</li>'}${lastErr ? `<li>last time error estimate: ${fmt(lastErr.mean)} ns</li>` : ''}<li>${alarms.length} alarm${alarms.length === 1 ? '' : 's'} raised, ${d.events.length} events</li></ul>
-${lineChart('Offset from GPS and time error estimate', 'ns', d.fromS, d.toS, [
+${lineChart('Offset of the served clock from GPS (at each PPS sample)', 'ns', d.fromS, d.toS, [
     { label: 'offset (mean, min-max band)', colour: COLOURS.offset, points: line(d.offset), band: band(d.offset) },
-    { label: 'time error estimate (99 %)', colour: COLOURS.error, points: line(d.timeError) },
+  ], gap)}
+${lineChart('Time error estimate (99 % bound on the served clock\'s error)', 'ns', d.fromS, d.toS, [
+    { label: 'time error estimate', colour: COLOURS.error, points: line(d.timeError) },
   ], gap)}
 ${lineChart('Satellites', '', d.fromS, d.toS, [
     { label: 'used', colour: COLOURS.used, points: line(d.satellitesUsed) },
