@@ -3,17 +3,20 @@
  * interface, driving the grandmaster core with timers and received datagrams.
  *
  * Timestamps are software timestamps from the disciplined clock, as close to the wire as Node allows:
- * a Sync goes out on a socket connected to the group (so send() needs no address lookup and libuv
- * issues sendmsg at once when its queue is empty); the clock is read just before and just after that
- * call and the Follow_Up carries the midpoint. A received Delay_Req is stamped when its callback runs,
- * after the event loop has come round to it: that wait (tens of microseconds when idle) is what limits
- * the accuracy here, and only kernel timestamps (SO_TIMESTAMPING, not reachable from Node's dgram) or
- * hardware timestamps would remove it.
+ * with the native addon (native/udp_ts.c), the kernel's: a Sync's transmit time is the kernel's
+ * software transmit timestamp (SO_TIMESTAMPING, read back from the socket's error queue, as ptp4l does)
+ * and a Delay_Req's receive time is the kernel's receive timestamp (SO_TIMESTAMPNS). Without the addon
+ * they come from the event loop: a Sync is sent on a dgram socket connected to the group and the clock
+ * is read just before and after send(), the Follow_Up carrying the midpoint (send() took 140 us on
+ * average on a veth here); a Delay_Req is stamped when its callback runs, 50 to 270 us after the
+ * kernel had it on this machine. Status says which (ptp.rxTimestamps). Hardware timestamps would do
+ * better still; a Raspberry Pi 3 or 4 has none.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import type { Clock, Timer } from '../time/index.ts';
 import type { GrandmasterCore, Outgoing } from './grandmaster.ts';
+import { kernelTs, KernelRxSocket, KernelTxSocket } from '../net/kernel-ts.ts';
 
 export const PTP_MULTICAST = '224.0.1.129';
 export const EVENT_PORT = 319;
@@ -37,10 +40,18 @@ export interface PtpUdpOptions {
 
 export class PtpUdp {
   private rx: Socket[] = [];
+  private krx: KernelRxSocket[] = [];
+  /** 'kernel' when receive timestamps come from the kernel, 'event loop' otherwise. */
+  readonly rxTimestamps: 'kernel' | 'event loop' = kernelTs().available ? 'kernel' : 'event loop';
   private txEvent: Socket | undefined;
+  private ktx: KernelTxSocket | undefined;
   private txGeneral: Socket | undefined;
   private timers: Timer[] = [];
   sendErrors = 0;
+  /** Syncs sent without a kernel transmit timestamp (and so without a Follow_Up). */
+  get txUnstamped(): number {
+    return this.ktx?.unstamped ?? 0;
+  }
   /** How long the Sync send() call took (the uncertainty of the transmit timestamp), ns. */
   readonly txSpread = { n: 0, sumNs: 0, maxNs: 0 };
 
@@ -54,17 +65,23 @@ export class PtpUdp {
   async start(): Promise<void> {
     const ev = this.o.eventPort ?? EVENT_PORT;
     const gen = this.o.generalPort ?? GENERAL_PORT;
+    const handle = (buf: Buffer, rx: bigint) => {
+      try {
+        for (const out of this.core.receive(buf, this.tai(rx))) this.send(out);
+      } catch (e) {
+        this.onError(`PTP message handling failed: ${(e as Error).message}`);
+      }
+    };
     for (const port of [ev, gen]) {
+      if (this.rxTimestamps === 'kernel') {
+        const k = new KernelRxSocket(this.clock);
+        k.open(port, '0.0.0.0', PTP_MULTICAST, this.o.interfaceAddress, (buf, rx) => handle(buf, rx));
+        this.krx.push(k);
+        continue;
+      }
       const s = createSocket({ type: 'udp4', reuseAddr: true });
       s.on('error', (e) => this.onError(`PTP socket ${port}: ${e.message}`));
-      s.on('message', (buf) => {
-        const rx = this.clock.now(); // first thing: the receive timestamp
-        try {
-          for (const out of this.core.receive(buf, this.tai(rx))) this.send(out);
-        } catch (e) {
-          this.onError(`PTP message handling failed: ${(e as Error).message}`);
-        }
-      });
+      s.on('message', (buf) => handle(buf, this.clock.now())); // the clock first: the receive timestamp
       await new Promise<void>((res, rej) => {
         s.once('error', rej);
         s.bind(port, '0.0.0.0', () => {
@@ -92,6 +109,7 @@ export class PtpUdp {
       return s;
     };
     this.txEvent = await tx(ev);
+    if (this.rxTimestamps === 'kernel') this.ktx = new KernelTxSocket(this.clock, this.o.interfaceAddress, PTP_MULTICAST, ev);
     this.txGeneral = await tx(gen);
     const o = this.core.o;
     const every = (log: number, fn: () => void) => this.timers.push(this.clock.setInterval(fn, 1000 * 2 ** log));
@@ -105,6 +123,20 @@ export class PtpUdp {
 
   private sendSync(): void {
     const out = this.core.sync();
+    if (this.ktx) {
+      let t: bigint | undefined;
+      try {
+        t = this.ktx.send(out.msg);
+      } catch (e) {
+        this.sendErrors++;
+        this.onError(`PTP Sync send failed: ${(e as Error).message}`);
+        return;
+      }
+      // No kernel transmit timestamp: no Follow_Up, so the slave drops this Sync rather than use a
+      // guess (counted in Status).
+      if (t !== undefined) this.send(this.core.followUp(out.sync!, this.tai(t)));
+      return;
+    }
     const s = this.txEvent;
     if (!s) return;
     const t0 = this.clock.now();
@@ -131,6 +163,10 @@ export class PtpUdp {
       } catch { /* already closed */ }
     }
     this.rx = [];
+    for (const k of this.krx) k.close();
+    this.ktx?.close();
+    this.ktx = undefined;
+    this.krx = [];
     this.txEvent = this.txGeneral = undefined;
   }
 }

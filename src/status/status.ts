@@ -116,13 +116,14 @@ export interface PtpStatus {
   currentUtcOffset: number | null; utcOffsetValid: boolean; timeTraceable: boolean; frequencyTraceable: boolean; timeSource: number | null;
   sent: Record<string, number>; received: Record<string, number>; malformed: Record<string, number>; otherDomain: number;
   managementDropped: number; sendErrors: number; txStampSpreadNs: { mean: number | null; max: number | null };
+  rxTimestamps: 'kernel' | 'event loop' | null;
   foreignMasters: { identity: string; domain: number; priority1: number; clockClass: number; better: boolean; announces: number }[];
 }
 
 export const PTP_DISABLED: PtpStatus = {
   enabled: false, interface: null, address: null, clockIdentity: null, domain: null, portState: 'DISABLED', clockClass: null, clockAccuracy: null,
   offsetScaledLogVariance: null, currentUtcOffset: null, utcOffsetValid: false, timeTraceable: false, frequencyTraceable: false, timeSource: null,
-  sent: {}, received: {}, malformed: {}, otherDomain: 0, managementDropped: 0, sendErrors: 0, txStampSpreadNs: { mean: null, max: null }, foreignMasters: [],
+  sent: {}, received: {}, malformed: {}, otherDomain: 0, managementDropped: 0, sendErrors: 0, txStampSpreadNs: { mean: null, max: null }, rxTimestamps: null, foreignMasters: [],
 };
 
 export const STORE_DISABLED: StoreStatus = {

@@ -17,4 +17,7 @@ export interface Clock {
   setTimeout(fn: () => void, delayMs: number): Timer;
   /** Calls fn every intervalMs milliseconds of this clock's time. */
   setInterval(fn: () => void, intervalMs: number): Timer;
+  /** This clock's reading at the moment CLOCK_REALTIME read `ns` (a kernel timestamp), where the
+   * clock is tied to the host's clock; undefined for clocks that are not (virtual time). */
+  fromRealtime?(ns: Nanos): Nanos;
 }

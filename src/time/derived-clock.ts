@@ -14,6 +14,11 @@ export class DerivedClock implements Clock {
     return this.base.monotonic();
   }
 
+  fromRealtime(ns: Nanos): Nanos {
+    if (!this.base.fromRealtime) throw new Error('the base clock is not tied to the host clock');
+    return this.map(this.base.fromRealtime(ns));
+  }
+
   setTimeout(fn: () => void, delayMs: number): Timer {
     return this.base.setTimeout(fn, delayMs);
   }

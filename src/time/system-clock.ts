@@ -9,9 +9,15 @@
  * iteration (typically 50-200 ns here). A step of the system clock (settimeofday, chronyd's makestep) is
  * noticed on the next read that disagrees with Date.now() by more than 1.5 ms, and by a periodic
  * re-calibration that also catches smaller steps.
+ *
+ * With the project's native addon built (the usual case), none of that is needed: now() is
+ * clock_gettime(CLOCK_REALTIME) itself, exact and without the periodic busy-wait of a re-calibration.
+ * Measured here, the calibrated clock could sit 1 to 20 us off CLOCK_REALTIME for a minute at a time,
+ * which every NTP and PTP timestamp inherited.
  */
 import type { Clock, Timer } from './clock.ts';
 import { NS_PER_MS, type Nanos } from './timestamp.ts';
+import { addon } from '../native/addon.ts';
 
 export interface Calibration {
   offsetNs: bigint;
@@ -56,10 +62,14 @@ export class SystemClock implements Clock {
   /** How many times a step of the system clock was detected. */
   steps = 0;
 
-  constructor(opts: { recalibrateEveryMs?: number } = {}) {
-    this.cal = calibrateRealtimeOffset();
+  /** 'clock_gettime' with the native addon, 'calibrated' without. */
+  readonly source: 'clock_gettime' | 'calibrated';
+
+  constructor(opts: { recalibrateEveryMs?: number; native?: boolean } = {}) {
+    this.source = addon && opts.native !== false ? 'clock_gettime' : 'calibrated';
+    this.cal = this.source === 'clock_gettime' ? { offsetNs: addon!.realtimeNs() - hr(), uncertaintyNs: 0n } : calibrateRealtimeOffset();
     const every = opts.recalibrateEveryMs ?? 60_000;
-    if (every > 0) {
+    if (every > 0 && this.source === 'calibrated') {
       this.recalTimer = setInterval(() => this.recalibrate(), every);
       this.recalTimer.unref();
     }
@@ -76,7 +86,13 @@ export class SystemClock implements Clock {
     this.cal = next;
   }
 
+  /** This clock is CLOCK_REALTIME (exactly with the addon, calibrated to it without). */
+  fromRealtime(ns: Nanos): Nanos {
+    return ns;
+  }
+
   now(): Nanos {
+    if (this.source === 'clock_gettime') return addon!.realtimeNs();
     const t = hr() + this.cal.offsetNs;
     const coarse = BigInt(Date.now()) * NS_PER_MS;
     const d = t - coarse;

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "udp_ts",
+      "sources": ["native/udp_ts.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    }
+  ]
+}
