@@ -4,8 +4,10 @@
  * libuv on Node's own event loop; every datagram is handed to JavaScript with the CLOCK_REALTIME time
  * at which the kernel received it, so the wait for the event loop no longer enters the timestamp.
  *
- *   open(port, bindAddress, group|null, interfaceAddress|null, onMessage) -> handle
- *     onMessage(buffer, sec, nsec, address, port); sec 0 when the kernel gave no timestamp
+ *   open(port, bindAddress, group|null, interfaceAddress|null, onMessage[, recvBufferBytes[, reuse]])
+ *     -> handle; IPv4 or IPv6 (by the bind address); onMessage(buffer, sec, nsec, address, port),
+ *     sec 0 when the kernel gave no timestamp
+ *   sendTo(handle, buffer, address, port) -> 0 or -errno   a reply from that same socket
  *   close(handle)
  *   openTx(interfaceAddress, group, port) -> handle   a sender connected to group:port on the
  *     interface, with software transmit timestamps (SO_TIMESTAMPING)
@@ -13,6 +15,8 @@
  *     timestamp from the socket's error queue (as ptp4l does); null if none came within 2 ms
  */
 #include <node_api.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <uv.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,6 +37,7 @@ typedef struct {
   uv_poll_t poll;
   int fd;
   int closed;
+  int v6;
 } rx_socket;
 
 static napi_value throw_errno(napi_env env, const char *what) {
@@ -47,21 +52,30 @@ static void on_closed(uv_handle_t *h) {
   free(s);
 }
 
-static void deliver(rx_socket *s, const unsigned char *data, size_t len, const struct timespec *ts, const struct sockaddr_in *from) {
+static void deliver(rx_socket *s, const unsigned char *data, size_t len, const struct timespec *ts, const struct sockaddr_storage *from) {
   napi_env env = s->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value cb, global, argv[5], result;
   void *copy;
-  char addr[INET_ADDRSTRLEN] = "";
-  inet_ntop(AF_INET, &from->sin_addr, addr, sizeof addr);
+  char addr[INET6_ADDRSTRLEN] = "";
+  uint16_t from_port = 0;
+  if (from->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *f6 = (const struct sockaddr_in6 *)from;
+    inet_ntop(AF_INET6, &f6->sin6_addr, addr, sizeof addr);
+    from_port = ntohs(f6->sin6_port);
+  } else {
+    const struct sockaddr_in *f4 = (const struct sockaddr_in *)from;
+    inet_ntop(AF_INET, &f4->sin_addr, addr, sizeof addr);
+    from_port = ntohs(f4->sin_port);
+  }
   napi_get_reference_value(env, s->callback, &cb);
   napi_get_global(env, &global);
   napi_create_buffer_copy(env, len, data, &copy, &argv[0]);
   napi_create_double(env, ts ? (double)ts->tv_sec : 0.0, &argv[1]);
   napi_create_double(env, ts ? (double)ts->tv_nsec : 0.0, &argv[2]);
   napi_create_string_utf8(env, addr, NAPI_AUTO_LENGTH, &argv[3]);
-  napi_create_uint32(env, ntohs(from->sin_port), &argv[4]);
+  napi_create_uint32(env, from_port, &argv[4]);
   if (napi_call_function(env, global, cb, 5, argv, &result) == napi_pending_exception) {
     napi_value err;
     napi_get_and_clear_last_exception(env, &err);
@@ -77,7 +91,7 @@ static void on_readable(uv_poll_t *p, int status, int events) {
   for (int n = 0; n < 64; n++) {
     unsigned char buf[MAX_DATAGRAM];
     char control[256];
-    struct sockaddr_in from;
+    struct sockaddr_storage from;
     struct iovec iov = { buf, sizeof buf };
     struct msghdr msg;
     memset(&msg, 0, sizeof msg);
@@ -101,14 +115,15 @@ static void on_readable(uv_poll_t *p, int status, int events) {
 }
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 7;
+  napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 5) {
-    napi_throw_type_error(env, NULL, "open(port, bindAddress, group, interfaceAddress, onMessage)");
+    napi_throw_type_error(env, NULL, "open(port, bindAddress, group, interfaceAddress, onMessage[, recvBufferBytes[, reuseAddress]])");
     return NULL;
   }
-  uint32_t port;
+  uint32_t port, rcvbuf = 1 << 20;
+  bool reuse = false;
   char bind_addr[64] = "0.0.0.0", group[64] = "", iface[64] = "";
   size_t l;
   napi_valuetype t;
@@ -126,27 +141,46 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "onMessage must be a function");
     return NULL;
   }
+  if (argc > 5) napi_get_value_uint32(env, argv[5], &rcvbuf);
+  if (argc > 6) napi_get_value_bool(env, argv[6], &reuse);
 
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int v6 = strchr(bind_addr, ':') != NULL;
+  struct sockaddr_storage ss;
+  socklen_t sslen;
+  memset(&ss, 0, sizeof ss);
+  if (v6) {
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, bind_addr, &a6->sin6_addr) != 1) {
+      napi_throw_type_error(env, NULL, "bindAddress is not an IP address");
+      return NULL;
+    }
+    sslen = sizeof *a6;
+  } else {
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, bind_addr, &a4->sin_addr) != 1) {
+      napi_throw_type_error(env, NULL, "bindAddress is not an IP address");
+      return NULL;
+    }
+    sslen = sizeof *a4;
+  }
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket");
   int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  /* Shared ports only where sharing is the point (PTP's multicast ports); a server port is exclusive,
+     so a second agent on the same port fails to start instead of splitting the traffic. */
+  if (reuse) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) {
     close(fd);
     return throw_errno(env, "SO_TIMESTAMPNS");
   }
-  int rcvbuf = 1 << 20;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons((uint16_t)port);
-  if (inet_pton(AF_INET, bind_addr, &sa.sin_addr) != 1) {
-    close(fd);
-    napi_throw_type_error(env, NULL, "bindAddress is not an IPv4 address");
-    return NULL;
-  }
-  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+  int rb = (int)rcvbuf;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof rb);
+  if (bind(fd, (struct sockaddr *)&ss, sslen) < 0) {
     int e = errno;
     close(fd);
     errno = e;
@@ -155,7 +189,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (group[0]) {
     struct ip_mreq m;
     memset(&m, 0, sizeof m);
-    if (inet_pton(AF_INET, group, &m.imr_multiaddr) != 1 || (iface[0] && inet_pton(AF_INET, iface, &m.imr_interface) != 1)) {
+    if (v6 || inet_pton(AF_INET, group, &m.imr_multiaddr) != 1 || (iface[0] && inet_pton(AF_INET, iface, &m.imr_interface) != 1)) {
       close(fd);
       napi_throw_type_error(env, NULL, "group and interfaceAddress must be IPv4 addresses");
       return NULL;
@@ -168,8 +202,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     }
   }
   /* the port actually bound (port 0 picks one) */
-  socklen_t sl = sizeof sa;
-  getsockname(fd, (struct sockaddr *)&sa, &sl);
+  socklen_t sl = sizeof ss;
+  getsockname(fd, (struct sockaddr *)&ss, &sl);
+  uint16_t bound_port = v6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) : ntohs(((struct sockaddr_in *)&ss)->sin_port);
 
   uv_loop_t *loop;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
@@ -180,6 +215,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   rx_socket *s = (rx_socket *)calloc(1, sizeof *s);
   s->env = env;
   s->fd = fd;
+  s->v6 = v6;
   napi_create_reference(env, argv[4], 1, &s->callback);
   uv_poll_init(loop, &s->poll, fd);
   s->poll.data = s;
@@ -189,9 +225,47 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_create_object(env, &handle);
   napi_create_external(env, s, NULL, NULL, &ext);
   napi_set_named_property(env, handle, "ptr", ext);
-  napi_create_uint32(env, ntohs(sa.sin_port), &bound);
+  napi_create_uint32(env, bound_port, &bound);
   napi_set_named_property(env, handle, "port", bound);
   return handle;
+}
+
+static rx_socket *handle_of(napi_env env, napi_value h);
+
+/* sendTo(handle, buffer, address, port) -> 0, or -errno: a reply from the receiving socket itself. */
+static napi_value js_send_to(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], result;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  rx_socket *s = argc >= 4 ? handle_of(env, argv[0]) : NULL;
+  void *data;
+  size_t len, l;
+  char addr[64];
+  uint32_t port;
+  if (!s || s->closed || napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[2], addr, sizeof addr, &l) != napi_ok || napi_get_value_uint32(env, argv[3], &port) != napi_ok) {
+    napi_throw_type_error(env, NULL, "sendTo(handle, buffer, address, port)");
+    return NULL;
+  }
+  struct sockaddr_storage to;
+  socklen_t tolen;
+  memset(&to, 0, sizeof to);
+  if (s->v6) {
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&to;
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, addr, &a6->sin6_addr) != 1) { napi_create_int32(env, -EINVAL, &result); return result; }
+    tolen = sizeof *a6;
+  } else {
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&to;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, addr, &a4->sin_addr) != 1) { napi_create_int32(env, -EINVAL, &result); return result; }
+    tolen = sizeof *a4;
+  }
+  ssize_t r = sendto(s->fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&to, tolen);
+  napi_create_int32(env, r < 0 ? -errno : 0, &result);
+  return result;
 }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
@@ -368,8 +442,9 @@ static napi_value init(napi_env env, napi_value exports) {
     { "sendStamped", NULL, js_send_stamped, NULL, NULL, NULL, napi_default, NULL },
     { "closeTx", NULL, js_close_tx, NULL, NULL, NULL, napi_default, NULL },
     { "realtimeNs", NULL, js_realtime_ns, NULL, NULL, NULL, napi_default, NULL },
+    { "sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_default, NULL },
   };
-  napi_define_properties(env, exports, 7, d);
+  napi_define_properties(env, exports, 8, d);
   return exports;
 }
 

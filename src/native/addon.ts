@@ -10,7 +10,8 @@ export interface Addon {
   realtimeNs(): bigint;
   realtime(): [number, number];
   open(port: number, bind: string, group: string | null, iface: string | null,
-    onMessage: (buf: Buffer, sec: number, nsec: number, address: string, port: number) => void): { port: number };
+    onMessage: (buf: Buffer, sec: number, nsec: number, address: string, port: number) => void, recvBufferBytes?: number, reuse?: boolean): { port: number };
+  sendTo(h: { port: number }, buf: Buffer, address: string, port: number): number;
   close(h: { port: number }): void;
   openTx(iface: string, group: string, port: number): object;
   sendStamped(h: object, buf: Buffer): [number, number] | null;

@@ -25,7 +25,10 @@ export class KernelRxSocket {
     if (!native) throw new Error(problem ?? 'native addon not loaded');
   }
 
-  open(port: number, bind: string, group: string | null, iface: string | null, onMessage: (buf: Buffer, rx: bigint, from: { address: string; port: number }) => void): number {
+  /** Binds (IPv4 or IPv6, by the address) and starts delivering. `reuse`: share the port with other
+   * sockets (PTP's multicast ports); otherwise the bind is exclusive. Returns the port bound. */
+  open(port: number, bind: string, group: string | null, iface: string | null, onMessage: (buf: Buffer, rx: bigint, from: { address: string; port: number }) => void,
+    opts: { recvBufferBytes?: number; reuse?: boolean } = {}): number {
     const n = native!;
     this.h = n.open(port, bind, group, iface, (buf, sec, nsec, address, fromPort) => {
       let rx: bigint;
@@ -36,8 +39,14 @@ export class KernelRxSocket {
         rx = onClock(this.clock, n, sec, nsec);
       }
       onMessage(buf, rx, { address, port: fromPort });
-    });
+    }, opts.recvBufferBytes ?? 1 << 20, opts.reuse ?? false);
     return this.h.port;
+  }
+
+  /** Sends from this socket (a reply leaves from the port the request came to). 0, or -errno. */
+  sendTo(buf: Buffer, address: string, port: number): number {
+    if (!this.h) return -9; // EBADF
+    return native!.sendTo(this.h, buf, address, port);
   }
 
   close(): void {

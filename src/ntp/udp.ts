@@ -1,14 +1,16 @@
 /**
- * The NTP UDP adapter: one socket per configured address (IPv4 and IPv6), each request timestamped on
- * the disciplined clock the moment its 'message' event runs, handed to the core, and the reply's
- * transmit timestamp written immediately before send. Node gives no kernel receive timestamps
- * (SO_TIMESTAMPNS), so the receive time carries the event loop's queueing; bench/ntp measures it.
+ * The NTP UDP adapter: one socket per configured address (IPv4 and IPv6); each request's receive time
+ * on the disciplined clock, handed to the core, and the reply's transmit timestamp written immediately
+ * before it is sent. The receive time is the kernel's (SO_TIMESTAMPNS, through the native addon; see
+ * net/kernel-ts.ts) as chronyd and ntpd take it; without the addon it is read when the 'message' event
+ * runs and carries the event loop's wait. bench/ntp measures both.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Clock } from '../time/index.ts';
 import { NtpServerCore, stampTransmit, type NtpServerState } from './server.ts';
 import type { Endpoint } from '../status/status.ts';
+import { kernelTs, KernelRxSocket } from '../net/kernel-ts.ts';
 
 export interface NtpUdpOptions {
   addresses: string[];
@@ -18,7 +20,10 @@ export interface NtpUdpOptions {
 
 export class NtpUdpServer {
   private sockets: Socket[] = [];
+  private ksockets: KernelRxSocket[] = [];
   sendErrors = 0;
+  /** Where receive timestamps come from. */
+  readonly rxTimestamps: 'kernel' | 'event loop' = kernelTs().available && !process.env.STRATUM1_NTP_EVENT_LOOP ? 'kernel' : 'event loop';
 
   constructor(
     private readonly core: NtpServerCore,
@@ -30,6 +35,25 @@ export class NtpUdpServer {
   async listen(): Promise<Endpoint[]> {
     const out: Endpoint[] = [];
     for (const address of this.o.addresses) {
+      if (this.rxTimestamps === 'kernel') {
+        const k = new KernelRxSocket(this.clock);
+        let port: number;
+        try {
+          port = k.open(this.o.port, address, null, null, (msg, rx, from) => {
+            const mono = Number(this.clock.monotonic()) / 1e9;
+            const h = this.core.handle(msg, rx, this.state(), from.address, mono);
+            if (!h.reply) return;
+            if (h.kind === 'time') stampTransmit(h.reply, this.clock.now());
+            if (k.sendTo(h.reply, from.address, from.port) < 0) this.sendErrors++;
+          }, { recvBufferBytes: this.o.recvBufferBytes });
+        } catch (e) {
+          this.close();
+          throw e;
+        }
+        this.ksockets.push(k);
+        out.push({ service: 'ntp', protocol: 'udp', address, port });
+        continue;
+      }
       const v6 = isIPv6(address);
       const s = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6, reuseAddr: false });
       await new Promise<void>((resolve, reject) => {
@@ -64,5 +88,7 @@ export class NtpUdpServer {
   close(): void {
     for (const s of this.sockets) s.close();
     this.sockets = [];
+    for (const k of this.ksockets) k.close();
+    this.ksockets = [];
   }
 }

@@ -75,7 +75,7 @@ export class PtpUdp {
     for (const port of [ev, gen]) {
       if (this.rxTimestamps === 'kernel') {
         const k = new KernelRxSocket(this.clock);
-        k.open(port, '0.0.0.0', PTP_MULTICAST, this.o.interfaceAddress, (buf, rx) => handle(buf, rx));
+        k.open(port, '0.0.0.0', PTP_MULTICAST, this.o.interfaceAddress, (buf, rx) => handle(buf, rx), { reuse: true });
         this.krx.push(k);
         continue;
       }
