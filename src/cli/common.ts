@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { existsSync } from 'node:fs';
 import { loadConfig, defaultConfig, type Config } from '../config/config.ts';
+import type { Status } from '../status/status.ts';
 
 export type Out = { out: (s: string) => void; err: (s: string) => void };
 export const std: Out = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
@@ -35,4 +36,15 @@ export function controlBase(configFile: string | undefined): string {
   const h = configFrom(configFile).control.http;
   const host = h.address.includes(':') ? `[${h.address}]` : h.address;
   return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${h.port}`;
+}
+
+/** A running agent's Status from its control endpoint; a CliError (exit status 1) if none answers. */
+export async function fetchStatus(url: string): Promise<Status> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return (await res.json()) as Status;
+  } catch (e) {
+    throw new CliError(`no agent answered at ${url}: ${(e as Error).message}`);
+  }
 }

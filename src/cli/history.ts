@@ -3,13 +3,12 @@
  * the agent running or stopped); `alarms` asks the running agent.
  */
 import { writeFileSync } from 'node:fs';
-import { args, configFrom, controlBase, UsageError, CliError, type Out } from './common.ts';
+import { args, configFrom, controlBase, fetchStatus, UsageError, CliError, type Out } from './common.ts';
 import { openReadOnly, queryHistory, queryEvents } from '../store/query.ts';
 import { storeOptions } from '../store/history.ts';
 import { SAMPLE_METRICS, METRIC_BY_NAME } from '../store/metrics.ts';
 import { collectReport, renderReport, chooseEvery } from '../report/report.ts';
 import { SystemClock, toIso } from '../time/index.ts';
-import type { Status } from '../status/status.ts';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 7 * 86400 };
 
@@ -113,16 +112,7 @@ export function cmdEvents(rest: string[], io: Out): number {
 
 export async function cmdAlarms(rest: string[], io: Out): Promise<number> {
   const a = args(rest, { config: { type: 'string', short: 'c' }, url: { type: 'string' }, json: { type: 'boolean' } });
-  const url = (a.values.url as string | undefined) ?? `${controlBase(a.values.config as string | undefined)}/status`;
-  let st: Status;
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    st = (await res.json()) as Status;
-  } catch (e) {
-    io.err(`stratum1: no agent answered at ${url}: ${(e as Error).message}\n`);
-    return 1;
-  }
+  const st = await fetchStatus((a.values.url as string | undefined) ?? `${controlBase(a.values.config as string | undefined)}/status`);
   if (a.values.json) {
     io.out(`${JSON.stringify(st.alarms, null, 2)}\n`);
     return 0;

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadConfig, ConfigError, exampleYaml } from '../config/config.ts';
-import { args, configFrom, controlBase, UsageError, CliError, std, type Out } from './common.ts';
+import { args, configFrom, controlBase, fetchStatus, UsageError, CliError, std, type Out } from './common.ts';
 import { cmdHistory, cmdEvents, cmdAlarms, cmdReport } from './history.ts';
 import { SystemClock, toIsoLabel } from '../time/index.ts';
 import { Logger } from '../log.ts';
@@ -138,16 +138,7 @@ async function cmdTraps(rest: string[], io: Out): Promise<number> {
 
 async function cmdStatus(rest: string[], io: Out): Promise<number> {
   const a = args(rest, { config: { type: 'string', short: 'c' }, url: { type: 'string' }, json: { type: 'boolean' } });
-  const url = (a.values.url as string | undefined) ?? `${controlBase(a.values.config as string | undefined)}/status`;
-  let st: Status;
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    st = (await res.json()) as Status;
-  } catch (e) {
-    io.err(`stratum1: no agent answered at ${url}: ${(e as Error).message}\n`);
-    return 1;
-  }
+  const st = await fetchStatus((a.values.url as string | undefined) ?? `${controlBase(a.values.config as string | undefined)}/status`);
   io.out(a.values.json ? `${JSON.stringify(st, null, 2)}\n` : formatStatus(st));
   return 0;
 }
