@@ -469,6 +469,7 @@ export class Service {
     const ntp = this.ntpCore ? {
       counters: this.ntpCore.counters, requestsPerSecond: this.ntpRate.rate, distinctClients: this.ntpCore.distinct.estimate(),
       precisionLog2: this.ntpState.precisionLog2, sendErrors: this.ntpUdp?.sendErrors ?? 0,
+      rxTimestamps: this.ntpUdp?.rxTimestamps ?? 'event loop',
     } : undefined;
     const snmp = this.snmp || this.agentx ? {
       requests: 0, droppedSource: 0, droppedSize: 0, errors: 0, ...this.snmp?.stats,

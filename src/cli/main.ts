@@ -179,7 +179,11 @@ export function formatStatus(st: Status): string {
       `NMEA delay ${f(st.discipline.nmeaDelayMs, 1, ' ms')}, ${st.discipline.servo} servo` +
       `${st.discipline.taiUtcS !== null ? `, TAI-UTC ${st.discipline.taiUtcS} s${st.discipline.leapTableExpired ? ' (leap table EXPIRED)' : ''}` : ''}`],
     ['NTP', st.ntp.enabled ? `${st.ntp.received} requests, ${st.ntp.replied} replies, ${st.ntp.requestsPerSecond} /s, ` +
-      `~${st.ntp.distinctClients} clients, dropped ${Object.entries(st.ntp.dropped).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}` : 'off'],
+      `~${st.ntp.distinctClients} clients, dropped ${Object.entries(st.ntp.dropped).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}, ` +
+      `${st.ntp.rxTimestamps ?? '-'} receive timestamps` : 'off'],
+    ['PTP', st.ptp.enabled ? `grandmaster on ${st.ptp.interface} (${st.ptp.address}), clock ${st.ptp.clockIdentity}, domain ${st.ptp.domain}, ` +
+      `class ${st.ptp.clockClass}, ${st.ptp.sent.sync ?? 0} syncs, ${st.ptp.sent.delay_resp ?? 0} delay responses, ${st.ptp.rxTimestamps} timestamps` +
+      `${st.ptp.foreignMasters.some((m) => m.better) ? ', A BETTER MASTER IS ON THE DOMAIN' : ''}` : 'off'],
     ['Listening', st.agent.listening.map((l) => `${l.service} ${l.protocol} ${l.address}:${l.port}`).join(', ') || '-'],
   ];
   const w = Math.max(...lines.map(([k]) => k.length));

@@ -87,6 +87,10 @@ export function families(s: Status): Family[] {
     one('stratum1_store_pending', 'Samples and events waiting to be written.', s.store.enabled ? s.store.pending : null),
     one('stratum1_store_dropped_total', 'Samples and events dropped while the disk failed.', s.store.enabled ? s.store.dropped : null, 'counter'),
     one('stratum1_store_size_bytes', 'Size of the history database and its WAL.', s.store.sizeBytes),
+    { name: 'stratum1_ptp_messages_sent_total', help: 'PTP messages sent, by type.', kind: 'counter', samples: Object.entries(s.ptp.sent).map(([type, v]) => ({ labels: { type }, value: v })) },
+    { name: 'stratum1_ptp_messages_received_total', help: 'PTP messages received, by type.', kind: 'counter', samples: Object.entries(s.ptp.received).map(([type, v]) => ({ labels: { type }, value: v })) },
+    { name: 'stratum1_ptp_malformed_total', help: 'PTP datagrams refused as malformed, by reason.', kind: 'counter', samples: Object.entries(s.ptp.malformed).map(([reason, v]) => ({ labels: { reason }, value: v })) },
+    one('stratum1_ptp_better_master', 'Whether a better master than this grandmaster announces on the domain.', s.ptp.enabled ? bool(s.ptp.foreignMasters.some((m) => m.better)) : null),
     one('stratum1_snmp_traps_sent_total', 'SNMP notifications sent.', s.snmp.trapsSent, 'counter'),
     { name: 'stratum1_events_total', help: 'Events raised, by type.', kind: 'counter', samples: Object.entries(s.events.counts).map(([type, v]) => ({ labels: { type }, value: v })) },
   ];

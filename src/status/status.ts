@@ -17,6 +17,7 @@ export interface NtpSnapshot {
   distinctClients: number;
   precisionLog2: number;
   sendErrors: number;
+  rxTimestamps: 'kernel' | 'event loop';
 }
 
 export interface Endpoint {
@@ -89,7 +90,7 @@ export interface Status {
   ntp: {
     enabled: boolean; received: number; replied: number; kissOfDeath: number; dropped: Record<string, number>;
     malformed: Record<string, number>; byVersionMode: Record<string, number>; requestsPerSecond: number;
-    distinctClients: number; precisionLog2: number | null; sendErrors: number;
+    distinctClients: number; precisionLog2: number | null; sendErrors: number; rxTimestamps: 'kernel' | 'event loop' | null;
   };
   snmp: {
     enabled: boolean; agentxConnected: boolean; agentxSessions: number; requests: number; droppedSource: number; droppedSize: number; errors: number;
@@ -203,10 +204,10 @@ export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pp
       enabled: true, received: ntp.counters.received, replied: ntp.counters.replied, kissOfDeath: ntp.counters.kod,
       dropped: { ...ntp.counters.dropped }, malformed: { ...ntp.counters.malformed }, byVersionMode: { ...ntp.counters.byVersionMode },
       requestsPerSecond: Math.round(ntp.requestsPerSecond * 10) / 10, distinctClients: ntp.distinctClients,
-      precisionLog2: ntp.precisionLog2, sendErrors: ntp.sendErrors,
+      precisionLog2: ntp.precisionLog2, sendErrors: ntp.sendErrors, rxTimestamps: ntp.rxTimestamps,
     } : {
       enabled: false, received: 0, replied: 0, kissOfDeath: 0, dropped: {}, malformed: {}, byVersionMode: {},
-      requestsPerSecond: 0, distinctClients: 0, precisionLog2: null, sendErrors: 0,
+      requestsPerSecond: 0, distinctClients: 0, precisionLog2: null, sendErrors: 0, rxTimestamps: null,
     },
     snmp: snmp ? { enabled: true, ...snmp, trapsByName: { ...snmp.trapsByName } } : {
       enabled: false, agentxConnected: false, agentxSessions: 0, requests: 0, droppedSource: 0, droppedSize: 0, errors: 0, trapsSent: 0, trapsAcknowledged: 0, trapsFailed: 0, trapsByName: {},
