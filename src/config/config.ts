@@ -3,6 +3,7 @@
  * file is refused before anything starts, with the key path, what was expected and what was found.
  */
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { parseDocument } from 'yaml';
 import { isIP } from 'node:net';
 import { parseCidr } from '../ntp/acl.ts';
@@ -291,6 +292,26 @@ function crossCheck(c: Config, issues: Issue[]): void {
   if (c.simulator.start !== '' && Number.isNaN(Date.parse(c.simulator.start))) {
     issues.push({ path: 'simulator.start', expected: 'an ISO 8601 time or empty', found: c.simulator.start });
   }
+}
+
+const SECRET = /(^|\.)(auth_key|priv_key|password|communities|community)$|\]\.(auth_key|priv_key|community)$/;
+
+/** Every option as path -> value (JSON), secrets replaced by a digest of them: enough to tell what
+ * changed between two runs without ever writing a secret down. */
+export function configFingerprint(c: Config): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (v: unknown, path: string) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
+    } else if (Array.isArray(v) && v.some((x) => x !== null && typeof x === 'object')) {
+      v.forEach((x, i) => walk(x, `${path}[${i}]`));
+    } else {
+      const json = JSON.stringify(v);
+      out[path] = SECRET.test(path) ? `secret:${createHash('sha256').update(json).digest('hex').slice(0, 12)}` : json;
+    }
+  };
+  walk(c, '');
+  return out;
 }
 
 export function loadConfig(file: string): Config {

@@ -31,6 +31,7 @@ export type AgentEvent =
   | { type: 'storeMovedAside'; at: Nanos; detail: string }
   | { type: 'ptpBetterMaster'; at: Nanos; identity: string; priority1: number; clockClass: number; domain: number }
   | { type: 'ptpBetterMasterGone'; at: Nanos; identity: string }
+  | { type: 'configChanged'; at: Nanos; changed: string[]; more: number }
   | { type: 'agentStarted'; at: Nanos; version: string }
   | { type: 'agentStopping'; at: Nanos; reason: string };
 

@@ -4,7 +4,7 @@
  * failures and recoveries become events. Its state is a part of Status.
  */
 import { resolve } from 'node:path';
-import type { Config } from '../config/config.ts';
+import { configFingerprint, type Config } from '../config/config.ts';
 import type { Clock, Timer } from '../time/index.ts';
 import { toIso } from '../time/index.ts';
 import type { AgentEvent, EventBus } from '../status/events.ts';
@@ -62,8 +62,25 @@ export class History {
 
   start(): void {
     this.store.open();
+    this.noteConfig();
     this.flushTimer = this.clock.setInterval(() => this.store.flush(), this.cfg.store.flush_interval_s * 1000);
     this.upkeep.start();
+  }
+
+  /** Compares the configuration with the one the last run recorded; a difference is a configChanged
+   * event naming the options (secrets only by name). */
+  private noteConfig(): void {
+    const now = configFingerprint(this.cfg);
+    const before = this.store.meta('config');
+    if (before !== undefined) {
+      let old: Record<string, string> = {};
+      try {
+        old = JSON.parse(before) as Record<string, string>;
+      } catch { /* unreadable: everything counts as changed */ }
+      const keys = [...new Set([...Object.keys(old), ...Object.keys(now)])].filter((k) => old[k] !== now[k]).sort();
+      if (keys.length) this.bus.emit({ type: 'configChanged', at: this.clock.now(), changed: keys.slice(0, 20), more: Math.max(0, keys.length - 20) });
+    }
+    this.store.setMeta('config', JSON.stringify(now));
   }
 
   /** Records one second of Status (the service calls this once a second). */

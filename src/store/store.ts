@@ -257,6 +257,23 @@ export class HistoryStore {
     this.closeDb();
   }
 
+  /** A value kept in the database's meta table (undefined if absent or the database is unavailable). */
+  meta(key: string): string | undefined {
+    if (!this.open()) return undefined;
+    return this.st!.getMeta.get(key) as string | undefined;
+  }
+
+  setMeta(key: string, value: string): boolean {
+    if (!this.open()) return false;
+    try {
+      this.st!.setMeta.run(key, value);
+      return true;
+    } catch (e) {
+      this.fail(e);
+      return false;
+    }
+  }
+
   get database(): Database.Database | undefined {
     return this.db;
   }
