@@ -59,7 +59,7 @@ export class PtpGrandmaster {
       timeTraceable: p.timeTraceable, frequencyTraceable: p.frequencyTraceable, timeSource: p.timeSource,
       sent: { ...c.sent }, received: { ...c.received }, malformed: { ...c.malformed }, otherDomain: c.otherDomain,
       managementDropped: c.managementDropped, sendErrors: this.udp.sendErrors,
-      txStampSpreadNs: { mean: tx.n ? Math.round(tx.sumNs / tx.n) : null, max: tx.n ? tx.maxNs : null }, rxTimestamps: this.udp.rxTimestamps,
+      txStampSpreadNs: { mean: tx.n ? Math.round(tx.sumNs / tx.n) : null, max: tx.n ? tx.maxNs : null }, rxTimestamps: this.udp.rxTimestamps, syncsUnstamped: this.udp.txUnstamped,
       foreignMasters: [...this.core.foreign.values()].map((f) => ({ identity: f.identity, domain: f.domain, priority1: f.priority1, clockClass: f.clockClass, better: f.better, announces: f.announces })),
     };
   }

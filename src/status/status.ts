@@ -118,13 +118,15 @@ export interface PtpStatus {
   sent: Record<string, number>; received: Record<string, number>; malformed: Record<string, number>; otherDomain: number;
   managementDropped: number; sendErrors: number; txStampSpreadNs: { mean: number | null; max: number | null };
   rxTimestamps: 'kernel' | 'event loop' | null;
+  /** Syncs the kernel gave no transmit timestamp for (sent without a Follow_Up). */
+  syncsUnstamped: number;
   foreignMasters: { identity: string; domain: number; priority1: number; clockClass: number; better: boolean; announces: number }[];
 }
 
 export const PTP_DISABLED: PtpStatus = {
   enabled: false, interface: null, address: null, clockIdentity: null, domain: null, portState: 'DISABLED', clockClass: null, clockAccuracy: null,
   offsetScaledLogVariance: null, currentUtcOffset: null, utcOffsetValid: false, timeTraceable: false, frequencyTraceable: false, timeSource: null,
-  sent: {}, received: {}, malformed: {}, otherDomain: 0, managementDropped: 0, sendErrors: 0, txStampSpreadNs: { mean: null, max: null }, rxTimestamps: null, foreignMasters: [],
+  sent: {}, received: {}, malformed: {}, otherDomain: 0, managementDropped: 0, sendErrors: 0, txStampSpreadNs: { mean: null, max: null }, rxTimestamps: null, syncsUnstamped: 0, foreignMasters: [],
 };
 
 export const STORE_DISABLED: StoreStatus = {
