@@ -110,3 +110,14 @@ test('stratum1 replay --check agrees with gpsd on every capture of the corpus', 
   assert.equal(lines[0]!.mode, 3);
   assert.ok(Math.abs(lines[0]!.lat - 44.068843333) < 1e-9);
 });
+
+test('stratum1 run refuses to start, saying why, when PTP is asked for on an interface that does not exist', () => {
+  const dir = mkdtempSync(join(tmpdir(), 's1-'));
+  const cfg = join(dir, 'c.yaml');
+  writeFileSync(cfg, 'receiver:\n  source: simulator\ncontrol:\n  http:\n    address: 127.0.0.1\n    port: 0\nprometheus:\n  port: 0\nntp:\n  enabled: false\n' +
+    `ptp:\n  enabled: true\n  interface: nosuch0\nagent:\n  state_dir: ${dir}\n`);
+  const r = run(['run', '--config', cfg]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /could not start.*PTP: cannot serve on interface nosuch0: no network interface \\"nosuch0\\"/);
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -48,6 +48,10 @@ test('a bad config names the key path, what was expected and what was found', ()
   assert.match(problems('receiver:\n  min_valid_date: 2026-02-31x\n')[0]!, /receiver\.min_valid_date: expected a date YYYY-MM-DD/);
   assert.match(problems('a: [\n')[0]!, /^line \d+ column \d+: expected valid YAML/);
   assert.match(problems('a: 1\na: 2\n').join(), /valid YAML/);
+  assert.deepEqual(problems('store:\n  schedules:\n    backup: at three\n'), ['store.schedules.backup: expected a cron expression (minute hour day month weekday) or empty, found "at three"']);
+  assert.match(problems('influx:\n  url: ftp://x\n')[0]!, /^influx\.url: expected an http:\/\/ or https:\/\/ URL, found the string "ftp:\/\/x"$/);
+  assert.match(problems('ptp:\n  domain: 200\n')[0]!, /^ptp\.domain: expected an integer from 0 to 127/);
+  assert.match(problems('prometheus:\n  address: anywhere\n')[0]!, /^prometheus\.address: expected an IP address/);
 });
 
 test('an empty file is the defaults', () => {
