@@ -206,6 +206,30 @@ export const OBJECTS: Group = {
         },
       ],
     },
+    {
+      kind: 'group', name: 's1Ptp', sub: 7, description: 'The PTP grandmaster (config ptp.*).',
+      children: [
+        { kind: 'scalar', name: 's1PtpEnabled', sub: 1, syntax: { base: 'TruthValue' }, description: 'True when the agent serves PTP.', get: (s) => s.ptp.enabled },
+        { kind: 'scalar', name: 's1PtpClockIdentity', sub: 2, syntax: { base: 'DisplayString' }, description: 'The clockIdentity (EUI-64 of the interface MAC), as pmc prints it; empty when PTP is off.', get: (s) => s.ptp.clockIdentity ?? '' },
+        { kind: 'scalar', name: 's1PtpDomain', sub: 3, syntax: { base: 'Integer32', range: [-1, 255] }, description: 'The PTP domain; -1 when PTP is off.', get: (s) => s.ptp.domain ?? -1 },
+        { kind: 'scalar', name: 's1PtpSyncsSent', sub: 4, syntax: { base: 'Counter32' }, units: 'messages', description: 'Sync messages sent.', get: (s) => u32(s.ptp.sent.sync ?? 0) },
+        { kind: 'scalar', name: 's1PtpDelayResponses', sub: 5, syntax: { base: 'Counter32' }, units: 'messages', description: 'Delay_Resp messages sent (one per Delay_Req from a slave).', get: (s) => u32(s.ptp.sent.delay_resp ?? 0) },
+        { kind: 'scalar', name: 's1PtpMalformed', sub: 6, syntax: { base: 'Counter32' }, units: 'datagrams', description: 'PTP datagrams refused as malformed.', get: (s) => u32(Object.values(s.ptp.malformed).reduce((a, b) => a + b, 0)) },
+        { kind: 'scalar', name: 's1PtpBetterMaster', sub: 7, syntax: { base: 'TruthValue' }, description: 'True while a clock the best master algorithm would prefer announces on the domain (it is reported, not obeyed).', get: (s) => s.ptp.foreignMasters.some((m) => m.better) },
+        { kind: 'scalar', name: 's1PtpKernelTimestamps', sub: 8, syntax: { base: 'TruthValue' }, description: 'True when PTP timestamps come from the kernel (the native addon), false when from the event loop.', get: (s) => s.ptp.rxTimestamps === 'kernel' },
+      ],
+    },
+    {
+      kind: 'group', name: 's1History', sub: 8, description: 'The history database and the InfluxDB export.',
+      children: [
+        { kind: 'scalar', name: 's1HistoryHealthy', sub: 1, syntax: { base: 'TruthValue' }, description: 'True while the history database is written (or history is off).', get: (s) => s.store.healthy },
+        { kind: 'scalar', name: 's1HistoryPending', sub: 2, syntax: { base: 'Gauge32' }, units: 'records', description: 'Samples and events waiting to be written.', get: (s) => gauge(s.store.pending) },
+        { kind: 'scalar', name: 's1HistoryDropped', sub: 3, syntax: { base: 'Counter32' }, units: 'records', description: 'Samples and events dropped while the disk failed.', get: (s) => u32(s.store.dropped) },
+        { kind: 'scalar', name: 's1HistorySize', sub: 4, syntax: { base: 'Gauge32' }, units: 'kilobytes', description: 'Size of the history database and its WAL.', get: (s) => gauge((s.store.sizeBytes ?? 0) / 1024) },
+        { kind: 'scalar', name: 's1InfluxQueued', sub: 5, syntax: { base: 'Gauge32' }, units: 'points', description: 'Points waiting for InfluxDB (held in the durable queue during an outage).', get: (s) => gauge(s.influx.queued) },
+        { kind: 'scalar', name: 's1InfluxDropped', sub: 6, syntax: { base: 'Counter32' }, units: 'points', description: 'Points the queue\'s bound forced out.', get: (s) => u32(s.influx.dropped) },
+      ],
+    },
   ],
 };
 
