@@ -72,10 +72,12 @@ export class PtpUdp {
         this.onError(`PTP message handling failed: ${(e as Error).message}`);
       }
     };
+    // Bound to the group address, not to every address: only the group's traffic, joined on the one
+    // configured interface, reaches the grandmaster; unicast to the host's ports 319/320 does not.
     for (const port of [ev, gen]) {
       if (this.rxTimestamps === 'kernel') {
         const k = new KernelRxSocket(this.clock);
-        k.open(port, '0.0.0.0', PTP_MULTICAST, this.o.interfaceAddress, (buf, rx) => handle(buf, rx), { reuse: true });
+        k.open(port, PTP_MULTICAST, PTP_MULTICAST, this.o.interfaceAddress, (buf, rx) => handle(buf, rx), { reuse: true });
         this.krx.push(k);
         continue;
       }
@@ -84,7 +86,7 @@ export class PtpUdp {
       s.on('message', (buf) => handle(buf, this.clock.now())); // the clock first: the receive timestamp
       await new Promise<void>((res, rej) => {
         s.once('error', rej);
-        s.bind(port, '0.0.0.0', () => {
+        s.bind(port, PTP_MULTICAST, () => {
           s.off('error', rej);
           res();
         });

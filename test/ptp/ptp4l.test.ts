@@ -119,7 +119,7 @@ test('ptp4l selects our grandmaster and reaches SLAVE; pmc reads our data sets; 
     console.log(`ptp4l as slave of our grandmaster: ${s2.length} samples, |master offset| median ${sorted[sorted.length >> 1]} ns, ` +
       `p99 ${sorted[Math.floor(sorted.length * 0.99)]} ns, max ${sorted.at(-1)} ns; path delay median ${delays[delays.length >> 1]} ns; classes ${classes.join(' -> ')}`);
 
-    // 4. Hostile datagrams at both ports and the group: counted as malformed, nothing else happens.
+    // 4. Hostile datagrams at both ports, to the group and to the host: nothing else happens.
     const before = status()!;
     const fuzz = `
       const dgram = require('node:dgram'); const s = dgram.createSocket('udp4');
@@ -141,7 +141,10 @@ test('ptp4l selects our grandmaster and reaches SLAVE; pmc reads our data sets; 
     const after = status();
     assert.ok(after, 'the agent still answers');
     const bad = (x: Status) => Object.values(x.ptp.malformed).reduce((a, b) => a + b, 0);
-    assert.ok(bad(after) - bad(before) > 1000, `malformed counted: ${JSON.stringify(after.ptp.malformed)}`);
+    // Half went to the group (counted), half unicast to the host's address (never reaching the
+    // grandmaster, which listens on the group address only).
+    const counted = bad(after) - bad(before);
+    assert.ok(counted >= 1400 && counted <= 1500, `malformed counted: ${counted} (${JSON.stringify(after.ptp.malformed)})`);
     assert.equal(after.ptp.portState, 'MASTER');
     assert.equal(after.agent.pid, before.agent.pid);
     assert.ok((after.ptp.sent.sync ?? 0) > (before.ptp.sent.sync ?? 0));
