@@ -11,6 +11,7 @@ import type { Clock } from '../time/index.ts';
 import { NtpServerCore, stampTransmit, type NtpServerState } from './server.ts';
 import type { Endpoint } from '../status/status.ts';
 import { kernelTs, KernelRxSocket } from '../net/kernel-ts.ts';
+import { addon as native } from '../native/addon.ts';
 
 export interface NtpUdpOptions {
   addresses: string[];
@@ -40,10 +41,15 @@ export class NtpUdpServer {
         let port: number;
         try {
           port = k.open(this.o.port, address, null, null, (msg, rx, from) => {
+            // The disciplined clock's offset from CLOCK_REALTIME, worked out first: a reading of the
+            // disciplined clock takes microseconds (tens when the process was idle), so the transmit
+            // timestamp is CLOCK_REALTIME read immediately before the send, plus this offset.
+            const r0 = native!.realtimeNs();
+            const off = (this.clock.fromRealtime ? this.clock.fromRealtime(r0) : this.clock.now()) - r0;
             const mono = Number(this.clock.monotonic()) / 1e9;
             const h = this.core.handle(msg, rx, this.state(), from.address, mono);
             if (!h.reply) return;
-            if (h.kind === 'time') stampTransmit(h.reply, this.clock.now());
+            if (h.kind === 'time') stampTransmit(h.reply, native!.realtimeNs() + off);
             if (k.sendTo(h.reply, from.address, from.port) < 0) this.sendErrors++;
           }, { recvBufferBytes: this.o.recvBufferBytes });
         } catch (e) {
