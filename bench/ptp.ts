@@ -5,6 +5,7 @@
  * the figures are the slave's reported |master offset| (median, p99, max) and path delay over its
  * locked (s2) samples. Both grandmasters stamp in software and share the host's clock, so the true
  * offset is zero and the reported offset is the timestamping error. Ends with ONE JSON line.
+ * PTP_BENCH_SECONDS (120), PTP_BENCH_ONLY=ours|ptp4l, PTP_BENCH_DUMP=1 (keep the slave's log).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -58,6 +59,7 @@ async function measure(name: string, gm: string[]): Promise<Figures> {
   const from = s.out().length;
   await sleep(SECONDS * 1000);
   const text = s.out().slice(from);
+  if (process.env.PTP_BENCH_DUMP) writeFileSync(join(dir, `${name}.log`), text), console.log(`slave log: ${join(dir, `${name}.log`)}`);
   await stop(s.p);
   await stop(g.p);
   const v = [...text.matchAll(/master offset\s+(-?\d+) s2 freq\s+\S+ path delay\s+(-?\d+)/g)].map((m) => [Math.abs(Number(m[1])), Number(m[2]), Number(m[1])] as const);
