@@ -59,7 +59,10 @@ async function measure(name: string, gm: string[]): Promise<Figures> {
   const from = s.out().length;
   await sleep(SECONDS * 1000);
   const text = s.out().slice(from);
-  if (process.env.PTP_BENCH_DUMP) writeFileSync(join(dir, `${name}.log`), text), console.log(`slave log: ${join(dir, `${name}.log`)}`);
+  if (process.env.PTP_BENCH_DUMP) {
+    writeFileSync(join(dir, `${name}.log`), text);
+    console.log(`slave log: ${join(dir, `${name}.log`)}`);
+  }
   await stop(s.p);
   await stop(g.p);
   const v = [...text.matchAll(/master offset\s+(-?\d+) s2 freq\s+\S+ path delay\s+(-?\d+)/g)].map((m) => [Math.abs(Number(m[1])), Number(m[2]), Number(m[1])] as const);
