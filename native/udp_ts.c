@@ -13,6 +13,8 @@
  *     interface, with software transmit timestamps (SO_TIMESTAMPING)
  *   sendStamped(handle, buffer) -> [sec, nsec] | null  sends, then reads the kernel's transmit
  *     timestamp from the socket's error queue (as ptp4l does); null if none came within 2 ms
+ *   closeTx(handle)
+ *   realtimeNs() -> bigint   clock_gettime(CLOCK_REALTIME)
  */
 #include <node_api.h>
 #include <stdbool.h>
@@ -409,20 +411,6 @@ static napi_value js_close_tx(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* CLOCK_REALTIME now, for converting kernel timestamps to an age. */
-static napi_value js_realtime(napi_env env, napi_callback_info info) {
-  (void)info;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  napi_value a, sec, nsec;
-  napi_create_array_with_length(env, 2, &a);
-  napi_create_double(env, (double)ts.tv_sec, &sec);
-  napi_create_double(env, (double)ts.tv_nsec, &nsec);
-  napi_set_element(env, a, 0, sec);
-  napi_set_element(env, a, 1, nsec);
-  return a;
-}
-
 /* CLOCK_REALTIME now in nanoseconds, as a BigInt: the system clock at full resolution. */
 static napi_value js_realtime_ns(napi_env env, napi_callback_info info) {
   (void)info;
@@ -437,14 +425,13 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor d[] = {
     { "open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
-    { "realtime", NULL, js_realtime, NULL, NULL, NULL, napi_default, NULL },
     { "openTx", NULL, js_open_tx, NULL, NULL, NULL, napi_default, NULL },
     { "sendStamped", NULL, js_send_stamped, NULL, NULL, NULL, napi_default, NULL },
     { "closeTx", NULL, js_close_tx, NULL, NULL, NULL, napi_default, NULL },
     { "realtimeNs", NULL, js_realtime_ns, NULL, NULL, NULL, napi_default, NULL },
     { "sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_default, NULL },
   };
-  napi_define_properties(env, exports, 8, d);
+  napi_define_properties(env, exports, 7, d);
   return exports;
 }
 

@@ -55,7 +55,7 @@ export function metricsFrom(s: Status, cpuTemperatureC: number | undefined): Rec
     antennaFault: s.gnss.antennaFault ? 1 : 0,
     holdoverElapsedS: s.discipline.holdoverElapsedS ?? 0,
     ntpRequestsPerSecond: s.ntp.enabled ? s.ntp.requestsPerSecond : undefined,
-    influxDropping: s.influx.enabled ? (s.influx.lastDropAt !== null && Date.parse(s.time) - Date.parse(s.influx.lastDropAt) < 600_000 ? 1 : 0) : undefined,
+    influxDropping: s.influx.enabled ? (s.influx.droppingRecently ? 1 : 0) : undefined,
     storeFailing: s.store.enabled ? (s.store.healthy ? 0 : 1) : undefined,
     cpuTemperatureC,
   };

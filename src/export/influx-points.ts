@@ -32,10 +32,9 @@ export function pointsFrom(s: Status, tNs: bigint, base: Record<string, string>)
   const g = s.gnss;
   const p = (measurement: string, fields: Record<string, number | string | boolean | null | undefined>, tags: Record<string, string> = {}): Point =>
     ({ measurement, tags: { ...base, ...tags }, fields: clean(fields), timestamp: ts });
-  const fresh = d.lastSampleAgeS !== null && d.lastSampleAgeS <= 2;
   const out: Point[] = [
     p('timing', {
-      offset_ns: fresh ? d.lastInnovationNs : null, local_offset_ns: d.offsetNs, frequency_ppb: d.frequencyPpb, time_error_ns: d.timeErrorEstimateNs,
+      offset_ns: d.ppsOffsetNs, local_offset_ns: d.offsetNs, frequency_ppb: d.frequencyPpb, time_error_ns: d.timeErrorEstimateNs,
       state: d.state, state_code: STATE_CODES[d.state] ?? null, stratum: d.stratum, clock_class: d.ptpClockClass, clock_accuracy: d.ptpClockAccuracy,
       leap_indicator: d.leapIndicator, holdover_s: d.holdoverElapsedS ?? 0, locked: d.state === 'LOCKED' ? 1 : 0,
     }),

@@ -40,13 +40,15 @@ export interface InfluxStats {
   queued: number;
   dropped: number;
   lastDropAt: string | null;
+  /** Points were dropped by the queue's bound in the last ten minutes (the export_loss alarm). */
+  droppingRecently: boolean;
   lastError: string | null;
   lastWriteAt: string | null;
 }
 
 export const INFLUX_DISABLED: InfluxStats = {
   enabled: false, url: null, connected: false, written: 0, batches: 0, failures: 0, rejected: 0, queued: 0, dropped: 0,
-  lastDropAt: null, lastError: null, lastWriteAt: null,
+  lastDropAt: null, droppingRecently: false, lastError: null, lastWriteAt: null,
 };
 
 const statusOf = (e: unknown): number | undefined => (e as { res?: { statusCode?: number } }).res?.statusCode;
@@ -179,16 +181,12 @@ export class InfluxExporter {
     this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
   }
 
-  /** Dropped by the queue's bound within the last ten minutes (the export_loss alarm reads this). */
-  droppedRecently(now: bigint): boolean {
-    return this.lastDropAt !== undefined && now - this.lastDropAt < 600_000_000_000n;
-  }
-
   snapshot(toIso: (t: bigint) => string): InfluxStats {
     return {
       enabled: true, url: this.o.url, connected: !this.down && this.stats.batches > 0, written: this.stats.written, batches: this.stats.batches,
       failures: this.stats.failures, rejected: this.stats.rejected, queued: this.queue.size + this.memory.length, dropped: this.queue.dropped,
-      lastDropAt: this.lastDropAt === undefined ? null : toIso(this.lastDropAt), lastError: this.stats.lastError,
+      lastDropAt: this.lastDropAt === undefined ? null : toIso(this.lastDropAt),
+      droppingRecently: this.lastDropAt !== undefined && this.clock.now() - this.lastDropAt < 600_000_000_000n, lastError: this.stats.lastError,
       lastWriteAt: this.stats.lastWriteAt === null ? null : toIso(this.stats.lastWriteAt),
     };
   }

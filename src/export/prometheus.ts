@@ -33,7 +33,7 @@ export function families(s: Status): Family[] {
   const f: Family[] = [
     // chrony_exporter's names, for what they mean there.
     { name: 'chrony_tracking_info', help: 'Tracking information: the reference (GPS with PPS).', kind: 'gauge', samples: [{ labels: { tracking_address: '', tracking_name: d.refId, tracking_refid: d.refId }, value: 1 }] },
-    one('chrony_tracking_last_offset_seconds', 'Offset of the served clock from GPS at the last PPS sample.', d.lastSampleAgeS !== null && d.lastSampleAgeS <= 2 ? ns(d.lastInnovationNs) : null),
+    one('chrony_tracking_last_offset_seconds', 'Offset of the served clock from GPS at the last PPS sample.', ns(d.ppsOffsetNs)),
     one('chrony_tracking_stratum', 'Stratum served over NTP (1 when locked to GPS, 16 unsynchronised).', d.stratum),
     one('chrony_tracking_remote_reference', 'Whether the reference is a remote server (0: a local reference clock, GPS).', 0),
     one('chrony_tracking_reference_timestamp_seconds', 'Time of the last clock update from the reference.', d.lastSampleAgeS === null ? null : Date.parse(s.time) / 1000 - d.lastSampleAgeS),

@@ -8,7 +8,6 @@ import { createRequire } from 'node:module';
 
 export interface Addon {
   realtimeNs(): bigint;
-  realtime(): [number, number];
   open(port: number, bind: string, group: string | null, iface: string | null,
     onMessage: (buf: Buffer, sec: number, nsec: number, address: string, port: number) => void, recvBufferBytes?: number, reuse?: boolean): { port: number };
   sendTo(h: { port: number }, buf: Buffer, address: string, port: number): number;

@@ -14,8 +14,8 @@ export function kernelTs(): { available: boolean; problem: string | undefined } 
   return { available: native !== undefined, problem };
 }
 
-/** A bound (and optionally multicast-joined) UDP/IPv4 socket delivering each datagram with its
- * arrival time on `clock`: the clock's reading now, less the age of the kernel's timestamp. */
+/** A bound (and optionally multicast-joined) UDP socket, IPv4 or IPv6, delivering each datagram with
+ * the kernel's arrival time as a reading of `clock` (onClock below). */
 export class KernelRxSocket {
   private h: { port: number } | undefined;
   /** Datagrams the kernel gave no timestamp for (stamped on arrival in JavaScript instead). */

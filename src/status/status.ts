@@ -81,6 +81,8 @@ export interface Status {
     offsetNs: number | null; frequencyPpb: number | null; frequencySigmaPpb: number | null;
     correctionNs: number; timeErrorEstimateNs: number | null; holdoverElapsedS: number | null;
     lastSampleAgeS: number | null; lastInnovationNs: number | null;
+    /** The served clock's offset from PPS at the last sample, while that sample is at most 2 s old. */
+    ppsOffsetNs: number | null;
     samplesAccepted: number; samplesRejected: number; steps: number;
     pairsTrusted: boolean; pairs: number; labelsRejected: Record<string, number>; nmeaDelayMs: number | null;
     stratum: number; leapIndicator: number; refId: string; rootDispersionS: number;
@@ -194,6 +196,7 @@ export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pp
       offsetNs: r3(d.offsetNs), frequencyPpb: r3(d.freqPpb), frequencySigmaPpb: r3(d.freqSigmaPpb),
       correctionNs: Math.round(d.correctionNs), timeErrorEstimateNs: r3(d.timeErrorEstimateNs),
       holdoverElapsedS: r3(d.holdoverElapsedS), lastSampleAgeS: r3(d.lastSampleAgeS), lastInnovationNs: r3(d.lastInnovationNs),
+      ppsOffsetNs: d.lastSampleAgeS !== undefined && d.lastSampleAgeS <= 2 ? r3(d.lastInnovationNs) : null,
       samplesAccepted: d.samples.accepted, samplesRejected: d.samples.rejected, steps: d.samples.steps,
       pairsTrusted: d.pairing.trusted, pairs: d.pairing.paired, labelsRejected: { ...d.pairing.rejected } as Record<string, number>,
       nmeaDelayMs: d.pairing.nmeaDelayS === undefined ? null : Math.round(d.pairing.nmeaDelayS * 1e4) / 10,

@@ -20,7 +20,7 @@ export interface SampleMetric {
 }
 
 export const SAMPLE_METRICS: readonly SampleMetric[] = [
-  { name: 'offset_ns', id: 1, units: 'ns', description: 'Offset of the served (disciplined) clock from GPS at the last PPS sample (chrony\'s "last offset")', get: (s) => (s.discipline.lastSampleAgeS !== null && s.discipline.lastSampleAgeS <= 2 ? s.discipline.lastInnovationNs : null) },
+  { name: 'offset_ns', id: 1, units: 'ns', description: 'Offset of the served (disciplined) clock from GPS at the last PPS sample (chrony\'s "last offset")', get: (s) => s.discipline.ppsOffsetNs },
   { name: 'frequency_ppb', id: 2, units: 'ppb', description: 'Frequency correction of the local oscillator', get: (s) => s.discipline.frequencyPpb },
   { name: 'time_error_ns', id: 3, units: 'ns', description: 'Time error estimate of the disciplined clock (99 %)', get: (s) => s.discipline.timeErrorEstimateNs },
   { name: 'pps_jitter_ns', id: 4, units: 'ns', description: 'PPS jitter', get: (s) => s.pps.jitterNs },
