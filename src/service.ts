@@ -6,7 +6,7 @@
 import type { Config } from './config/config.ts';
 import { type Clock, type Nanos, type Timer, fromDate, toIso } from './time/index.ts';
 import { EventBus, type AgentEvent } from './status/events.ts';
-import { buildStatus, type Status, type Endpoint, type AgentInfo } from './status/status.ts';
+import { buildStatus, PTP_DISABLED, STORE_DISABLED, type Status, type Endpoint, type AgentInfo } from './status/status.ts';
 import { GnssMonitor } from './gnss/monitor.ts';
 import { PpsMonitor } from './pps/monitor.ts';
 import { KernelPpsSource } from './pps/sysfs.ts';
@@ -41,8 +41,6 @@ import { MetricsServer } from './export/metrics-http.ts';
 import { exposition } from './export/prometheus.ts';
 import { InfluxExporter, INFLUX_DISABLED } from './export/influx.ts';
 import { PtpGrandmaster } from './ptp/service.ts';
-import { PTP_DISABLED } from './status/status.ts';
-import { STORE_DISABLED } from './status/status.ts';
 import type { Logger } from './log.ts';
 import { VERSION } from './version.ts';
 
