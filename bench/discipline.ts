@@ -56,7 +56,7 @@ interface Run {
 
 async function run(cfg: Config, seconds: number, start = START): Promise<Run> {
   const clock = new SimClock(start);
-  const svc = new Service(cfg, { clock, simulate: true, log: new Logger(clock, { level: 'error', repeatPerMinute: 1 }, { write: () => {} }), control: false });
+  const svc = new Service(cfg, { clock, simulate: true, log: new Logger(clock, { level: 'error', repeatPerMinute: 1 }, { write: () => {} }), listen: false });
   const r: Run = { clock, svc, lockedAt: undefined, samples: [] };
   svc.bus.on('lockStateChanged', (e) => {
     if (e.to === 'LOCKED' && r.lockedAt === undefined) r.lockedAt = Number(clock.now() - start) / 1e9;

@@ -20,6 +20,10 @@ import { exposition } from '../src/export/prometheus.ts';
 import { SystemClock } from '../src/time/index.ts';
 import { influxd } from '../test/helpers/influxd.ts';
 
+// `--quick` (the smoke test inside npm test): a tenth of every count.
+const quick = process.argv.includes('--quick');
+const k = quick ? 10 : 1;
+
 // A real Status: the agent on the simulator, ten minutes in (virtual time).
 const cfg = defaultConfig();
 cfg.receiver.source = 'simulator';
@@ -29,7 +33,7 @@ cfg.store.enabled = false;
 cfg.discipline.leap_seconds_file = '';
 cfg.agent.state_dir = mkdtempSync(join(tmpdir(), 'bench-export-'));
 const sim = new SimClock(fromDate(new Date('2026-11-25T12:00:00Z')));
-const svc = new Service(cfg, { clock: sim, simulate: true, log: new Logger(sim, { level: 'error', repeatPerMinute: 1 }, { write: () => {} }), control: false });
+const svc = new Service(cfg, { clock: sim, simulate: true, log: new Logger(sim, { level: 'error', repeatPerMinute: 1 }, { write: () => {} }), listen: false });
 await svc.start();
 sim.advance(600_000);
 const status = svc.status();
@@ -53,7 +57,7 @@ const waitDrained = async (x: InfluxExporter) => {
 const e1 = exporter('rate');
 e1.start();
 await waitDrained(e1);
-const sets = 5000;
+const sets = 5000 / k;
 let t0 = performance.now();
 const w0 = e1.stats.written;
 for (let i = 0; i < sets; i++) e1.tick(status); // timestamps from the host clock: each set distinct
@@ -68,8 +72,8 @@ console.log(`sustained: ${points1} points (${pointsPerSet.toFixed(1)} a set) in 
 await db.stop();
 const e2 = exporter('replay');
 e2.start();
-for (let i = 0; i < Math.ceil(100_000 / pointsPerSet); i++) e2.tick(status);
-while (e2.stats.failures === 0 || e2.snapshot(String).queued < 90_000) await new Promise((r) => setTimeout(r, 20));
+for (let i = 0; i < Math.ceil(100_000 / k / pointsPerSet); i++) e2.tick(status);
+while (e2.stats.failures === 0 || e2.snapshot(String).queued < 90_000 / k) await new Promise((r) => setTimeout(r, 20));
 const backlog = e2.snapshot(String).queued;
 await db.start();
 t0 = performance.now();
@@ -82,7 +86,7 @@ console.log(`replay: ${backlog} queued points in ${replayS.toFixed(2)} s after i
 const e3 = exporter('cpu');
 e3.start();
 await waitDrained(e3);
-const n = 2000;
+const n = 2000 / k;
 const c0 = process.cpuUsage();
 for (let i = 0; i < n; i++) {
   e3.tick(status);
@@ -98,15 +102,15 @@ console.log(`CPU per interval (make and write ${pointsPerSet.toFixed(0)} points)
 // 4. Prometheus exposition.
 const p0 = process.cpuUsage();
 let bytes = 0;
-for (let i = 0; i < 2000; i++) bytes = exposition(status).length;
+for (let i = 0; i < 2000 / k; i++) bytes = exposition(status).length;
 const p1 = process.cpuUsage(p0);
-const scrapeUs = (p1.user + p1.system) / 2000;
+const scrapeUs = (p1.user + p1.system) / (2000 / k);
 console.log(`/metrics: ${bytes} bytes, ${scrapeUs.toFixed(0)} us of CPU a scrape`);
 
 await db.stop();
 clock.stop();
 console.log(JSON.stringify({
-  bench: 'export', pointsPerSet: +pointsPerSet.toFixed(1), sustainedPointsPerS: Math.round(points1 / rateS),
+  bench: 'export', quick, pointsPerSet: +pointsPerSet.toFixed(1), sustainedPointsPerS: Math.round(points1 / rateS),
   replayPointsPerS: Math.round(backlog / replayS), replayBacklog: backlog,
   cpuPerIntervalUs: Math.round(cpuPerSetUs), cpuSecondsPerHourAt10s: +perHourS.toFixed(4), coreShareAt10sPercent: +(perHourS / 36).toFixed(5),
   metricsScrapeCpuUs: Math.round(scrapeUs), metricsBytes: bytes,

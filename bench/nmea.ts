@@ -24,7 +24,9 @@ const texts = readdirSync(corpus).filter((f) => f.endsWith('.log')).sort().map((
 const input = Buffer.from(texts.join('\n'), 'latin1');
 const CHUNK = 64; // bytes per read, like a serial port delivering bursts
 
-const ROUNDS = 40;
+// `--quick` (the smoke test inside npm test): two rounds and one run, to the JSON line in seconds.
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 2 : 40;
 
 function once(rounds: number): { sentences: number; bytes: number; seconds: number; rejected: number } {
   let sentences = 0;
@@ -104,7 +106,7 @@ async function gpsdOnce(rig: GpsdRig, rounds: number): Promise<{ seconds: number
 }
 
 const perRound = once(1).sentences;
-once(20); // warm up the JIT
+once(quick ? 1 : 20); // warm up the JIT
 const rig = await startGpsd();
 const ours: ReturnType<typeof once>[] = [];
 const ref: { seconds: number }[] = [];
@@ -125,7 +127,7 @@ for (const [i, r] of ours.entries()) {
 const refS = ref.length ? median(ref.map((r) => r.seconds)) : undefined;
 if (!rig) console.log('gpsd or socat not installed: no reference figures');
 console.log(JSON.stringify({
-  bench: 'nmea', node: process.version, captures: texts.length, bytesPerRound: input.length, rounds: ROUNDS,
+  bench: 'nmea', quick, node: process.version, captures: texts.length, bytesPerRound: input.length, rounds: ROUNDS,
   sentencesPerSecond: Math.round(sps), bytesPerSecond: Math.round(bps),
   gpsdSentencesPerSecond: refS ? Math.round((perRound * ROUNDS) / refS) : null,
   gpsdBytesPerSecond: refS ? Math.round((input.length * ROUNDS) / refS) : null,

@@ -13,14 +13,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import snmp from 'net-snmp';
+import { freeUdpPort } from '../test/helpers/ports.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../bin/stratum1.js');
 const tmp = mkdtempSync(join(tmpdir(), 'bench-snmp-'));
 chmodSync(tmp, 0o700);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const OURS = 16611;
-const SNMPD = 16612;
+// `--quick` (the smoke test inside npm test): 2 walks and 200 GETs each, on free ports.
+const quick = process.argv.includes('--quick');
+const OURS = await freeUdpPort();
+const SNMPD = await freeUdpPort();
 
 async function startOurs(): Promise<ChildProcess> {
   const cfg = join(tmp, 'agent.yaml');
@@ -93,12 +96,12 @@ try {
   const REF_TREES = ['1.3.6.1.2.1.1', '1.3.6.1.2.1.2', '1.3.6.1.2.1.4.20', '1.3.6.1.2.1.11'];
   const ow: { ms: number; objects: number }[] = [];
   const rw: { ms: number; objects: number }[] = [];
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < (quick ? 2 : 20); i++) {
     ow.push(await walk(OURS, OUR_TREES));
     rw.push(await walk(SNMPD, REF_TREES));
   }
-  const og = await getLatency(OURS, 2000);
-  const rg = await getLatency(SNMPD, 2000);
+  const og = await getLatency(OURS, quick ? 200 : 2000);
+  const rg = await getLatency(SNMPD, quick ? 200 : 2000);
   const oMs = pct(ow.map((x) => x.ms), 0.5);
   const rMs = pct(rw.map((x) => x.ms), 0.5);
   const oObj = ow[0]!.objects;
@@ -106,7 +109,7 @@ try {
   console.log(`bulk walk: ours ${oObj} objects in ${r3(oMs)} ms (${r3((oMs / oObj) * 1000)} us/object); snmpd ${rObj} objects in ${r3(rMs)} ms (${r3((rMs / rObj) * 1000)} us/object)`);
   console.log(`GET sysName.0: ours median ${r3(pct(og, 0.5))} ms, p99 ${r3(pct(og, 0.99))} ms; snmpd median ${r3(pct(rg, 0.5))} ms, p99 ${r3(pct(rg, 0.99))} ms`);
   console.log(JSON.stringify({
-    bench: 'snmp', walkObjectsOurs: oObj, walkMsOurs: r3(oMs), walkObjectsSnmpd: rObj, walkMsSnmpd: r3(rMs),
+    bench: 'snmp', quick, walkObjectsOurs: oObj, walkMsOurs: r3(oMs), walkObjectsSnmpd: rObj, walkMsSnmpd: r3(rMs),
     walkUsPerObjectRatio: r3((oMs / oObj) / (rMs / rObj)),
     getMedianMsOurs: r3(pct(og, 0.5)), getP99MsOurs: r3(pct(og, 0.99)), getMedianMsSnmpd: r3(pct(rg, 0.5)), getP99MsSnmpd: r3(pct(rg, 0.99)),
     getMedianRatio: r3(pct(og, 0.5) / pct(rg, 0.5)), getP99Ratio: r3(pct(og, 0.99) / pct(rg, 0.99)),

@@ -25,6 +25,9 @@ const work = mkdtempSync(join(resolve(here, '..'), '.bench-store-'));
 const cfg = defaultConfig().store;
 const RET: Retention = { samplesDays: cfg.retention.samples_days, minuteDays: cfg.retention.minute_days, hourDays: cfg.retention.hour_days, eventsDays: cfg.retention.events_days };
 const FLUSH_S = cfg.flush_interval_s;
+// `--quick` (the smoke test inside npm test): 2 days instead of 30, the live agent for 5 s.
+const quick = process.argv.includes('--quick');
+const DAYS = quick ? 2 : 30;
 const T0 = 1_790_000_000 - (1_790_000_000 % 86400);
 
 function io(pid: number | 'self' = 'self'): { wchar: number; writeBytes: number } {
@@ -81,7 +84,7 @@ async function liveAgent(seconds: number): Promise<{ wchar: number; writeBytes: 
   let out = '';
   p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   while (!out.includes('listening:')) await new Promise((r) => setTimeout(r, 50));
-  await new Promise((r) => setTimeout(r, 15_000)); // past start-up (the first flushes create the schema)
+  await new Promise((r) => setTimeout(r, quick ? 2000 : 15_000)); // past start-up (the first flushes create the schema)
   const a = io(p.pid!);
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -98,7 +101,7 @@ function thirtyDays(path: string): { sizeBytes: number; rows: Record<string, num
   const s = new HistoryStore({ path, busyTimeoutMs: 50, maxPending: 10_000_000, retention: RET }, () => now);
   s.open();
   const t0 = performance.now();
-  for (let h = 0; h < 30 * 24; h++) {
+  for (let h = 0; h < DAYS * 24; h++) {
     for (let k = 0; k < 3600; k++) s.addSample(sample(T0 + h * 3600 + k));
     for (let e = 0; e < 4; e++) s.addEvent({ tNs: BigInt(T0 + h * 3600 + e * 900) * 1_000_000_000n, type: 'lockStateChanged', data: { from: 'LOCKED', to: 'HOLDOVER', reason: 'bench' } });
     now = T0 + (h + 1) * 3600;
@@ -127,15 +130,15 @@ function timeIt(fn: () => unknown, n = 5): number {
 
 const hour = await hourOfWrites();
 console.log(`an hour at 1 Hz (flush every ${FLUSH_S} s): wchar ${(hour.wchar / 1e6).toFixed(2)} MB, write_bytes ${(hour.writeBytes / 1e6).toFixed(2)} MB`);
-const live = await liveAgent(120);
+const live = await liveAgent(quick ? 5 : 120);
 const perHour = (b: number) => (b / live.seconds) * 3600;
 console.log(`the agent on the simulator, ${live.seconds.toFixed(0)} s: wchar ${(perHour(live.wchar) / 1e6).toFixed(2)} MB/h, write_bytes ${(perHour(live.writeBytes) / 1e6).toFixed(2)} MB/h`);
 
 const path = join(work, 'month.db');
 const month = thirtyDays(path);
-console.log(`30 days: ${(month.sizeBytes / 1e6).toFixed(1)} MB (${JSON.stringify(month.rows)}), built in ${month.buildS.toFixed(1)} s`);
+console.log(`${DAYS} days: ${(month.sizeBytes / 1e6).toFixed(1)} MB (${JSON.stringify(month.rows)}), built in ${month.buildS.toFixed(1)} s`);
 
-const nowS = T0 + 30 * 86400;
+const nowS = T0 + DAYS * 86400;
 let q: HistoryStore | undefined;
 const openMs = timeIt(() => {
   q?.close();
@@ -144,11 +147,11 @@ const openMs = timeIt(() => {
 }, 3);
 const store = q!;
 let points = 0;
-const q30h = timeIt(() => { points = store.history('time_error_ns', nowS - 30 * 86400, nowS, 3600, nowS).points.length; });
+const q30h = timeIt(() => { points = store.history('time_error_ns', nowS - DAYS * 86400, nowS, 3600).points.length; });
 const p30h = points;
-const q30m = timeIt(() => { points = store.history('time_error_ns', nowS - 30 * 86400, nowS, 60, nowS).points.length; });
+const q30m = timeIt(() => { points = store.history('time_error_ns', nowS - DAYS * 86400, nowS, 60).points.length; });
 const p30m = points;
-const q24s = timeIt(() => { points = store.history('offset_ns', nowS - 86400, nowS, 1, nowS).points.length; });
+const q24s = timeIt(() => { points = store.history('offset_ns', nowS - 86400, nowS, 1).points.length; });
 const p24s = points;
 store.close();
 let t = performance.now();
@@ -157,13 +160,13 @@ const integrityMs = performance.now() - t;
 t = performance.now();
 const backup = await runInWorker('backup', path, join(work, 'backup.db'));
 const backupMs = performance.now() - t;
-console.log(`open with quick check ${openMs.toFixed(0)} ms; 30 days at 1 h: ${q30h.toFixed(1)} ms (${p30h} points, hour table); ` +
-  `30 days at 1 m rollups: ${q30m.toFixed(1)} ms (${p30m} points); 24 h at 1 s: ${q24s.toFixed(1)} ms (${p24s} points); ` +
+console.log(`open with quick check ${openMs.toFixed(0)} ms; ${DAYS} days at 1 h: ${q30h.toFixed(1)} ms (${p30h} points, hour table); ` +
+  `${DAYS} days at 1 m rollups: ${q30m.toFixed(1)} ms (${p30m} points); 24 h at 1 s: ${q24s.toFixed(1)} ms (${p24s} points); ` +
   `integrity check ${integrityMs.toFixed(0)} ms (${integ.detail}), backup ${backupMs.toFixed(0)} ms (${backup.ok})`);
 rmSync(work, { recursive: true, force: true });
 
 console.log(JSON.stringify({
-  bench: 'store', flushIntervalS: FLUSH_S,
+  bench: 'store', quick, days: DAYS, flushIntervalS: FLUSH_S,
   hourPattern: { wcharMBPerHour: +(hour.wchar / 1e6).toFixed(3), writeBytesMBPerHour: +(hour.writeBytes / 1e6).toFixed(3) },
   agent: { seconds: +live.seconds.toFixed(1), wcharMBPerHour: +(perHour(live.wchar) / 1e6).toFixed(3), writeBytesMBPerHour: +(perHour(live.writeBytes) / 1e6).toFixed(3) },
   db30DaysMB: +(month.sizeBytes / 1e6).toFixed(2), rows30Days: month.rows,

@@ -27,7 +27,7 @@ import { resolve } from 'node:path';
 import { NtpServerCore, RateMeter, type NtpServerState } from './ntp/server.ts';
 import { NtpUdpServer } from './ntp/udp.ts';
 import { AccessList } from './ntp/acl.ts';
-import { measurePrecisionLog2 } from './time/index.ts';
+import { measurePrecisionLog2, SimClock } from './time/index.ts';
 import { SnmpAgent } from './snmp/agent.ts';
 import { TrapSender } from './snmp/traps.ts';
 import { AgentxSubagent } from './snmp/agentx.ts';
@@ -49,8 +49,12 @@ export interface ServiceOptions {
   clock: Clock;
   simulate: boolean;
   log: Logger;
-  /** Start the control endpoint (tests running in virtual time may not want it). */
-  control?: boolean;
+  /**
+   * Open the listening sockets: NTP, SNMP (and its traps), PTP, the control and metrics endpoints.
+   * Default: yes on a real clock, no on a virtual one (SimClock), so a test or a bench running in
+   * virtual time binds no real port unless it asks to.
+   */
+  listen?: boolean;
 }
 
 export class Service {
@@ -274,7 +278,8 @@ export class Service {
     } else if (this.ppsSource === 'gpsd' && !this.gpsd) {
       this.startGpsd();
     }
-    if (this.ntpCore) {
+    const listen = this.opts.listen ?? !(this.opts.clock instanceof SimClock);
+    if (this.ntpCore && listen) {
       this.ntpState.precisionLog2 = measurePrecisionLog2(() => this.disciplinedClock.now());
       this.refreshNtpState();
       const n = this.cfg.ntp;
@@ -288,8 +293,8 @@ export class Service {
         throw new Error(`NTP: cannot listen on ${n.addresses.join(', ')} port ${n.port}: ${(e as Error).message}`, { cause: e });
       }
     }
-    if (this.cfg.snmp.enabled) await this.startSnmp();
-    if (this.cfg.ptp.enabled) {
+    if (this.cfg.snmp.enabled && listen) await this.startSnmp();
+    if (this.cfg.ptp.enabled && listen) {
       try {
         this.ptp = new PtpGrandmaster(this.cfg, this.disciplinedClock, this.status(), (e) => this.bus.emit(e), (msg) => log.warn(msg));
         this.listening.push(...(await this.ptp.start()));
@@ -313,7 +318,7 @@ export class Service {
         this.saveFrequency();
       }
     }, 250);
-    if (this.opts.control !== false && this.cfg.prometheus.enabled) {
+    if (listen && this.cfg.prometheus.enabled) {
       this.metrics = new MetricsServer(() => exposition(this.status()));
       const p = this.cfg.prometheus;
       try {
@@ -323,7 +328,7 @@ export class Service {
         throw new Error(`Prometheus: cannot listen on ${p.address} port ${p.port}: ${(e as Error).message}`, { cause: e });
       }
     }
-    if (this.opts.control !== false) {
+    if (listen) {
       this.control = new ControlServer(() => this.status(), {
         'traps/test': () => (this.traps ? { sent: this.traps.sendByName('s1Test') ? ['s1Test'] : [] } : { error: 'SNMP is not enabled' }),
         'traps/resend': () => (this.traps ? { sent: this.traps.resendActive() } : { error: 'SNMP is not enabled' }),

@@ -66,9 +66,9 @@ export function cmdHistory(rest: string[], io: Out): number {
   const fromS = toS - parseDuration((a.values.since as string | undefined) ?? '24h', '--since');
   const everyS = a.values.every ? parseDuration(a.values.every as string, '--every') : chooseEvery(toS - fromS);
   let h;
-  const { o, db } = open(a.values.config as string | undefined);
+  const { db } = open(a.values.config as string | undefined);
   try {
-    h = queryHistory(db, o.retention, metric, fromS, toS, everyS, nowS);
+    h = queryHistory(db, metric, fromS, toS, everyS);
   } catch (e) {
     throw new CliError(`reading the history: ${(e as Error).message}`);
   } finally {
@@ -76,12 +76,16 @@ export function cmdHistory(rest: string[], io: Out): number {
   }
   const unit = METRIC_BY_NAME.get(metric)!.units;
   if (a.values.json) {
-    io.out(JSON.stringify({ metric, unit, from: iso(fromS), to: iso(toS), everyS, resolution: h.resolution, points: h.points.map((p) => ({ time: iso(p.t), ...p })) }) + '\n');
+    io.out(JSON.stringify({ metric, unit, from: iso(fromS), to: iso(toS), everyS, stepS: h.stepS, resolution: h.resolution, parts: h.parts.map((p) => ({ ...p, from: iso(p.fromS), to: iso(p.toS) })), points: h.points.map((p) => ({ time: iso(p.t), ...p })) }) + '\n');
   } else if (a.values.csv) {
     io.out('time,t,n,mean,min,max,sd\n');
     for (const p of h.points) io.out(`${iso(p.t)},${p.t},${p.n},${p.mean},${p.min},${p.max},${p.sd}\n`);
   } else {
-    io.out(`${metric}${unit ? ` (${unit})` : ''}, ${iso(fromS)} to ${iso(toS)}, every ${everyS} s, from the ${h.resolution} table: ${h.points.length} points\n`);
+    const used = h.parts.filter((p) => p.points > 0);
+    const from = used.length === 0 ? `nothing recorded (${h.resolution} table)`
+      : used.length === 1 ? `the ${used[0]!.resolution} table`
+        : used.map((p) => `the ${p.resolution} table ${iso(p.fromS)} to ${iso(p.toS)}`).join(', ');
+    io.out(`${metric}${unit ? ` (${unit})` : ''}, ${iso(fromS)} to ${iso(toS)}, one point per ${h.stepS} s, from ${from}: ${h.points.length} points\n`);
     io.out(`${'time (UTC)'.padEnd(21)} ${'n'.padStart(6)} ${'mean'.padStart(12)} ${'min'.padStart(12)} ${'max'.padStart(12)} ${'sd'.padStart(10)}\n`);
     for (const p of h.points) {
       io.out(`${iso(p.t).padEnd(21)} ${String(p.n).padStart(6)} ${num(p.mean).padStart(12)} ${num(p.min).padStart(12)} ${num(p.max).padStart(12)} ${num(p.sd).padStart(10)}\n`);
@@ -133,10 +137,10 @@ export function cmdReport(rest: string[], io: Out): number {
   const nowS = nowSeconds();
   const toS = parseUntil(a.values.until as string | undefined, nowS);
   const fromS = toS - parseDuration((a.values.since as string | undefined) ?? '24h', '--since');
-  const { cfg, o, db } = open(a.values.config as string | undefined);
+  const { cfg, db } = open(a.values.config as string | undefined);
   let html: string;
   try {
-    html = renderReport(collectReport(db, o.retention, cfg.agent.name, fromS, toS, nowS));
+    html = renderReport(collectReport(db, cfg.agent.name, fromS, toS, nowS));
   } finally {
     db.close();
   }

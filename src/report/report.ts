@@ -4,15 +4,20 @@
  * history database.
  */
 import type Database from 'better-sqlite3';
-import { queryHistory, queryEvents, type HistoryPoint } from '../store/query.ts';
-import type { Retention, StoredEvent } from '../store/store.ts';
+import { queryHistory, queryEvents, type HistoryPoint, type HistoryResult, type Resolution } from '../store/query.ts';
+import type { StoredEvent } from '../store/store.ts';
 import { STATE_NAMES } from '../store/metrics.ts';
 
 export interface ReportData {
   name: string;
   fromS: number;
   toS: number;
+  /** The bucket size asked for. */
   everyS: number;
+  /** The spacing of the points the tables actually gave (at least everyS): the gap rule and the subtitle use it. */
+  stepS: number;
+  /** The tables that gave points, coarsest first. */
+  resolutions: Resolution[];
   generatedAtS: number;
   offset: HistoryPoint[];
   timeError: HistoryPoint[];
@@ -37,12 +42,21 @@ export function chooseEvery(spanS: number): number {
   return Math.ceil(raw / 3600) * 3600;
 }
 
-export function collectReport(db: Database.Database, retention: Retention, name: string, fromS: number, toS: number, nowS: number, everyS = chooseEvery(toS - fromS)): ReportData {
-  const q = (m: string) => queryHistory(db, retention, m, fromS, toS, everyS, nowS).points;
+export function collectReport(db: Database.Database, name: string, fromS: number, toS: number, nowS: number, everyS = chooseEvery(toS - fromS)): ReportData {
+  const results: HistoryResult[] = [];
+  const q = (m: string) => {
+    const r = queryHistory(db, m, fromS, toS, everyS);
+    results.push(r);
+    return r.points;
+  };
+  const series = {
+    offset: q('offset_ns'), timeError: q('time_error_ns'), satellitesUsed: q('satellites_used'), satellitesInView: q('satellites_in_view'), state: q('state'),
+  };
+  const order: Resolution[] = ['hour', 'minute', 'second'];
+  const resolutions = order.filter((r) => results.some((x) => x.parts.some((p) => p.resolution === r && p.points > 0)));
   return {
-    name, fromS, toS, everyS, generatedAtS: nowS,
-    offset: q('offset_ns'), timeError: q('time_error_ns'), satellitesUsed: q('satellites_used'), satellitesInView: q('satellites_in_view'),
-    state: q('state'), events: queryEvents(db, BigInt(fromS) * 1_000_000_000n, BigInt(toS) * 1_000_000_000n, 5000),
+    name, fromS, toS, everyS, stepS: Math.max(everyS, ...results.map((r) => r.stepS)), resolutions, generatedAtS: nowS, ...series,
+    events: queryEvents(db, BigInt(fromS) * 1_000_000_000n, BigInt(toS) * 1_000_000_000n, 5000),
   };
 }
 
@@ -182,10 +196,11 @@ export function alarmSpans(events: StoredEvent[], toS: number): { name: string; 
 }
 
 export function renderReport(d: ReportData): string {
-  const gap = d.everyS * 2.5;
+  // Points come every stepS (the coarsest table's interval when it is longer than the bucket asked for).
+  const gap = d.stepS * 2.5;
   const band = (ps: HistoryPoint[]) => ps.map((p) => ({ t: p.t, lo: p.min, hi: p.max }));
   const line = (ps: HistoryPoint[]) => ps.map((p) => ({ t: p.t, v: p.mean }));
-  const states = stateSpans(d.state, d.everyS);
+  const states = stateSpans(d.state, d.stepS);
   const alarms = alarmSpans(d.events, d.toS);
   const stateTotals: Record<string, number> = {};
   for (const s of states) stateTotals[s.state] = (stateTotals[s.state] ?? 0) + (s.to - s.from);
@@ -207,7 +222,7 @@ table{border-collapse:collapse;font-size:12px} td,th{border-bottom:1px solid #ee
 code{font-size:11px;color:#555}
 </style></head><body>
 <h1>${esc(d.name)}: time server report</h1>
-<div class="sub">${iso(d.fromS)} to ${iso(d.toS)} (UTC), one point per ${d.everyS} s; generated ${iso(d.generatedAtS)} by stratum1-agent</div>
+<div class="sub">${iso(d.fromS)} to ${iso(d.toS)} (UTC), one point per ${d.stepS} s${d.resolutions.length ? ` (from the ${d.resolutions.join(' and ')} table${d.resolutions.length > 1 ? 's' : ''})` : ''}; generated ${iso(d.generatedAtS)} by stratum1-agent</div>
 <ul>${summary || '<li>no samples in this period</li>'}${lastErr ? `<li>last time error estimate: ${fmt(lastErr.mean)} ns</li>` : ''}<li>${alarms.length} alarm${alarms.length === 1 ? '' : 's'} raised, ${d.events.length} events</li></ul>
 ${lineChart('Offset of the served clock from GPS (at each PPS sample)', 'ns', d.fromS, d.toS, [
     { label: 'offset (mean, min-max band)', colour: COLOURS.offset, points: line(d.offset), band: band(d.offset) },

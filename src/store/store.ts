@@ -16,10 +16,10 @@ import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrate } from './schema.ts';
 import { SAMPLE_METRICS, type Sample } from './metrics.ts';
-import { queryHistory, queryEvents, type HistoryPoint, type Resolution } from './query.ts';
+import { queryHistory, queryEvents, type HistoryResult } from './query.ts';
 import { summarize, combine, type Summary } from './rollup.ts';
 
-export type { HistoryPoint, Resolution };
+export type { HistoryPoint, Resolution } from './query.ts';
 
 export interface Retention {
   samplesDays: number;
@@ -366,9 +366,9 @@ export class HistoryStore {
   }
 
   /** The history of one metric between two Unix seconds, in buckets of `everyS` (query.ts). */
-  history(metric: string, fromS: number, toS: number, everyS: number, nowS: number): { resolution: Resolution; points: HistoryPoint[] } {
+  history(metric: string, fromS: number, toS: number, everyS: number): HistoryResult {
     if (!this.open()) throw new Error(`the history database cannot be opened: ${this.stats.lastError}`);
-    return queryHistory(this.db!, this.o.retention, metric, fromS, toS, everyS, nowS);
+    return queryHistory(this.db!, metric, fromS, toS, everyS);
   }
 
   /** Events between two times (nanoseconds), oldest first (query.ts). */

@@ -146,7 +146,7 @@ test('a leap second: announced on its last day, 23:59:60 paired, the clock repea
   });
   const start = fromDate(new Date('2026-11-25T23:55:00.250Z'));
   const clock = new SimClock(start);
-  const svc = new Service(cfg, { clock, simulate: true, log: new Logger(clock, { level: 'error', repeatPerMinute: 1 }, { write: () => {} }), control: false });
+  const svc = new Service(cfg, { clock, simulate: true, log: new Logger(clock, { level: 'error', repeatPerMinute: 1 }, { write: () => {} }), listen: false });
   const events: AgentEvent[] = [];
   svc.bus.onAny((e) => events.push(e));
   const labels: string[] = [];

@@ -43,7 +43,7 @@ test('gpsd client against gpsd + gpsfake: every epoch of a capture arrives and m
   cfg.ntp.enabled = false;
   cfg.pps.source = 'gpsd';
   const clock = new SystemClock();
-  const svc = new Service(cfg, { clock, simulate: false, log: new Logger(clock, { level: 'error', repeatPerMinute: 10 }, { write: () => {} }), control: false });
+  const svc = new Service(cfg, { clock, simulate: false, log: new Logger(clock, { level: 'error', repeatPerMinute: 10 }, { write: () => {} }), listen: false });
   const epochs: Epoch[] = [];
   const events: AgentEvent[] = [];
   svc.bus.onAny((e) => events.push(e));

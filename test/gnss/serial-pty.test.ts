@@ -52,7 +52,7 @@ test('serial adapter over a socat pty pair: data, MTK acks, outage and resume', 
   cfg.pps.source = 'none';
   const clock = new SystemClock();
   const logs: string[] = [];
-  const svc = new Service(cfg, { clock, simulate: false, log: new Logger(clock, { level: 'debug', repeatPerMinute: 100 }, { write: (l) => logs.push(l) }), control: false });
+  const svc = new Service(cfg, { clock, simulate: false, log: new Logger(clock, { level: 'debug', repeatPerMinute: 100 }, { write: (l) => logs.push(l) }), listen: false });
   const events: AgentEvent[] = [];
   svc.bus.onAny((e) => events.push(e));
   const fromAgent: string[] = [];

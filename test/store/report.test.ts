@@ -1,7 +1,9 @@
 /**
  * The history commands and the HTML report, on a history the agent recorded in virtual time: two
  * hours with the antenna unplugged for 20 minutes (fix lost, holdover, alarms). The report is rendered
- * by headless Chromium (Debian's chromium) and its screenshot checked for non-empty charts.
+ * by headless Chromium (Debian's chromium) and its screenshot checked for non-empty charts. The
+ * recording starts relative to the host's now, so the test means the same on any date; the first
+ * minutes of a new agent and a range only the minute table still covers are tested here too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,13 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { PNG } from 'pngjs';
-import { simConfig, virtualService, SIM_START } from '../helpers/virtual.ts';
+import { simConfig, virtualService, recentStart } from '../helpers/virtual.ts';
 import { requirePeers, ROOT } from '../helpers/env.ts';
 import { COLOURS } from '../../src/report/report.ts';
 import { BIN } from '../helpers/agent.ts';
+import { HistoryStore } from '../../src/store/store.ts';
+import { SAMPLE_METRICS } from '../../src/store/metrics.ts';
 
 const HOURS = 2;
-const endS = Number(SIM_START / 1_000_000_000n) + HOURS * 3600;
+// Three hours ago, so the two recorded hours end an hour before now.
+const START = recentStart(180);
+const startS = Number(START / 1_000_000_000n);
+const endS = startS + HOURS * 3600;
 
 async function recordHistory(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'report-'));
@@ -24,7 +31,7 @@ async function recordHistory(): Promise<string> {
     c.agent.state_dir = dir;
     c.discipline.leap_seconds_file = '';
     c.simulator.faults = [{ at_s: 2400, kind: 'antenna_unplugged', duration_s: 1200, value: 0 }];
-  }));
+  }), START);
   await svc.start();
   clock.advance(HOURS * 3600 * 1000);
   await svc.history!.upkeep.run('rollup');
@@ -47,7 +54,7 @@ test('history, events and report read what the agent recorded', async () => {
   const j = JSON.parse(h.stdout) as { resolution: string; points: { t: number; n: number; mean: number; max: number }[] };
   assert.equal(j.resolution, 'minute');
   assert.ok(j.points.length >= 115 && j.points.length <= 120, `${j.points.length} minutes`);
-  const at = (min: number) => j.points.find((p) => p.t === Number(SIM_START / 1_000_000_000n) - (Number(SIM_START / 1_000_000_000n) % 60) + min * 60)!;
+  const at = (min: number) => j.points.find((p) => p.t === startS + min * 60)!;
   assert.ok(at(55).max > 5 * at(30).max, `holdover error ${at(55).max} vs locked ${at(30).max}`);
   const csv = cli('history', 'satellites_used', '--config', cfg, '--since', '2h', '--until', until, '--every', '10m', '--csv');
   assert.equal(csv.status, 0, csv.stderr);
@@ -108,4 +115,76 @@ test('the report renders in headless Chromium with non-empty charts', async (t) 
   const seen = need.map(([what, colour, min]) => `${what} ${colour}: ${counts.get(colour) ?? 0} px (need ${min})`);
   for (const [what, colour, min] of need) assert.ok((counts.get(colour) ?? 0) >= min, `${what}: ${seen.join('; ')}`);
   console.log(`report screenshot: ${seen.join('; ')}`);
+});
+
+const writeAgentConfig = (dir: string, name: string) => {
+  const cfg = join(dir, 'agent.yaml');
+  writeFileSync(cfg, `agent:\n  state_dir: ${JSON.stringify(dir)}\n  name: ${name}\n`);
+  return cfg;
+};
+
+test('a range only the minute table still covers: history and report say one point per minute and draw lines', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'minute-only-'));
+  const nowS = Math.floor(Date.now() / 1000);
+  const t0 = nowS - 10 * 86400 - (nowS % 3600); // ten days ago, on an hour: past the seconds' retention
+  let now = t0;
+  const store = new HistoryStore({
+    path: join(dir, 'history.db'), busyTimeoutMs: 50, maxPending: 100_000,
+    retention: { samplesDays: 3, minuteDays: 60, hourDays: 730, eventsDays: 365 },
+  }, () => now);
+  for (let t = t0; t < t0 + 7200; t++) {
+    store.addSample({ t, values: SAMPLE_METRICS.map((m) => (m.name === 'offset_ns' ? 100 * Math.sin(t / 300) : m.name === 'state' ? 3 : 9)) });
+  }
+  assert.ok(store.flush());
+  store.rollup(t0 + 7200 + 60, 5);
+  now = nowS;
+  assert.equal(store.prune(nowS).samples, 7200, 'the seconds are pruned: only the rollups hold this range');
+  store.close();
+  const cfg = writeAgentConfig(dir, 'minute-only');
+  const range = ['--since', '2h', '--until', new Date((t0 + 7200) * 1000).toISOString()];
+  // Asked for 10 s buckets: the answer is one point a minute, and it says so.
+  const h = cli('history', 'offset_ns', '--config', cfg, ...range, '--every', '10s', '--json');
+  assert.equal(h.status, 0, h.stderr);
+  const j = JSON.parse(h.stdout) as { resolution: string; stepS: number; points: { n: number }[] };
+  assert.deepEqual([j.resolution, j.stepS, j.points.length], ['minute', 60, 120]);
+  assert.ok(j.points.every((p) => p.n === 60));
+  const text = cli('history', 'offset_ns', '--config', cfg, ...range, '--every', '10s');
+  assert.match(text.stdout, /one point per 60 s, from the minute table: 120 points/);
+  const out = join(dir, 'report.html');
+  const r = cli('report', '--config', cfg, ...range, '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  const html = readFileSync(out, 'utf8');
+  assert.match(html, /one point per 60 s \(from the minute table\)/);
+  // Lines, not a dot per point: one polyline of the offset's colour across the range, no 3 x 3 dots.
+  const polylines = [...html.matchAll(new RegExp(`<polyline points="([^"]*)" fill="none" stroke="${COLOURS.offset}"`, 'g'))];
+  assert.equal(polylines.length, 1);
+  assert.equal(polylines[0]![1]!.split(' ').length, 120);
+  assert.doesNotMatch(html, new RegExp(`width="3" height="3" fill="${COLOURS.offset}"`));
+});
+
+test("a new agent's first minutes: history and report answer from the seconds the rollups have not reached", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'first-minutes-'));
+  const { clock, svc } = virtualService(simConfig((c) => {
+    c.agent.state_dir = dir;
+    c.discipline.leap_seconds_file = '';
+    for (const job of Object.keys(c.store.schedules) as (keyof typeof c.store.schedules)[]) c.store.schedules[job] = ''; // no rollup runs
+  }), recentStart(10));
+  await svc.start();
+  clock.advance(5 * 60 * 1000);
+  await svc.stop();
+  const cfg = writeAgentConfig(dir, 'first-minutes');
+  const h = cli('history', 'time_error_ns', '--config', cfg, '--since', '6h', '--every', '10m', '--json');
+  assert.equal(h.status, 0, h.stderr);
+  const j = JSON.parse(h.stdout) as { resolution: string; points: { n: number }[] };
+  assert.equal(j.resolution, 'second');
+  const n = j.points.reduce((a, p) => a + p.n, 0);
+  assert.ok(n >= 250 && n <= 301, `${n} seconds of samples in ${j.points.length} buckets`);
+  const text = cli('history', 'time_error_ns', '--config', cfg, '--since', '6h', '--every', '10m');
+  assert.match(text.stdout, /one point per 600 s, from the second table: [12] points/);
+  const out = join(dir, 'report.html');
+  const r = cli('report', '--config', cfg, '--since', '24h', '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  const html = readFileSync(out, 'utf8');
+  assert.doesNotMatch(html, /no samples in this period/);
+  assert.match(html, /<b>LOCKED<\/b> [\d.]+ % of recorded time/);
 });

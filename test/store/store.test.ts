@@ -49,7 +49,7 @@ test('a new database gets the schema, WAL and synchronous=FULL; samples and even
   assert.ok(s.flush());
   assert.equal(s.stats.pending, 0);
   assert.equal(s.stats.samplesWritten, 10);
-  const h = s.history('offset_ns', T0, T0 + 10, 1, T0 + 10);
+  const h = s.history('offset_ns', T0, T0 + 10, 1);
   assert.equal(h.resolution, 'second');
   assert.deepEqual(h.points.map((p) => p.mean), Array.from({ length: 10 }, (_, i) => sample(T0 + i).values[0]));
   const ev = s.eventsBetween(0n, BigInt(T0 + 100) * 1_000_000_000n);
@@ -57,8 +57,8 @@ test('a new database gets the schema, WAL and synchronous=FULL; samples and even
   s.close();
   // Reopening applies no migration again and keeps the data.
   const s2 = new HistoryStore(opts(join(d, 'h.db')), () => T0);
-  assert.equal(s2.history('offset_ns', T0, T0 + 10, 1, T0 + 10).points.length, 10);
-  assert.throws(() => s2.history('nonsense', T0, T0 + 1, 1, T0), /unknown metric "nonsense": one of offset_ns/);
+  assert.equal(s2.history('offset_ns', T0, T0 + 10, 1).points.length, 10);
+  assert.throws(() => s2.history('nonsense', T0, T0 + 1, 1), /unknown metric "nonsense": one of offset_ns/);
   s2.close();
 });
 
@@ -81,11 +81,11 @@ test('minute and hour rollups equal summaries of the raw seconds; late seconds r
   const r = s.rollup(end + 5, 5);
   assert.equal(r.hours, 2);
   assert.equal(r.minutes, 120 - 1); // minute 30 of the first hour has no sample (1800..1859)
-  const m = s.history('offset_ns', T0, end, 60, end);
+  const m = s.history('offset_ns', T0, end, 60);
   assert.equal(m.resolution, 'minute');
   const first = summarize(Array.from({ length: 60 }, (_, i) => sample(T0 + i).values[0]!))!;
   assert.deepEqual({ ...m.points[0] }, { t: T0, ...first });
-  const h = s.history('offset_ns', T0, end, 3600, end);
+  const h = s.history('offset_ns', T0, end, 3600);
   assert.equal(h.resolution, 'hour');
   const rawHour = summarize(Array.from({ length: 3600 }, (_, i) => T0 + i).filter((t) => t < T0 + 1800 || t >= T0 + 1900).map((t) => sample(t).values[0]!))!;
   assert.equal(h.points[0]!.n, 3500);
@@ -94,10 +94,10 @@ test('minute and hour rollups equal summaries of the raw seconds; late seconds r
   for (let t = T0 + 1800; t < T0 + 1900; t++) s.addSample(sample(t));
   s.flush();
   s.rollup(end + 70, 5);
-  const h2 = s.history('offset_ns', T0, end, 3600, end);
+  const h2 = s.history('offset_ns', T0, end, 3600);
   assert.equal(h2.points[0]!.n, 3600);
   // A query at a 5-minute step combines the minute rollups.
-  const five = s.history('offset_ns', T0, T0 + 600, 300, end);
+  const five = s.history('offset_ns', T0, T0 + 600, 300);
   assert.deepEqual(five.points.map((p) => p.n), [300, 300]);
   s.close();
 });
@@ -114,10 +114,40 @@ test('retention prunes each table at its own age, and the query falls back to co
   }
   const del = s.prune(now);
   assert.deepEqual(del, { samples: 3 * 3600, rollup_1m: 2 * 60 * SAMPLE_METRICS.length, rollup_1h: 1 * SAMPLE_METRICS.length, events: 2 });
-  assert.equal(s.history('offset_ns', now - 2.5 * 86400, now, 60, now).resolution, 'minute');
-  assert.equal(s.history('offset_ns', now - 9 * 86400, now, 60, now).resolution, 'hour');
-  assert.equal(s.history('offset_ns', now - 86400 / 2 - 3600, now, 1, now).resolution, 'second');
+  assert.equal(s.history('offset_ns', now - 2.5 * 86400, now, 60).resolution, 'minute');
+  assert.equal(s.history('offset_ns', now - 9 * 86400, now, 60).resolution, 'hour');
+  assert.equal(s.history('offset_ns', now - 86400 / 2 - 3600, now, 1).resolution, 'second');
   assert.ok(s.vacuum(10_000).freed > 0);
+  s.close();
+});
+
+test('each part of the range is read from the table that holds it: rollups first, then the seconds they have not reached', () => {
+  const now = T0 + 3 * 3600;
+  const s = new HistoryStore(opts(join(dir(), 'h.db')), () => now);
+  for (let t = T0; t < T0 + 3 * 3600; t++) s.addSample(sample(t));
+  s.flush();
+  // The rollups ran two hours ago and not since: the last hour is only in the seconds.
+  s.rollup(T0 + 2 * 3600 + 5, 5);
+  const h = s.history('offset_ns', T0, T0 + 3 * 3600, 3600);
+  assert.deepEqual(h.parts.map((p) => [p.resolution, p.fromS - T0, p.toS - T0, p.points]), [['hour', 0, 7200, 2], ['second', 7200, 10800, 3600]]);
+  assert.deepEqual(h.points.map((p) => p.n), [3600, 3600, 3600]);
+  assert.deepEqual([h.resolution, h.stepS], ['hour', 3600]);
+  const third = summarize(Array.from({ length: 3600 }, (_, i) => sample(T0 + 7200 + i).values[0]!))!;
+  assert.ok(Math.abs(h.points[2]!.mean - third.mean) < 1e-9);
+  // With no rollup at all (a new agent), every bucket comes from the seconds.
+  const fresh = new HistoryStore(opts(join(dir(), 'h.db')), () => now);
+  for (let t = T0; t < T0 + 300; t++) fresh.addSample(sample(t));
+  fresh.flush();
+  const f = fresh.history('offset_ns', T0 - 6 * 3600, T0 + 300, 600);
+  assert.deepEqual([f.resolution, f.stepS, f.points.map((p) => p.n)], ['second', 600, [300]]);
+  fresh.close();
+  // Seconds pruned up to the middle of a minute: that minute comes whole from its rollup, and the
+  // seconds take over after it, so no second is counted twice.
+  s.database!.prepare('DELETE FROM samples WHERE t < ?').run(T0 + 90);
+  const m = s.history('offset_ns', T0, T0 + 300, 1);
+  assert.deepEqual(m.parts.map((p) => [p.resolution, p.fromS - T0, p.toS - T0]), [['minute', 0, 90], ['second', 120, 300]]);
+  assert.equal(m.points.reduce((a, p) => a + p.n, 0), 300);
+  assert.deepEqual([m.resolution, m.stepS], ['minute', 60]);
   s.close();
 });
 
@@ -129,7 +159,7 @@ test('the buffer is bounded while the disk fails: samples go first, each counted
   assert.equal(s.stats.dropped, 6);
   s.flush();
   assert.equal(s.eventsBetween(0n, 10n).length, 1);
-  assert.deepEqual(s.history('offset_ns', T0, T0 + 10, 1, T0).points.map((p) => p.t), [T0 + 6, T0 + 7, T0 + 8, T0 + 9]);
+  assert.deepEqual(s.history('offset_ns', T0, T0 + 10, 1).points.map((p) => p.t), [T0 + 6, T0 + 7, T0 + 8, T0 + 9]);
   s.close();
 });
 
@@ -152,7 +182,7 @@ test('a truncated database is moved aside, loudly, and a new one started', () =>
   assert.equal(s2.stats.movedAside.length, 1);
   s2.addSample(sample(T0 + 1));
   assert.ok(s2.flush());
-  assert.equal(s2.history('offset_ns', T0, T0 + 5, 1, T0).points.length, 1);
+  assert.equal(s2.history('offset_ns', T0, T0 + 5, 1).points.length, 1);
   s2.close();
   // Garbage that is not a database at all is treated the same way.
   writeFileSync(path, 'this is not sqlite'.repeat(100));
