@@ -1,7 +1,7 @@
 /**
  * The history as the running agent keeps it: one sample of Status a second and every event go to the
- * store's buffer, written every flush interval; the upkeep jobs run on their schedules; the store's
- * failures and recoveries become events. Its state is a part of Status.
+ * store's buffer, written every flush interval; the upkeep jobs run on their schedules, on the same
+ * clock; the store's failures and recoveries become events. Its state is a part of Status.
  */
 import { resolve } from 'node:path';
 import { configFingerprint, type Config } from '../config/config.ts';
@@ -34,7 +34,7 @@ export class History {
     this.upkeep = new Upkeep(this.store, {
       schedules: s.schedules, backupDir: resolve(cfg.agent.state_dir, s.backup_dir), backupsKept: s.backups_kept,
       vacuumPages: s.vacuum_pages, settleS: s.flush_interval_s + 2,
-    }, nowS, (job, r) => this.onJob(job, r.ok, r.detail));
+    }, clock, (job, r) => this.onJob(job, r.ok, r.detail));
     bus.onAny((e) => this.record(e));
   }
 
@@ -90,7 +90,9 @@ export class History {
 
   stop(): void {
     this.flushTimer?.cancel();
-    this.upkeep.stop();
+    // Cancels the schedules and terminates a worker job under way; the worker's connection is
+    // read-only, so nothing writes the database once the store below has closed it.
+    void this.upkeep.stop();
     this.store.close();
   }
 

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { SAMPLE_METRICS, METRIC_BY_NAME } from './metrics.ts';
 import { combine, type Summary } from './rollup.ts';
-import type { StoredEvent } from './store.ts';
+import type { StoredEvent } from './types.ts';
 
 export interface HistoryPoint extends Summary {
   t: number;

@@ -18,15 +18,10 @@ import { migrate } from './schema.ts';
 import { SAMPLE_METRICS, type Sample } from './metrics.ts';
 import { queryHistory, queryEvents, type HistoryResult } from './query.ts';
 import { summarize, combine, type Summary } from './rollup.ts';
+import type { Retention, StoredEvent } from './types.ts';
 
 export type { HistoryPoint, Resolution } from './query.ts';
-
-export interface Retention {
-  samplesDays: number;
-  minuteDays: number;
-  hourDays: number;
-  eventsDays: number;
-}
+export type { Retention, StoredEvent } from './types.ts';
 
 export interface StoreOptions {
   path: string;
@@ -35,12 +30,6 @@ export interface StoreOptions {
   /** Samples plus events held in memory while the disk fails; the oldest go first. */
   maxPending: number;
   retention: Retention;
-}
-
-export interface StoredEvent {
-  tNs: bigint;
-  type: string;
-  data: Record<string, unknown>;
 }
 
 export interface StoreStats {

@@ -9,6 +9,7 @@ import { SAMPLE_METRICS, type Sample } from '../../src/store/metrics.ts';
 import { summarize, combine } from '../../src/store/rollup.ts';
 import { SCHEMA_VERSION } from '../../src/store/schema.ts';
 import { Upkeep, runInWorker, type JobName } from '../../src/store/upkeep.ts';
+import { SimClock } from '../../src/time/sim-clock.ts';
 
 const T0 = 1_795_000_000 - (1_795_000_000 % 3600); // an hour boundary in 2026
 const dir = () => mkdtempSync(join(tmpdir(), 'store-'));
@@ -198,12 +199,12 @@ test('upkeep jobs: integrity check and backup in a worker, the newest N backups 
   const s = new HistoryStore(opts(join(d, 'h.db')), () => T0);
   for (let t = T0; t < T0 + 600; t++) s.addSample(sample(t));
   s.flush();
-  let now = T0 + 700;
+  const clock = new SimClock(BigInt(T0 + 700) * 1_000_000_000n);
   const seen: JobName[] = [];
   const u = new Upkeep(s, {
     schedules: { rollup: '* * * * *', prune: '7 * * * *', vacuum: '17 * * * *', integrity: '23 3 * * *', backup: '43 3 * * *' },
     backupDir: join(d, 'backups'), backupsKept: 2, vacuumPages: 100, settleS: 5,
-  }, () => now, (j) => seen.push(j));
+  }, clock, (j) => seen.push(j));
   const r = await u.run('rollup');
   assert.equal(r.ok, true);
   assert.match(r.detail, /^10 minutes/);
@@ -213,7 +214,7 @@ test('upkeep jobs: integrity check and backup in a worker, the newest N backups 
   for (let k = 0; k < 3; k++) {
     const b = await u.run('backup');
     assert.equal(b.ok, true, b.detail);
-    now += 86400;
+    clock.advance(86_400_000); // not started: nothing is scheduled, the clock only dates the backups
   }
   const backups = readdirSync(join(d, 'backups')).sort();
   assert.equal(backups.length, 2);
