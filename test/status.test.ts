@@ -3,6 +3,19 @@ import assert from 'node:assert/strict';
 import { Logger } from '../src/log.ts';
 import { EventBus } from '../src/status/events.ts';
 import { SimClock, NS_PER_S } from '../src/time/index.ts';
+import { buildStatus, STATE_CODES, STATE_NAMES, PTP_DISABLED, STORE_DISABLED, type AgentInfo, type PtpStatus } from '../src/status/status.ts';
+import { Receiver } from '../src/gnss/receiver.ts';
+import type { GnssSnapshot } from '../src/gnss/monitor.ts';
+import type { PpsSnapshot } from '../src/pps/monitor.ts';
+import type { DisciplineSnapshot } from '../src/discipline/discipline.ts';
+import { INFLUX_DISABLED } from '../src/export/influx.ts';
+import { allScalars, allTables } from '../src/snmp/mib.ts';
+import { V4_SCALARS } from '../src/snmp/ntpv4-mib.ts';
+import { families } from '../src/export/prometheus.ts';
+import { pointsFrom } from '../src/export/influx-points.ts';
+import { sampleFrom, SAMPLE_METRICS } from '../src/store/metrics.ts';
+import { timePropertiesFrom, scaledLogVariance } from '../src/ptp/grandmaster.ts';
+import { formatStatus } from '../src/cli/main.ts';
 
 test('the logger writes JSON lines and rate-limits a repeated message, counting what it held back', () => {
   const clock = new SimClock(1_764_072_000n * NS_PER_S);
@@ -32,4 +45,104 @@ test('a failing event subscriber does not stop the others, and is reported', () 
   assert.equal(errors.length, 7);
   assert.equal(bus.recent().length, 5);
   assert.equal(bus.counts.fixLost, 7);
+});
+
+/** buildStatus's inputs, hand-made: a 3D receiver that has just lost its fix, a discipline in holdover
+ * within its budget, PTP with a better master heard, one alarm raised 12.5 s ago. */
+function snapshotInputs(o: { sampleAgeS: number; ptpEnabled: boolean }) {
+  const now = 1_764_072_000n * NS_PER_S;
+  const rx = new Receiver();
+  Object.assign(rx.state, { mode: 3, satellitesUsed: 7, satellitesInView: 9 });
+  const gnss: GnssSnapshot = {
+    fix: false, mode: 3, fixAgeS: 4, utc: undefined, utcAgeS: undefined, state: rx.state, connected: true, silent: false,
+    lastDataAgeS: 0.2, link: { bytes: 0, lines: 0, sentences: 0, rejected: {}, junkBytes: 0, outages: 0 }, antennaFault: false,
+  };
+  const pps: PpsSnapshot = {
+    present: true, pulses: 100, accepted: 100, missed: 0, extra: 0, outOfWindow: 0, lastEdge: now - 200_000_000n, lastEdgeAgeS: 0.2,
+    lastIntervalS: 1, jitterNs: 800, outages: 0,
+  };
+  const d: DisciplineSnapshot = {
+    state: 'HOLDOVER', stateSince: now - 30n * NS_PER_S, everLocked: true, servo: 'kalman',
+    offsetNs: 200_123_456.7891, freqPpb: 20_000, freqSigmaPpb: 3, correctionNs: 200_123_000,
+    timeErrorEstimateNs: 2_000, sigmaNs: 500, holdoverElapsedS: 30, lastSampleAgeS: o.sampleAgeS,
+    lastUpdate: now - BigInt(Math.round(o.sampleAgeS * 1e9)), lastInnovationNs: -123.45678,
+    samples: { accepted: 90, rejected: 0, steps: 1 }, pairing: { paired: 90, rejected: {}, nmeaDelayS: 0.4, trusted: true, consecutiveGood: 90 },
+    synchronized: true, stratum: 1, leapIndicator: 0, refId: 'GPS', rootDispersionS: 2e-6, clockClass: 7, clockAccuracy: 0x23,
+    clockAccuracyNs: 2_000, taiUtcS: undefined, leapTableExpired: undefined, nextLeap: undefined,
+  };
+  const agent: AgentInfo = {
+    name: 't', version: '0', pid: 1, startedAt: now - 3600n * NS_PER_S, receiverSource: 'simulator', ppsSource: 'simulator',
+    receiverDevice: 'sim', ppsDevice: 'sim', simulated: true, listening: [],
+  };
+  const ptp: PtpStatus = {
+    ...PTP_DISABLED, enabled: o.ptpEnabled,
+    foreignMasters: [{ identity: 'aa', domain: 0, priority1: 100, clockClass: 6, better: true, announces: 3 }],
+  };
+  const alarms = [{ index: 1, name: 'time_error', severity: 'warning' as const, value: 2000, threshold: 1000, raisedAt: '2025-11-25T11:59:47.500Z', description: '' }];
+  return buildStatus(now, agent, gnss, pps, d, undefined, undefined, STORE_DISABLED, INFLUX_DISABLED, ptp, alarms, { counts: {}, recent: [] });
+}
+
+test('buildStatus decides each derived fact once: synchronized, state code, offsets, fix mode, better master, times as numbers', () => {
+  const s = snapshotInputs({ sampleAgeS: 1.5, ptpEnabled: true });
+  const d = s.discipline;
+  assert.equal(d.synchronized, true, 'the discipline\'s rule: HOLDOVER within budget');
+  assert.equal(d.stateCode, STATE_CODES.HOLDOVER);
+  assert.equal(d.stateCode, 2);
+  assert.equal(STATE_NAMES[d.stateCode], 'HOLDOVER');
+  // The offset is the served clock's (the last sample's, while fresh); the oscillator's has its own name.
+  assert.equal(d.offsetNs, -123.457);
+  assert.equal(d.localOffsetNs, 200_123_456.789);
+  assert.equal(d.sigmaNs, 500);
+  assert.equal(snapshotInputs({ sampleAgeS: 2.5, ptpEnabled: true }).discipline.offsetNs, null, 'a sample more than 2 s old is no offset');
+  // The receiver's last epoch said 3D, but its fix is no longer confirmed: the effective mode is no fix.
+  assert.equal(s.gnss.mode, 3);
+  assert.equal(s.gnss.fixMode, 1);
+  assert.equal(s.ptp.betterMaster, true);
+  assert.equal(snapshotInputs({ sampleAgeS: 1.5, ptpEnabled: false }).ptp.betterMaster, false, 'no PTP, no better master');
+  assert.equal(s.timeUnixS, 1_764_072_000);
+  assert.equal(s.agent.startedAtUnixS, 1_764_072_000 - 3600);
+  assert.equal(d.lastSampleAtUnixS, 1_764_072_000 - 1.5);
+  assert.equal(s.alarms[0]!.raisedAgeS, 12.5);
+  // The order of the codes is what the history's rollups and the report's 'worst state' rely on.
+  assert.deepEqual(Object.entries(STATE_CODES).sort((a, b) => a[1] - b[1]).map(([k]) => k), ['FREERUN', 'ACQUIRING', 'HOLDOVER', 'LOCKED']);
+});
+
+test('every consumer publishes the facts Status decided, not its own', () => {
+  const s = snapshotInputs({ sampleAgeS: 1.5, ptpEnabled: true });
+  const mib = (name: string) => allScalars().find((x) => x.def.name === name)!.def.get(s);
+  assert.equal(mib('s1DisciplineState'), s.discipline.stateCode);
+  assert.equal(mib('s1DisciplineOffset'), Math.round(s.discipline.offsetNs!));
+  assert.equal(mib('s1DisciplineLocalOffset'), Math.round(s.discipline.localOffsetNs!));
+  assert.equal(mib('s1GnssFixMode'), s.gnss.fixMode);
+  assert.equal(mib('s1PtpBetterMaster'), true);
+  const alarmRow = allTables().find((x) => x.def.name === 's1AlarmTable')!.def.rows(s)[0]!;
+  assert.equal(alarmRow[5], 13, 'raised age, whole seconds');
+  const v4 = (name: string) => V4_SCALARS.find((x) => x.name === name)!.get({ status: s, now: 0n, nextLeap: undefined, heartbeatS: 0 });
+  assert.equal(v4('ntpEntStatusCurrentMode'), 5, 'synchronized');
+  assert.equal(v4('ntpEntStatusActiveOffset'), '-0.000123 ms');
+  const prom = new Map(families(s).map((f) => [f.name, f.samples]));
+  assert.equal(prom.get('stratum1_discipline_state_code')![0]!.value, s.discipline.stateCode);
+  assert.equal(prom.get('gpsd_tpv_mode')![0]!.value, s.gnss.fixMode);
+  assert.equal(prom.get('chrony_tracking_last_offset_seconds')![0]!.value, s.discipline.offsetNs! / 1e9);
+  assert.equal(prom.get('stratum1_local_offset_seconds')![0]!.value, s.discipline.localOffsetNs! / 1e9);
+  assert.equal(prom.get('stratum1_ptp_better_master')![0]!.value, 1);
+  assert.equal(prom.get('chrony_tracking_reference_timestamp_seconds')![0]!.value, s.discipline.lastSampleAtUnixS);
+  assert.equal(prom.get('stratum1_start_time_seconds')![0]!.value, s.agent.startedAtUnixS);
+  const timing = pointsFrom(s, 0n, {}).find((p) => p.measurement === 'timing')!.fields;
+  assert.equal(timing.state_code, s.discipline.stateCode);
+  assert.equal(timing.offset_ns, s.discipline.offsetNs);
+  assert.equal(timing.local_offset_ns, s.discipline.localOffsetNs);
+  assert.equal(pointsFrom(s, 0n, {}).find((p) => p.measurement === 'gnss')!.fields.mode, s.gnss.fixMode);
+  const row = sampleFrom(0, s);
+  const col = (name: string) => row.values[SAMPLE_METRICS.findIndex((m) => m.name === name)];
+  assert.equal(col('state'), s.discipline.stateCode);
+  assert.equal(col('offset_ns'), s.discipline.offsetNs);
+  assert.equal(col('local_offset_ns'), s.discipline.localOffsetNs);
+  assert.equal(col('fix_mode'), s.gnss.fixMode);
+  const tp = timePropertiesFrom(s, 37);
+  assert.equal(tp.timeTraceable, s.discipline.synchronized);
+  // The servo's own sigma, not the error estimate over errorK (which would hold any slew still to do).
+  assert.equal(tp.quality.offsetScaledLogVariance, scaledLogVariance(s.discipline.sigmaNs));
+  assert.match(formatStatus(s), /^Offset +: -0\.123 us \(served - GPS\)/m);
+  assert.match(formatStatus(s), /^Oscillator +: offset 200123\.457 us \(local - GPS\)/m);
 });

@@ -143,6 +143,7 @@ async function cmdStatus(rest: string[], io: Out): Promise<number> {
   return 0;
 }
 
+const us = (ns: number | null) => (ns === null ? null : ns / 1000);
 const f = (v: number | null | undefined, digits = 1, unit = '') => (v === null || v === undefined ? '-' : `${v.toFixed(digits)}${unit}`);
 
 function dur(s: number): string {
@@ -171,10 +172,13 @@ export function formatStatus(st: Status): string {
       `jitter ${p.jitterNs === null ? '-' : `${(p.jitterNs / 1000).toFixed(2)} us`}, last edge ${f(p.lastEdgeAgeS, 2, ' s')} ago`],
     ['Clock', `${st.discipline.state} since ${st.discipline.stateSince}, stratum ${st.discipline.stratum}, LI ${st.discipline.leapIndicator}, ` +
       `refid ${st.discipline.refId}, PTP class ${st.discipline.ptpClockClass}`],
-    ['Offset', `${f(st.discipline.offsetNs === null ? null : st.discipline.offsetNs / 1000, 3, ' us')} (local - GPS), ` +
-      `frequency ${f(st.discipline.frequencyPpb === null ? null : st.discipline.frequencyPpb / 1000, 3, ' ppm')}, ` +
-      `error estimate ${f(st.discipline.timeErrorEstimateNs === null ? null : st.discipline.timeErrorEstimateNs / 1000, 3, ' us')}` +
+    // The offset is the served clock's; the oscillator's own offset (what the discipline removes, up to
+    // hundreds of milliseconds) is labelled as such, so the two are never read as one figure.
+    ['Offset', `${f(us(st.discipline.offsetNs), 3, ' us')} (served - GPS), ` +
+      `error estimate ${f(us(st.discipline.timeErrorEstimateNs), 3, ' us')}` +
       `${st.discipline.holdoverElapsedS !== null ? `, holdover ${dur(st.discipline.holdoverElapsedS)}` : ''}`],
+    ['Oscillator', `offset ${f(us(st.discipline.localOffsetNs), 3, ' us')} (local - GPS), ` +
+      `frequency ${f(st.discipline.frequencyPpb === null ? null : st.discipline.frequencyPpb / 1000, 3, ' ppm')}`],
     ['Samples', `${st.discipline.samplesAccepted} accepted, ${st.discipline.samplesRejected} outliers, ${st.discipline.steps} steps, ` +
       `NMEA delay ${f(st.discipline.nmeaDelayMs, 1, ' ms')}, ${st.discipline.servo} servo` +
       `${st.discipline.taiUtcS !== null ? `, TAI-UTC ${st.discipline.taiUtcS} s${st.discipline.leapTableExpired ? ' (leap table EXPIRED)' : ''}` : ''}`],
@@ -183,7 +187,7 @@ export function formatStatus(st: Status): string {
       `${st.ntp.rxTimestamps ?? '-'} receive timestamps` : 'off'],
     ['PTP', st.ptp.enabled ? `grandmaster on ${st.ptp.interface} (${st.ptp.address}), clock ${st.ptp.clockIdentity}, domain ${st.ptp.domain}, ` +
       `class ${st.ptp.clockClass}, ${st.ptp.sent.sync ?? 0} syncs, ${st.ptp.sent.delay_resp ?? 0} delay responses, ${st.ptp.rxTimestamps} timestamps` +
-      `${st.ptp.foreignMasters.some((m) => m.better) ? ', A BETTER MASTER IS ON THE DOMAIN' : ''}` : 'off'],
+      `${st.ptp.betterMaster ? ', A BETTER MASTER IS ON THE DOMAIN' : ''}` : 'off'],
     ['Listening', st.agent.listening.map((l) => `${l.service} ${l.protocol} ${l.address}:${l.port}`).join(', ') || '-'],
   ];
   const w = Math.max(...lines.map(([k]) => k.length));

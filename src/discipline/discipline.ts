@@ -44,7 +44,8 @@ export interface DisciplineSnapshot {
   stateSince: Nanos;
   everLocked: boolean;
   servo: string;
-  /** Estimated local - true now (ns) and frequency error (ppb). */
+  /** Estimated local - true now (ns): the undisciplined oscillator's offset, what the correction
+   * removes (Status calls it localOffsetNs); and its frequency error (ppb). */
   offsetNs: number | undefined;
   freqPpb: number | undefined;
   freqSigmaPpb: number | undefined;
@@ -52,6 +53,9 @@ export interface DisciplineSnapshot {
   correctionNs: number;
   /** The honest bound on the disciplined clock's error now: errorK sigma plus any slew still to do. */
   timeErrorEstimateNs: number | undefined;
+  /** The servo's one-sigma uncertainty of its phase estimate now. Not timeErrorEstimateNs / errorK:
+   * while the clock slews, the estimate also holds the slew still to do. */
+  sigmaNs: number | undefined;
   holdoverElapsedS: number | undefined;
   lastSampleAgeS: number | undefined;
   /** Local time of the last accepted sample (the reference time NTP reports). */
@@ -59,6 +63,9 @@ export interface DisciplineSnapshot {
   lastInnovationNs: number | undefined;
   samples: { accepted: number; rejected: number; steps: number };
   pairing: PairingStats;
+  /** LOCKED, or HOLDOVER with the error estimate within the holdover budget: the one rule that stratum,
+   * leap indicator, reference id, clockClass and PTP's traceability all follow. */
+  synchronized: boolean;
   stratum: number;
   leapIndicator: 0 | 1 | 2 | 3;
   refId: string;
@@ -252,6 +259,7 @@ export class Discipline {
       offsetNs: p?.offsetNs, freqPpb: p?.freqPpb, freqSigmaPpb: p?.freqSigmaPpb,
       correctionNs: this.correctionAt(now),
       timeErrorEstimateNs: err,
+      sigmaNs: p?.sigmaNs,
       holdoverElapsedS: this.holdoverStart !== undefined ? Number(now - this.holdoverStart) / 1e9 : undefined,
       lastSampleAgeS: this.lastAccepted !== undefined ? Number(now - this.lastAccepted) / 1e9 : undefined,
       lastUpdate: this.lastAccepted,
@@ -260,7 +268,7 @@ export class Discipline {
       pairing: this.pairer.stats(),
       // The reference id names the source while we are synchronized to it; before the first lock (or
       // once the holdover budget is spent) it says INIT, as ntpd does before its first update.
-      stratum, leapIndicator: li, refId: synced ? 'GPS' : 'INIT',
+      synchronized: synced, stratum, leapIndicator: li, refId: synced ? 'GPS' : 'INIT',
       rootDispersionS: err === undefined ? 16 : (err + this.o.timestampingErrorNs) / 1e9,
       clockClass,
       clockAccuracy: synced ? clockAccuracyCode(accuracyNs) : 0xfe,

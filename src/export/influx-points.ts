@@ -6,7 +6,6 @@
  */
 import type { Status } from '../status/status.ts';
 import type { AgentEvent } from '../status/events.ts';
-import { STATE_CODES } from '../store/metrics.ts';
 
 /** A point as the queue keeps it: the timestamp in nanoseconds, as a decimal string. */
 export interface Point {
@@ -34,12 +33,12 @@ export function pointsFrom(s: Status, tNs: bigint, base: Record<string, string>)
     ({ measurement, tags: { ...base, ...tags }, fields: clean(fields), timestamp: ts });
   const out: Point[] = [
     p('timing', {
-      offset_ns: d.ppsOffsetNs, local_offset_ns: d.offsetNs, frequency_ppb: d.frequencyPpb, time_error_ns: d.timeErrorEstimateNs,
-      state: d.state, state_code: STATE_CODES[d.state] ?? null, stratum: d.stratum, clock_class: d.ptpClockClass, clock_accuracy: d.ptpClockAccuracy,
+      offset_ns: d.offsetNs, local_offset_ns: d.localOffsetNs, frequency_ppb: d.frequencyPpb, time_error_ns: d.timeErrorEstimateNs,
+      state: d.state, state_code: d.stateCode, stratum: d.stratum, clock_class: d.ptpClockClass, clock_accuracy: d.ptpClockAccuracy,
       leap_indicator: d.leapIndicator, holdover_s: d.holdoverElapsedS ?? 0, locked: d.state === 'LOCKED' ? 1 : 0,
     }),
     p('gnss', {
-      fix: g.fix ? 1 : 0, mode: g.mode, satellites_used: g.satellitesUsed, satellites_in_view: g.satellitesInView,
+      fix: g.fix ? 1 : 0, mode: g.fixMode, satellites_used: g.satellitesUsed, satellites_in_view: g.satellitesInView,
       pdop: g.pdop, hdop: g.hdop, vdop: g.vdop, antenna_fault: g.antennaFault ? 1 : 0,
     }),
     ...Object.entries(g.byConstellation).map(([c, v]) => p('constellation', { used: v.used, in_view: v.inView }, { constellation: c })),

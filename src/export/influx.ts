@@ -10,7 +10,7 @@
  */
 import { InfluxDB, type IPoint } from 'influx';
 import type { Clock, Timer } from '../time/index.ts';
-import type { Status } from '../status/status.ts';
+import type { Status, InfluxStats } from '../status/status.ts';
 import type { AgentEvent } from '../status/events.ts';
 import { pointsFrom, alarmPoint, type Point } from './influx-points.ts';
 import { PointQueue } from './queue.ts';
@@ -29,22 +29,8 @@ export interface InfluxOptions {
   queue: { path: string; maxPoints: number; maxAgeS: number };
 }
 
-export interface InfluxStats {
-  enabled: boolean;
-  url: string | null;
-  connected: boolean;
-  written: number;
-  batches: number;
-  failures: number;
-  rejected: number;
-  queued: number;
-  dropped: number;
-  lastDropAt: string | null;
-  /** Points were dropped by the queue's bound in the last ten minutes (the export_loss alarm). */
-  droppingRecently: boolean;
-  lastError: string | null;
-  lastWriteAt: string | null;
-}
+// The exporter's state is Status's type (status/ imports nothing from the rooms that read it).
+export type { InfluxStats };
 
 export const INFLUX_DISABLED: InfluxStats = {
   enabled: false, url: null, connected: false, written: 0, batches: 0, failures: 0, rejected: 0, queued: 0, dropped: 0,

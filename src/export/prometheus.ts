@@ -5,7 +5,7 @@
  * alerts work on this agent too; the rest is ours, under `stratum1_`. docs/EXPORTS.md lists them all.
  */
 import type { Status } from '../status/status.ts';
-import { STATE_CODES } from '../store/metrics.ts';
+import { STATE_CODES } from '../status/status.ts';
 
 type Kind = 'gauge' | 'counter';
 interface Family {
@@ -20,7 +20,6 @@ const escHelp = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 const num = (v: number) => (Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v));
 const ns = (v: number | null) => (v === null ? null : v / 1e9);
 const bool = (v: boolean) => (v ? 1 : 0);
-const iso = (v: string | null) => (v === null ? null : Date.parse(v) / 1000);
 
 export function families(s: Status): Family[] {
   const d = s.discipline;
@@ -33,14 +32,14 @@ export function families(s: Status): Family[] {
   const f: Family[] = [
     // chrony_exporter's names, for what they mean there.
     { name: 'chrony_tracking_info', help: 'Tracking information: the reference (GPS with PPS).', kind: 'gauge', samples: [{ labels: { tracking_address: '', tracking_name: d.refId, tracking_refid: d.refId }, value: 1 }] },
-    one('chrony_tracking_last_offset_seconds', 'Offset of the served clock from GPS at the last PPS sample.', ns(d.ppsOffsetNs)),
+    one('chrony_tracking_last_offset_seconds', 'Offset of the served clock from GPS at the last PPS sample.', ns(d.offsetNs)),
     one('chrony_tracking_stratum', 'Stratum served over NTP (1 when locked to GPS, 16 unsynchronised).', d.stratum),
     one('chrony_tracking_remote_reference', 'Whether the reference is a remote server (0: a local reference clock, GPS).', 0),
-    one('chrony_tracking_reference_timestamp_seconds', 'Time of the last clock update from the reference.', d.lastSampleAgeS === null ? null : Date.parse(s.time) / 1000 - d.lastSampleAgeS),
+    one('chrony_tracking_reference_timestamp_seconds', 'Time of the last clock update from the reference.', d.lastSampleAtUnixS),
     one('chrony_serverstats_ntp_packets_received_total', 'NTP requests received.', s.ntp.received, 'counter'),
     one('chrony_serverstats_ntp_packets_dropped_total', 'NTP requests dropped by rate limiting.', s.ntp.dropped.rate ?? 0, 'counter'),
     // The gpsd exporters' names (those already in snake case).
-    one('gpsd_tpv_mode', 'NMEA fix mode: 0 unknown, 1 no fix, 2 2D, 3 3D.', g.fix ? g.mode : g.mode === 0 ? 0 : 1),
+    one('gpsd_tpv_mode', 'NMEA fix mode: 0 unknown, 1 no fix, 2 2D, 3 3D.', g.fixMode),
     one('gpsd_tpv_lat', 'Latitude in degrees (with a current fix).', g.latitudeDeg),
     one('gpsd_tpv_lon', 'Longitude in degrees (with a current fix).', g.longitudeDeg),
     one('gpsd_sky_hdop', 'Horizontal dilution of precision.', g.hdop),
@@ -52,10 +51,11 @@ export function families(s: Status): Family[] {
     perSat('gpsd_sat_used', 'Whether the satellite is used in the solution.', (i) => bool(g.satellites[i]!.used)),
     // Ours.
     { name: 'stratum1_info', help: 'The agent: version, name, receiver and PPS sources.', kind: 'gauge', samples: [{ labels: { version: s.agent.version, name: s.agent.name, receiver: s.receiver.source, pps: s.pps.source, simulated: String(s.agent.simulated) }, value: 1 }] },
-    one('stratum1_start_time_seconds', 'When the agent started.', iso(s.agent.startedAt)),
+    one('stratum1_start_time_seconds', 'When the agent started.', s.agent.startedAtUnixS),
     { name: 'stratum1_discipline_state', help: 'Discipline state: 1 for the current one.', kind: 'gauge', samples: Object.keys(STATE_CODES).map((state) => ({ labels: { state }, value: bool(d.state === state) })) },
+    one('stratum1_discipline_state_code', 'Discipline state as its code: 0 FREERUN, 1 ACQUIRING, 2 HOLDOVER, 3 LOCKED (worst first, as in the MIB and the history).', d.stateCode),
     one('stratum1_time_error_estimate_seconds', 'Honest bound (99 %) on the served clock\'s error.', ns(d.timeErrorEstimateNs)),
-    one('stratum1_local_offset_seconds', 'Estimated offset of the undisciplined local oscillator from GPS.', ns(d.offsetNs)),
+    one('stratum1_local_offset_seconds', 'Estimated offset of the undisciplined local oscillator from GPS.', ns(d.localOffsetNs)),
     one('stratum1_frequency_offset_ppm', 'Frequency error of the local oscillator the discipline corrects (ppm).', d.frequencyPpb === null ? null : d.frequencyPpb / 1000),
     one('stratum1_holdover_seconds', 'Time spent in holdover so far (0 when not in holdover).', d.holdoverElapsedS ?? 0),
     one('stratum1_leap_indicator', 'NTP leap indicator served (3: unsynchronised).', d.leapIndicator),
@@ -90,7 +90,7 @@ export function families(s: Status): Family[] {
     { name: 'stratum1_ptp_messages_sent_total', help: 'PTP messages sent, by type.', kind: 'counter', samples: Object.entries(s.ptp.sent).map(([type, v]) => ({ labels: { type }, value: v })) },
     { name: 'stratum1_ptp_messages_received_total', help: 'PTP messages received, by type.', kind: 'counter', samples: Object.entries(s.ptp.received).map(([type, v]) => ({ labels: { type }, value: v })) },
     { name: 'stratum1_ptp_malformed_total', help: 'PTP datagrams refused as malformed, by reason.', kind: 'counter', samples: Object.entries(s.ptp.malformed).map(([reason, v]) => ({ labels: { reason }, value: v })) },
-    one('stratum1_ptp_better_master', 'Whether a better master than this grandmaster announces on the domain.', s.ptp.enabled ? bool(s.ptp.foreignMasters.some((m) => m.better)) : null),
+    one('stratum1_ptp_better_master', 'Whether a better master than this grandmaster announces on the domain.', s.ptp.enabled ? bool(s.ptp.betterMaster) : null),
     one('stratum1_snmp_traps_sent_total', 'SNMP notifications sent.', s.snmp.trapsSent, 'counter'),
     { name: 'stratum1_events_total', help: 'Events raised, by type.', kind: 'counter', samples: Object.entries(s.events.counts).map(([type, v]) => ({ labels: { type }, value: v })) },
   ];

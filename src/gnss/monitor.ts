@@ -8,7 +8,7 @@ import { type Nanos, NS_PER_S, toIso } from '../time/index.ts';
 import type { AgentEvent } from '../status/events.ts';
 import { LineFramer } from './framer.ts';
 import { parseSentence, type NmeaErrorKind, type Sentence } from './nmea.ts';
-import { Receiver, FixMode, type GnssState, type ReceiverOutput } from './receiver.ts';
+import { Receiver, FixMode, type GnssState, type ReceiverOutput, type ExternalFix, type SatelliteView } from './receiver.ts';
 
 export interface GnssMonitorOptions {
   fixLostAfterS: number;
@@ -42,6 +42,16 @@ export interface GnssSnapshot {
 
 const ageS = (now: Nanos, t: Nanos | undefined) => (t === undefined ? undefined : Number(now - t) / 1e9);
 
+/** Where the monitor's outputs go, fixed at construction (the timing path wires them to the discipline). */
+export interface GnssEdges {
+  /** Every parsed sentence. */
+  sentence?(s: Sentence, rx: Nanos): void;
+  /** Every receiver output (epochs, MTK acknowledgements, rejected dates). */
+  output?(o: ReceiverOutput, rx: Nanos): void;
+  /** Each new second label, where it is first seen (the discipline pairs it with a PPS edge). */
+  label?(utc: Nanos, leapSecond: boolean, fixValid: boolean, rx: Nanos): void;
+}
+
 export class GnssMonitor {
   readonly receiver: Receiver;
   private framer = new LineFramer();
@@ -59,13 +69,7 @@ export class GnssMonitor {
   private epochMode: FixMode = FixMode.Unknown;
   private epochUsed = 0;
   readonly link: LinkStats = { bytes: 0, lines: 0, sentences: 0, rejected: {}, junkBytes: 0, outages: 0 };
-  /** Observers of every parsed sentence and epoch (the discipline pairs epochs with PPS edges). */
-  onSentenceHook: ((s: Sentence, rx: Nanos) => void) | undefined;
-  onOutputHook: ((o: ReceiverOutput, rx: Nanos) => void) | undefined;
-  /** Observer of each new second label, where it is first seen (the discipline pairs it with an edge). */
-  onLabelHook: ((utc: Nanos, leapSecond: boolean, fixValid: boolean, rx: Nanos) => void) | undefined;
-
-  constructor(private readonly opts: GnssMonitorOptions, private readonly emit: (e: AgentEvent) => void) {
+  constructor(private readonly opts: GnssMonitorOptions, private readonly emit: (e: AgentEvent) => void, private readonly edges: GnssEdges = {}) {
     this.receiver = new Receiver({ minValidDate: opts.minValidDate });
   }
 
@@ -106,10 +110,24 @@ export class GnssMonitor {
   onSentence(s: Sentence, rx: Nanos): void {
     this.link.sentences++;
     this.noteData(rx);
-    this.onSentenceHook?.(s, rx);
+    this.edges.sentence?.(s, rx);
     for (const o of this.receiver.apply(s, rx)) this.handle(o, rx);
     this.checkLabel(rx);
     this.evaluate(rx);
+  }
+
+  /** A fix decoded elsewhere (gpsd's TPV): applied to the receiver state as an epoch of its own. */
+  onExternalFix(fix: ExternalFix, rx: Nanos): void {
+    this.noteData(rx);
+    for (const o of this.receiver.applyFix(fix, rx)) this.handle(o, rx);
+    this.checkLabel(rx);
+    this.tick(rx);
+  }
+
+  /** A sky view decoded elsewhere (gpsd's SKY). */
+  onExternalSky(satellites: SatelliteView[], rx: Nanos, dops: { pdop?: number; hdop?: number; vdop?: number }): void {
+    this.noteData(rx);
+    this.receiver.applySky(satellites, rx, dops);
   }
 
   /** Something other than NMEA bytes showed the receiver is alive (a gpsd report). */
@@ -123,7 +141,7 @@ export class GnssMonitor {
   }
 
   handle(o: ReceiverOutput, rx: Nanos): void {
-    this.onOutputHook?.(o, rx);
+    this.edges.output?.(o, rx);
     switch (o.kind) {
       case 'dateRejected':
         this.emit({ type: 'dateRejected', at: rx, date: o.date });
@@ -158,7 +176,7 @@ export class GnssMonitor {
     this.lastEpochUtc = utc;
     this.lastEpochLeap = st.utcLeapSecond;
     this.lastEpochRx = rx;
-    this.onLabelHook?.(utc, st.utcLeapSecond, st.mode >= FixMode.Fix2D, rx);
+    this.edges.label?.(utc, st.utcLeapSecond, st.mode >= FixMode.Fix2D, rx);
   }
 
   /** Re-evaluates the derived states; call on every input and periodically. */

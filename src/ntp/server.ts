@@ -9,6 +9,7 @@ import { type Nanos, toNtp64, toNtpShort } from '../time/index.ts';
 import { decodePacket, encodeHeader, refIdFromAscii, NTP_HEADER } from './packet.ts';
 import { RateLimiter, DistinctCounter, clientKey } from './ratelimit.ts';
 import type { AccessList } from './acl.ts';
+import type { DropReason, NtpCounters } from '../status/status.ts';
 
 /** What the server says about itself, refreshed from Status a few times a second. */
 export interface NtpServerState {
@@ -28,17 +29,8 @@ export interface NtpServerOptions {
   denyAction: 'drop' | 'kod';
 }
 
-export type DropReason = 'malformed' | 'mode' | 'rate' | 'denied' | 'unauthenticated';
-
-export interface NtpCounters {
-  received: number;
-  replied: number;
-  kod: number;
-  dropped: Record<DropReason, number>;
-  malformed: Record<string, number>;
-  /** Requests by "v{version} mode {mode}", for NTPv4-MIB's packet mode table later. */
-  byVersionMode: Record<string, number>;
-}
+// The counters' type is Status's (status/ imports nothing from the rooms that read it).
+export type { DropReason, NtpCounters };
 
 export type Handled =
   | { reply: Buffer; kind: 'time' | 'kod' }

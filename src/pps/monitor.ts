@@ -44,10 +44,9 @@ export class PpsMonitor {
   private intervals: number[] = [];
   private s = { pulses: 0, accepted: 0, missed: 0, extra: 0, outOfWindow: 0, outages: 0 };
   private lastIntervalS: number | undefined;
-  /** Observers of each accepted edge (the discipline uses them). */
-  onEdgeHook: ((e: PpsEdge, verdict: EdgeVerdict) => void) | undefined;
-
-  constructor(private readonly opts: PpsMonitorOptions, private readonly emit: (e: AgentEvent) => void) {}
+  /** `accepted`: each accepted edge, fixed at construction (the timing path wires it to the discipline). */
+  constructor(private readonly opts: PpsMonitorOptions, private readonly emit: (e: AgentEvent) => void,
+    private readonly edges: { accepted?(e: PpsEdge, verdict: EdgeVerdict): void } = {}) {}
 
   onEdge(edge: PpsEdge, now: Nanos): EdgeVerdict {
     const prev = this.last;
@@ -97,7 +96,7 @@ export class PpsMonitor {
           this.emit({ type: 'ppsRestored', at: now, outageS: Number(now - this.lostAt) / 1e9 });
         }
       }
-      this.onEdgeHook?.(edge, verdict);
+      this.edges.accepted?.(edge, verdict);
     }
     return verdict;
   }

@@ -45,13 +45,15 @@ export function scaledLogVariance(sigmaNs: number | null): number {
   return Math.min(0xfffe, Math.max(0, v));
 }
 
-export function timePropertiesFrom(s: Status, errorK: number, fallbackUtcOffset: number): TimeProperties {
+/** Traceable while synchronized (Status's one rule, which is also what gives clockClass 6 or 7); the
+ * variance from the servo's own sigma, which, unlike the error estimate, holds no slew still to do. */
+export function timePropertiesFrom(s: Status, fallbackUtcOffset: number): TimeProperties {
   const d = s.discipline;
-  const traceable = d.ptpClockClass === 6 || d.ptpClockClass === 7;
+  const traceable = d.synchronized;
   return {
     quality: {
       clockClass: d.ptpClockClass, clockAccuracy: d.ptpClockAccuracy,
-      offsetScaledLogVariance: traceable ? scaledLogVariance(d.timeErrorEstimateNs === null ? null : d.timeErrorEstimateNs / errorK) : 0xffff,
+      offsetScaledLogVariance: traceable ? scaledLogVariance(d.sigmaNs) : 0xffff,
     },
     currentUtcOffset: d.taiUtcS ?? fallbackUtcOffset, utcOffsetValid: d.taiUtcS !== null,
     leap61: d.leapIndicator === 1, leap59: d.leapIndicator === 2, timeTraceable: traceable, frequencyTraceable: traceable,

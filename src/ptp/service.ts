@@ -32,7 +32,7 @@ export class PtpGrandmaster {
   }
 
   private props(st: Status) {
-    return timePropertiesFrom(st, this.cfg.discipline.error_k, this.cfg.ptp.utc_offset_fallback);
+    return timePropertiesFrom(st, this.cfg.ptp.utc_offset_fallback);
   }
 
   async start(): Promise<Endpoint[]> {

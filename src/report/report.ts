@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import { queryHistory, queryEvents, type HistoryPoint, type HistoryResult, type Resolution } from '../store/query.ts';
 import type { StoredEvent } from '../store/store.ts';
-import { STATE_NAMES } from '../store/metrics.ts';
+import { STATE_NAMES } from '../status/status.ts';
 
 export interface ReportData {
   name: string;
@@ -164,7 +164,8 @@ function timeline(title: string, fromS: number, toS: number, rows: { label: stri
     `${empty ? `<text x="${W / 2}" y="${h / 2 + 10}" text-anchor="middle" class="empty">none in this period</text>` : ''}</svg></figure>`;
 }
 
-/** State spans from the per-bucket worst state (the bucket's minimum code). */
+/** State spans from the per-bucket worst state: the bucket's minimum code, as STATE_CODES runs from worst
+ * (FREERUN, 0) to best (LOCKED, 3). */
 export function stateSpans(points: HistoryPoint[], everyS: number): { from: number; to: number; state: string }[] {
   const out: { from: number; to: number; state: string }[] = [];
   for (const p of points) {

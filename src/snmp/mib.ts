@@ -6,7 +6,7 @@
  * Values are numbers with units (Integer32 nanoseconds, hundredths of a DOP, microdegrees), never
  * formatted strings, so an NMS can graph them.
  */
-import type { Status } from '../status/status.ts';
+import { STATE_CODES, type Status } from '../status/status.ts';
 
 export type Syntax =
   | { base: 'Integer32'; range?: [number, number] }
@@ -16,9 +16,19 @@ export type Syntax =
   | { base: 'TimeTicks' }
   | { base: 'DisplayString' }
   | { base: 'TruthValue' }
-  | { base: 'enum'; tc: string; values: Record<string, number> };
+  | { base: 'enum'; tc: string; values: Record<string, number>; description?: string };
 
 export type Value = number | string | boolean | null;
+
+/** The module's revisions, newest first (LAST-UPDATED is the newest). Add one whenever a published name,
+ * number or meaning changes, saying what an NMS must change. */
+export const REVISIONS: readonly { date: string; description: string }[] = [
+  {
+    date: '202612010000Z',
+    description: 'One meaning per word on every surface of the agent. s1DisciplineOffset is now the served clock\'s offset from GPS (what ntpEntStatusActiveOffset, the history, InfluxDB and Prometheus call the offset); the local oscillator\'s offset, which it was, is the new s1DisciplineLocalOffset. S1ClockState takes the history\'s codes, ordered worst first: freerun(0), acquiring(1), holdover(2), locked(3); they were freerun(1), acquiring(2), locked(3), holdover(4). s1GnssFixMode is the effective fix mode (noFix once the fix is lost), as in the history and the exporters.',
+  },
+  { date: '202611250000Z', description: 'First version.' },
+];
 
 export interface Scalar {
   kind: 'scalar';
@@ -73,14 +83,17 @@ const constellationCode = (c: string): number => {
   return CONSTELLATIONS[k] ?? 0;
 };
 const TC_CONSTELLATION: Syntax = { base: 'enum', tc: 'S1Constellation', values: CONSTELLATIONS };
-const TC_FIXMODE: Syntax = { base: 'enum', tc: 'S1FixMode', values: { unknown: 0, noFix: 1, fix2D: 2, fix3D: 3 } };
+const TC_FIXMODE: Syntax = { base: 'enum', tc: 'S1FixMode', values: { unknown: 0, noFix: 1, fix2D: 2, fix3D: 3 }, description: 'The effective fix mode: the receiver\'s mode while its fix is confirmed, noFix once it is not, unknown while the receiver has said nothing. The history\'s fix_mode, InfluxDB\'s gnss.mode and Prometheus\' gpsd_tpv_mode use the same numbers.' };
 const TC_ANTENNA: Syntax = { base: 'enum', tc: 'S1AntennaStatus', values: { unknown: 0, external: 1, internal: 2, shorted: 3 } };
 const TC_SEVERITY: Syntax = { base: 'enum', tc: 'S1Severity', values: { none: 0, warning: 1, critical: 2 } };
 const SEVERITY: Record<string, number> = { none: 0, warning: 1, critical: 2 };
-const TC_STATE: Syntax = { base: 'enum', tc: 'S1ClockState', values: { freerun: 1, acquiring: 2, locked: 3, holdover: 4 } };
+// The history's codes (STATE_CODES), so that a threshold set on one surface holds on every other.
+const TC_STATE: Syntax = {
+  base: 'enum', tc: 'S1ClockState', values: Object.fromEntries(Object.entries(STATE_CODES).map(([k, v]) => [k.toLowerCase(), v])),
+  description: 'The state of the clock discipline, ordered from worst to best (a lower value is a worse state): the codes of the history\'s state column, InfluxDB\'s timing.state_code and Prometheus\' stratum1_discipline_state_code.',
+};
 
 const ANTENNA: Record<string, number> = { unknown: 0, external: 1, internal: 2, shorted: 3 };
-const STATE: Record<string, number> = { FREERUN: 1, ACQUIRING: 2, LOCKED: 3, HOLDOVER: 4 };
 const ms = (s: number | null) => (s === null ? -1 : i32(s * 1000));
 
 export const OBJECTS: Group = {
@@ -98,7 +111,7 @@ export const OBJECTS: Group = {
     {
       kind: 'group', name: 's1Gnss', sub: 2, description: 'The GNSS receiver.',
       children: [
-        { kind: 'scalar', name: 's1GnssFixMode', sub: 1, syntax: TC_FIXMODE, description: 'Fix mode of the receiver\'s last completed epoch.', get: (s) => s.gnss.mode },
+        { kind: 'scalar', name: 's1GnssFixMode', sub: 1, syntax: TC_FIXMODE, description: 'Effective fix mode: that of the receiver\'s last completed epoch while the fix is confirmed (s1GnssFixValid), noFix once it is not.', get: (s) => s.gnss.fixMode },
         { kind: 'scalar', name: 's1GnssFixValid', sub: 2, syntax: { base: 'TruthValue' }, description: 'True while the receiver has a fix confirmed within receiver.fix_lost_after_s.', get: (s) => s.gnss.fix },
         { kind: 'scalar', name: 's1GnssFixQuality', sub: 3, syntax: { base: 'Integer32', range: [-1, 9] }, description: 'GGA fix quality (0 invalid, 1 GPS, 2 DGPS, ...); -1 if not reported.', get: (s) => s.gnss.quality ?? -1 },
         { kind: 'scalar', name: 's1GnssFixAge', sub: 4, syntax: { base: 'Integer32' }, units: 'milliseconds', description: 'Age of the last fix; -1 if none.', get: (s) => ms(s.gnss.fixAgeS) },
@@ -161,8 +174,8 @@ export const OBJECTS: Group = {
     {
       kind: 'group', name: 's1Discipline', sub: 4, description: 'The disciplined clock.',
       children: [
-        { kind: 'scalar', name: 's1DisciplineState', sub: 1, syntax: TC_STATE, description: 'State of the clock discipline.', get: (s) => STATE[s.discipline.state] ?? 1 },
-        { kind: 'scalar', name: 's1DisciplineOffset', sub: 2, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'Estimated offset of the local clock from GPS (local - GPS), saturating at the Integer32 range.', get: (s) => i32(s.discipline.offsetNs) ?? 0 },
+        { kind: 'scalar', name: 's1DisciplineState', sub: 1, syntax: TC_STATE, description: 'State of the clock discipline.', get: (s) => s.discipline.stateCode },
+        { kind: 'scalar', name: 's1DisciplineOffset', sub: 2, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'Offset of the served (disciplined) clock from GPS at the last PPS sample (served - GPS), as ntpEntStatusActiveOffset gives it in milliseconds; 0 without a sample in the last 2 s. Saturates at the Integer32 range.', get: (s) => i32(s.discipline.offsetNs) ?? 0 },
         { kind: 'scalar', name: 's1DisciplineFrequency', sub: 3, syntax: { base: 'Integer32' }, units: 'ppb', description: 'Estimated frequency error of the local oscillator.', get: (s) => i32(s.discipline.frequencyPpb) ?? 0 },
         { kind: 'scalar', name: 's1DisciplineErrorEstimate', sub: 4, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'Bound on the disciplined clock\'s time error (99 %); -1 if none yet.', get: (s) => i32(s.discipline.timeErrorEstimateNs) ?? -1 },
         { kind: 'scalar', name: 's1DisciplineHoldoverElapsed', sub: 5, syntax: { base: 'Integer32' }, units: 'seconds', description: 'Time in holdover; 0 when not in holdover.', get: (s) => i32(s.discipline.holdoverElapsedS ?? 0) },
@@ -172,6 +185,7 @@ export const OBJECTS: Group = {
         { kind: 'scalar', name: 's1DisciplineClockAccuracy', sub: 9, syntax: { base: 'Integer32', range: [0, 255] }, description: 'PTP clockAccuracy code.', get: (s) => s.discipline.ptpClockAccuracy },
         { kind: 'scalar', name: 's1DisciplineTaiUtc', sub: 10, syntax: { base: 'Integer32' }, units: 'seconds', description: 'TAI - UTC; 0 without a leap second table.', get: (s) => s.discipline.taiUtcS ?? 0 },
         { kind: 'scalar', name: 's1DisciplineRefId', sub: 11, syntax: { base: 'DisplayString' }, description: 'Reference id served (GPS, or INIT when unsynchronized).', get: (s) => s.discipline.refId },
+        { kind: 'scalar', name: 's1DisciplineLocalOffset', sub: 12, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'Estimated offset of the undisciplined local oscillator from GPS (local - GPS): what the discipline corrects, not what clients are served. Saturates at the Integer32 range; 0 before the first sample.', get: (s) => i32(s.discipline.localOffsetNs) ?? 0 },
       ],
     },
     {
@@ -201,7 +215,7 @@ export const OBJECTS: Group = {
           ],
           rows: (s) => s.alarms.map((a) => [
             a.index, a.name, SEVERITY[a.severity] ?? 0, i32(a.value) ?? 0, i32(a.threshold) ?? 0,
-            a.raisedAt === null ? -1 : Math.max(0, Math.round((Date.parse(s.time) - Date.parse(a.raisedAt)) / 1000)),
+            a.raisedAgeS === null ? -1 : i32(a.raisedAgeS),
           ]),
         },
       ],
@@ -215,7 +229,7 @@ export const OBJECTS: Group = {
         { kind: 'scalar', name: 's1PtpSyncsSent', sub: 4, syntax: { base: 'Counter32' }, units: 'messages', description: 'Sync messages sent.', get: (s) => u32(s.ptp.sent.sync ?? 0) },
         { kind: 'scalar', name: 's1PtpDelayResponses', sub: 5, syntax: { base: 'Counter32' }, units: 'messages', description: 'Delay_Resp messages sent (one per Delay_Req from a slave).', get: (s) => u32(s.ptp.sent.delay_resp ?? 0) },
         { kind: 'scalar', name: 's1PtpMalformed', sub: 6, syntax: { base: 'Counter32' }, units: 'datagrams', description: 'PTP datagrams refused as malformed.', get: (s) => u32(Object.values(s.ptp.malformed).reduce((a, b) => a + b, 0)) },
-        { kind: 'scalar', name: 's1PtpBetterMaster', sub: 7, syntax: { base: 'TruthValue' }, description: 'True while a clock the best master algorithm would prefer announces on the domain (it is reported, not obeyed).', get: (s) => s.ptp.foreignMasters.some((m) => m.better) },
+        { kind: 'scalar', name: 's1PtpBetterMaster', sub: 7, syntax: { base: 'TruthValue' }, description: 'True while a clock the best master algorithm would prefer announces on the domain (it is reported, not obeyed).', get: (s) => s.ptp.betterMaster },
         { kind: 'scalar', name: 's1PtpKernelTimestamps', sub: 8, syntax: { base: 'TruthValue' }, description: 'True when PTP timestamps come from the kernel (the native addon), false when from the event loop.', get: (s) => s.ptp.rxTimestamps === 'kernel' },
       ],
     },

@@ -39,7 +39,7 @@ export interface V4Table {
   rows: (c: V4Context) => V4Value[][];
 }
 
-const synced = (s: Status) => s.discipline.stratum < 16;
+const synced = (s: Status) => s.discipline.synchronized;
 const msText = (ns: number | null) => (ns === null ? '' : `${(ns / 1e6).toFixed(6)} ms`);
 const u32 = (v: number) => Math.max(0, Math.round(v)) % 4294967296;
 
@@ -85,7 +85,8 @@ export const V4_SCALARS: V4Scalar[] = [
   { name: 'ntpEntStatusStratum', oid: `${STATUS}.2`, type: 'gauge', get: (c) => c.status.discipline.stratum },
   { name: 'ntpEntStatusActiveRefSourceId', oid: `${STATUS}.3`, type: 'gauge', get: (c) => (synced(c.status) ? 1 : 0) },
   { name: 'ntpEntStatusActiveRefSourceName', oid: `${STATUS}.4`, type: 'string', get: (c) => (synced(c.status) ? 'GPS+PPS' : '') },
-  { name: 'ntpEntStatusActiveOffset', oid: `${STATUS}.5`, type: 'string', get: (c) => msText(c.status.discipline.lastInnovationNs) },
+  // The offset, as every surface means it: the served clock's from GPS (empty without a recent sample).
+  { name: 'ntpEntStatusActiveOffset', oid: `${STATUS}.5`, type: 'string', get: (c) => msText(c.status.discipline.offsetNs) },
   { name: 'ntpEntStatusNumberOfRefSources', oid: `${STATUS}.6`, type: 'gauge', get: () => 1 },
   { name: 'ntpEntStatusDispersion', oid: `${STATUS}.7`, type: 'string', get: (c) => msText(c.status.discipline.rootDispersionS * 1e9) },
   { name: 'ntpEntStatusEntityUptime', oid: `${STATUS}.8`, type: 'ticks', get: (c) => u32(c.status.agent.uptimeS * 100) },
@@ -122,7 +123,7 @@ export const V4_TABLES: V4Table[] = [
     // The GPS receiver and its PPS, addressed as ntpd addresses its PPS reference clock (127.127.22.0).
     // Its stratum is 0 in NTP's terms; NtpStratum starts at 1, so 1 is given.
     rows: (c) => [[
-      1, 'GPS+PPS', 'GPS', 1, Buffer.from([127, 127, 22, 0]), msText(c.status.discipline.lastInnovationNs), 1,
+      1, 'GPS+PPS', 'GPS', 1, Buffer.from([127, 127, 22, 0]), msText(c.status.discipline.offsetNs), 1,
       msText(c.status.pps.jitterNs), msText(0), msText((c.status.discipline.timeErrorEstimateNs ?? 0)),
     ]],
   },

@@ -2,14 +2,13 @@
  * The SMIv2 text of our MIB, generated from the definition in mib.ts (`stratum1 mib` prints it,
  * mibs/STRATUM1-AGENT-MIB.txt is a copy a test keeps equal).
  */
-import { flatten, TEXTUAL_CONVENTIONS, NOTIFICATIONS, type Syntax } from './mib.ts';
+import { flatten, TEXTUAL_CONVENTIONS, NOTIFICATIONS, REVISIONS, type Syntax } from './mib.ts';
 
 export const MODULE = 'STRATUM1-AGENT-MIB';
 /** Net-SNMP's netSnmpPlaypen (1.3.6.1.4.1.8072.9999), set aside for experiments and private use: a
  * default that squats on nobody's number. A user with their own enterprise number configures it. */
 export const DEFAULT_ROOT = '1.3.6.1.4.1.8072.9999.9999';
 const ENTERPRISES = '1.3.6.1.4.1';
-const REVISION = '202611250000Z';
 
 export function rootUnderEnterprises(root: string): number[] {
   if (!root.startsWith(`${ENTERPRISES}.`)) throw new Error(`the MIB root ${root} must be under enterprises (${ENTERPRISES})`);
@@ -59,20 +58,22 @@ export function generateMib(root = DEFAULT_ROOT): string {
   out.push('    MODULE-COMPLIANCE, OBJECT-GROUP, NOTIFICATION-GROUP');
   out.push('        FROM SNMPv2-CONF;', '');
   out.push('stratum1AgentMIB MODULE-IDENTITY');
-  out.push(`    LAST-UPDATED "${REVISION}"`);
+  out.push(`    LAST-UPDATED "${REVISIONS[0]!.date}"`);
   out.push('    ORGANIZATION "stratum1-agent"');
   out.push('    CONTACT-INFO');
   out.push('        "The stratum1-agent project."');
   out.push(describe('The state of a GPS-disciplined time server: its GNSS receiver, its pulse-per-second input, its clock discipline and its NTP service, as stratum1-agent sees them. Generated from the agent\'s own definition of these objects. The default place of this module is under netSnmpPlaypen (1.3.6.1.4.1.8072.9999), which Net-SNMP sets aside for experiments and private use; give the agent your own enterprise number to place it there.', '        ').replace(/^ {4}DESCRIPTION/, '    DESCRIPTION'));
-  out.push(`    REVISION "${REVISION}"`);
-  out.push(describe('First version.', '        ').replace(/^ {4}DESCRIPTION/, '    DESCRIPTION'));
+  for (const r of REVISIONS) {
+    out.push(`    REVISION "${r.date}"`);
+    out.push(describe(r.description, '        ').replace(/^ {4}DESCRIPTION/, '    DESCRIPTION'));
+  }
   out.push(`    ::= { enterprises ${rest.join(' ')} }`, '');
 
   for (const tc of TEXTUAL_CONVENTIONS) {
     if (tc.base !== 'enum') continue;
     out.push(`${tc.tc} ::= TEXTUAL-CONVENTION`);
     out.push('    STATUS current');
-    out.push(describe(`Values of ${tc.tc}.`, '        ').replace(/^ {4}DESCRIPTION/, '    DESCRIPTION'));
+    out.push(describe(tc.description ?? `Values of ${tc.tc}.`, '        ').replace(/^ {4}DESCRIPTION/, '    DESCRIPTION'));
     const vals = Object.entries(tc.values).map(([k, v]) => `${k}(${v})`).join(', ');
     out.push(`    SYNTAX INTEGER { ${wrap(vals, '        ', 60)} }`, '');
   }

@@ -78,7 +78,8 @@ export class TrapSender {
     if (!this.v4Context) return;
     if (e.type === 'lockStateChanged' || e.type === 'agentStarted') {
       const st = this.status();
-      const mode = st.discipline.stratum < 16 ? 5 : 2;
+      // ntpEntStatusCurrentMode: 5 (synchronized to a reference) or 2 (not), as the MIB serves it.
+      const mode = st.discipline.synchronized ? 5 : 2;
       if (this.lastMode !== undefined && mode !== this.lastMode) {
         this.sendV4('ntpEntNotifModeChange', `mode ${this.lastMode} to ${mode} (${e.type === 'lockStateChanged' ? e.to : ''})`);
         // The system peer is the GPS/PPS reference while synchronized, none otherwise.

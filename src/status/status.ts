@@ -1,15 +1,65 @@
 /**
  * The Status snapshot: everything the agent knows, computed once per request from the rooms that own
  * each part, in plain JSON types (ISO 8601 strings for times, numbers with their unit in the name), so
- * every consumer (the CLI, the status endpoint, later SNMP and the exporters) reads the same figures.
+ * every consumer (the CLI, the status endpoint, SNMP, the exporters, the history, the PTP grandmaster)
+ * reads the same figures. Every derived fact (synchronized, the effective fix mode, the state code, a
+ * better master on the PTP domain, times as numbers) is decided here or in the room that owns it, once;
+ * a consumer only changes units and encodings. The types of the parts' inputs live here too, so that
+ * status/ imports nothing from the rooms that consume it.
  */
 import { type Nanos, toIso, toIsoLabel } from '../time/index.ts';
 import type { GnssSnapshot } from '../gnss/monitor.ts';
 import type { PpsSnapshot } from '../pps/monitor.ts';
 import type { AgentEvent } from './events.ts';
-import type { DisciplineSnapshot } from '../discipline/discipline.ts';
-import type { NtpCounters } from '../ntp/server.ts';
-import type { InfluxStats } from '../export/influx.ts';
+import type { DisciplineSnapshot, DisciplineState } from '../discipline/discipline.ts';
+
+/** Why the NTP server dropped a request. */
+export type DropReason = 'malformed' | 'mode' | 'rate' | 'denied' | 'unauthenticated';
+
+/** The NTP server core's counters (ntp/server.ts keeps them; Status reports them). */
+export interface NtpCounters {
+  received: number;
+  replied: number;
+  kod: number;
+  dropped: Record<DropReason, number>;
+  malformed: Record<string, number>;
+  /** Requests by "v{version} mode {mode}", for NTPv4-MIB's packet mode table. */
+  byVersionMode: Record<string, number>;
+}
+
+/** The InfluxDB exporter's state (export/influx.ts keeps it; Status reports it). */
+export interface InfluxStats {
+  enabled: boolean;
+  url: string | null;
+  connected: boolean;
+  written: number;
+  batches: number;
+  failures: number;
+  rejected: number;
+  queued: number;
+  dropped: number;
+  lastDropAt: string | null;
+  /** Points were dropped by the queue's bound in the last ten minutes (the export_loss alarm). */
+  droppingRecently: boolean;
+  lastError: string | null;
+  lastWriteAt: string | null;
+}
+
+/**
+ * The discipline states as small integers, ordered from worst to best, so that a state can be rolled up
+ * and charted like any figure and "the worst state in an interval" is the minimum code. The one
+ * enumeration of the MIB (S1ClockState), the history (samples.state and its rollups), InfluxDB
+ * (timing.state_code) and Prometheus (stratum1_discipline_state_code). The history has stored these
+ * codes from the start: never renumber them.
+ */
+export const STATE_CODES = { FREERUN: 0, ACQUIRING: 1, HOLDOVER: 2, LOCKED: 3 } as const satisfies Record<DisciplineState, number>;
+export const STATE_NAMES = Object.fromEntries(Object.entries(STATE_CODES).map(([k, v]) => [v, k])) as Record<number, DisciplineState>;
+
+/** An alarm rule and its state, as the alarm engine's owner gives it to buildStatus. */
+export interface AlarmInput {
+  index: number; name: string; severity: 'none' | 'warning' | 'critical'; value: number | null; threshold: number | null;
+  raisedAt: string | null; description: string;
+}
 
 export interface NtpSnapshot {
   counters: NtpCounters;
@@ -50,9 +100,12 @@ export interface SatelliteStatus {
 }
 
 export interface Status {
+  /** When this snapshot was taken, on the agent's local clock. */
   time: string;
+  /** The same instant as Unix seconds, for consumers that compute with it (none parses `time`). */
+  timeUnixS: number;
   agent: {
-    name: string; version: string; pid: number; startedAt: string; uptimeS: number; simulated: boolean;
+    name: string; version: string; pid: number; startedAt: string; startedAtUnixS: number; uptimeS: number; simulated: boolean;
     listening: Endpoint[];
   };
   receiver: {
@@ -61,7 +114,12 @@ export interface Status {
     junkBytes: number; version: string | null;
   };
   gnss: {
-    fix: boolean; mode: number; modeName: 'unknown' | 'no fix' | '2D' | '3D'; quality: number | null;
+    /** `mode` and `modeName`: the receiver's last completed epoch, even after the fix was lost. */
+    fix: boolean; mode: number; modeName: 'unknown' | 'no fix' | '2D' | '3D';
+    /** The effective fix mode, what every surface publishes as "the fix mode": the receiver's mode while
+     * its fix is confirmed (`fix`), 1 (no fix) once it is not, 0 while the receiver has said nothing. */
+    fixMode: 0 | 1 | 2 | 3;
+    quality: number | null;
     fixAgeS: number | null; utc: string | null; utcAgeS: number | null;
     latitudeDeg: number | null; longitudeDeg: number | null; altitudeMslM: number | null;
     pdop: number | null; hdop: number | null; vdop: number | null;
@@ -77,12 +135,34 @@ export interface Status {
     lastIntervalS: number | null; jitterNs: number | null;
   };
   discipline: {
-    state: string; stateSince: string; everLocked: boolean; servo: string;
-    offsetNs: number | null; frequencyPpb: number | null; frequencySigmaPpb: number | null;
-    correctionNs: number; timeErrorEstimateNs: number | null; holdoverElapsedS: number | null;
-    lastSampleAgeS: number | null; lastInnovationNs: number | null;
-    /** The served clock's offset from PPS at the last sample, while that sample is at most 2 s old. */
-    ppsOffsetNs: number | null;
+    state: DisciplineState;
+    /** The state as its code in STATE_CODES (0 FREERUN, 1 ACQUIRING, 2 HOLDOVER, 3 LOCKED). */
+    stateCode: number;
+    stateSince: string; everLocked: boolean;
+    /** The one rule for "synchronized", decided by the discipline: LOCKED, or HOLDOVER with the time error
+     * estimate within the holdover budget. While synchronized the agent serves stratum 1, reference id
+     * GPS, PTP clockClass 6 (locked) or 7 (holdover) with timeTraceable, and NTPv4-MIB's current mode 5;
+     * otherwise stratum 16, leap indicator 3, INIT, and no traceability. */
+    synchronized: boolean;
+    servo: string;
+    /** The offset: the served (disciplined) clock's offset from GPS at the last PPS sample (served - GPS,
+     * chrony's "last offset"), while that sample is at most 2 s old; null otherwise. */
+    offsetNs: number | null;
+    /** The undisciplined local oscillator's estimated offset from GPS now (local - GPS): what the
+     * discipline corrects, not what clients see. */
+    localOffsetNs: number | null;
+    frequencyPpb: number | null; frequencySigmaPpb: number | null;
+    correctionNs: number;
+    /** Bound (99 %) on the served clock's error: errorK sigma plus any slew still to do. */
+    timeErrorEstimateNs: number | null;
+    /** The servo's own one-sigma uncertainty of its phase estimate now (no slew in it). */
+    sigmaNs: number | null;
+    holdoverElapsedS: number | null;
+    lastSampleAgeS: number | null;
+    /** When the last accepted sample was taken, as Unix seconds on the clock of `time`. */
+    lastSampleAtUnixS: number | null;
+    /** Measurement minus prediction of the last sample, accepted or not. */
+    lastInnovationNs: number | null;
     samplesAccepted: number; samplesRejected: number; steps: number;
     pairsTrusted: boolean; pairs: number; labelsRejected: Record<string, number>; nmeaDelayMs: number | null;
     stratum: number; leapIndicator: number; refId: string; rootDispersionS: number;
@@ -100,9 +180,16 @@ export interface Status {
   };
   store: StoreStatus;
   influx: InfluxStats;
-  ptp: PtpStatus;
+  ptp: PtpStatus & {
+    /** A clock the best master algorithm would prefer announces on our domain (reported, not obeyed);
+     * false when PTP is off. */
+    betterMaster: boolean;
+  };
   /** Every alarm rule, in a fixed order (its index is its place, from 1), with its state. */
-  alarms: { index: number; name: string; severity: 'none' | 'warning' | 'critical'; value: number | null; threshold: number | null; raisedAt: string | null; description: string }[];
+  alarms: (AlarmInput & {
+    /** Seconds since it was raised (at the snapshot's `time`); null when not raised. */
+    raisedAgeS: number | null;
+  })[];
   events: { counts: Record<string, number>; recent: Record<string, unknown>[] };
 }
 
@@ -151,15 +238,35 @@ export function eventToJson(e: AgentEvent): Record<string, unknown> {
   return o;
 }
 
+/** Unix seconds from a Nanos timestamp: exact to the microsecond, enough for any consumer. */
+const unixS = (t: Nanos) => Number(t / 1000n) / 1e6;
+
+/** The fix mode every surface publishes: what the receiver last said while its fix is confirmed; "no
+ * fix" once it is not (a receiver that stops confirming keeps its last GSA mode); unknown only while
+ * the receiver has said nothing. */
+function effectiveFixMode(fix: boolean, mode: number): 0 | 1 | 2 | 3 {
+  if (fix && (mode === 2 || mode === 3)) return mode;
+  return mode === 0 ? 0 : 1;
+}
+
+/** An alarm's age from its raise time. The alarm's owner hands the time over as ISO 8601 (to the
+ * millisecond); it is read here, once, so that no consumer of Status parses it. */
+function alarmAgeS(nowS: number, raisedAt: string): number | null {
+  const t = Date.parse(raisedAt);
+  return Number.isNaN(t) ? null : Math.max(0, Math.round((nowS - t / 1000) * 1000) / 1000);
+}
+
 const r3 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000);
 
 export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pps: PpsSnapshot, d: DisciplineSnapshot,
-  ntp: NtpSnapshot | undefined, snmp: SnmpSnapshot | undefined, store: StoreStatus, influx: InfluxStats, ptp: PtpStatus, alarms: Status['alarms'], events: { counts: Record<string, number>; recent: readonly AgentEvent[] }): Status {
+  ntp: NtpSnapshot | undefined, snmp: SnmpSnapshot | undefined, store: StoreStatus, influx: InfluxStats, ptp: PtpStatus, alarms: readonly AlarmInput[], events: { counts: Record<string, number>; recent: readonly AgentEvent[] }): Status {
   const st = gnss.state;
+  const nowS = unixS(now);
   return {
     time: toIso(now, 6),
+    timeUnixS: nowS,
     agent: {
-      name: agent.name, version: agent.version, pid: agent.pid, startedAt: toIso(agent.startedAt, 3),
+      name: agent.name, version: agent.version, pid: agent.pid, startedAt: toIso(agent.startedAt, 3), startedAtUnixS: unixS(agent.startedAt),
       uptimeS: Number(now - agent.startedAt) / 1e9, simulated: agent.simulated, listening: agent.listening,
     },
     receiver: {
@@ -169,7 +276,7 @@ export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pp
       junkBytes: gnss.link.junkBytes, version: n(st.receiverVersion),
     },
     gnss: {
-      fix: gnss.fix, mode: st.mode, modeName: MODE_NAMES[st.mode] ?? 'unknown', quality: n(st.quality),
+      fix: gnss.fix, mode: st.mode, modeName: MODE_NAMES[st.mode] ?? 'unknown', fixMode: effectiveFixMode(gnss.fix, st.mode), quality: n(st.quality),
       fixAgeS: n(gnss.fixAgeS), utc: st.utc === undefined ? null : toIsoLabel(st.utc, st.utcLeapSecond, 3), utcAgeS: n(gnss.utcAgeS),
       // Position only with a current fix: a stale position is not reported as current.
       latitudeDeg: gnss.fix ? n(st.lat) : null, longitudeDeg: gnss.fix ? n(st.lon) : null,
@@ -192,11 +299,14 @@ export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pp
       jitterNs: pps.jitterNs === undefined ? null : Math.round(pps.jitterNs),
     },
     discipline: {
-      state: d.state, stateSince: toIso(d.stateSince, 3), everLocked: d.everLocked, servo: d.servo,
-      offsetNs: r3(d.offsetNs), frequencyPpb: r3(d.freqPpb), frequencySigmaPpb: r3(d.freqSigmaPpb),
-      correctionNs: Math.round(d.correctionNs), timeErrorEstimateNs: r3(d.timeErrorEstimateNs),
-      holdoverElapsedS: r3(d.holdoverElapsedS), lastSampleAgeS: r3(d.lastSampleAgeS), lastInnovationNs: r3(d.lastInnovationNs),
-      ppsOffsetNs: d.lastSampleAgeS !== undefined && d.lastSampleAgeS <= 2 ? r3(d.lastInnovationNs) : null,
+      state: d.state, stateCode: STATE_CODES[d.state], stateSince: toIso(d.stateSince, 3), everLocked: d.everLocked,
+      synchronized: d.synchronized, servo: d.servo,
+      // A sample more than 2 s old is no longer the served clock's offset: about one missed pulse.
+      offsetNs: d.lastSampleAgeS !== undefined && d.lastSampleAgeS <= 2 ? r3(d.lastInnovationNs) : null,
+      localOffsetNs: r3(d.offsetNs), frequencyPpb: r3(d.freqPpb), frequencySigmaPpb: r3(d.freqSigmaPpb),
+      correctionNs: Math.round(d.correctionNs), timeErrorEstimateNs: r3(d.timeErrorEstimateNs), sigmaNs: r3(d.sigmaNs),
+      holdoverElapsedS: r3(d.holdoverElapsedS), lastSampleAgeS: r3(d.lastSampleAgeS),
+      lastSampleAtUnixS: d.lastUpdate === undefined ? null : unixS(d.lastUpdate), lastInnovationNs: r3(d.lastInnovationNs),
       samplesAccepted: d.samples.accepted, samplesRejected: d.samples.rejected, steps: d.samples.steps,
       pairsTrusted: d.pairing.trusted, pairs: d.pairing.paired, labelsRejected: { ...d.pairing.rejected } as Record<string, number>,
       nmeaDelayMs: d.pairing.nmeaDelayS === undefined ? null : Math.round(d.pairing.nmeaDelayS * 1e4) / 10,
@@ -219,8 +329,8 @@ export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pp
     },
     store,
     influx,
-    ptp,
-    alarms,
+    ptp: { ...ptp, betterMaster: ptp.enabled && ptp.foreignMasters.some((m) => m.better) },
+    alarms: alarms.map((a) => ({ ...a, raisedAgeS: a.raisedAt === null ? null : alarmAgeS(nowS, a.raisedAt) })),
     events: { counts: { ...events.counts } as Record<string, number>, recent: events.recent.slice(-20).map(eventToJson) },
   };
 }

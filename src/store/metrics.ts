@@ -5,10 +5,6 @@
  */
 import type { Status } from '../status/status.ts';
 
-/** Discipline states as small integers, so a state can be rolled up and charted like any figure. */
-export const STATE_CODES: Record<string, number> = { FREERUN: 0, ACQUIRING: 1, HOLDOVER: 2, LOCKED: 3 };
-export const STATE_NAMES = Object.fromEntries(Object.entries(STATE_CODES).map(([k, v]) => [v, k])) as Record<number, string>;
-
 export interface SampleMetric {
   /** Metric name (the CLI's and the report's), also its column in `samples`. */
   name: string;
@@ -20,7 +16,7 @@ export interface SampleMetric {
 }
 
 export const SAMPLE_METRICS: readonly SampleMetric[] = [
-  { name: 'offset_ns', id: 1, units: 'ns', description: 'Offset of the served (disciplined) clock from GPS at the last PPS sample (chrony\'s "last offset")', get: (s) => s.discipline.ppsOffsetNs },
+  { name: 'offset_ns', id: 1, units: 'ns', description: 'Offset of the served (disciplined) clock from GPS at the last PPS sample (chrony\'s "last offset")', get: (s) => s.discipline.offsetNs },
   { name: 'frequency_ppb', id: 2, units: 'ppb', description: 'Frequency correction of the local oscillator', get: (s) => s.discipline.frequencyPpb },
   { name: 'time_error_ns', id: 3, units: 'ns', description: 'Time error estimate of the disciplined clock (99 %)', get: (s) => s.discipline.timeErrorEstimateNs },
   { name: 'pps_jitter_ns', id: 4, units: 'ns', description: 'PPS jitter', get: (s) => s.pps.jitterNs },
@@ -28,9 +24,9 @@ export const SAMPLE_METRICS: readonly SampleMetric[] = [
   { name: 'satellites_in_view', id: 6, units: 'satellites', description: 'Satellites in view', get: (s) => s.gnss.satellitesInView },
   { name: 'pdop', id: 7, units: '', description: 'Position dilution of precision', get: (s) => s.gnss.pdop },
   { name: 'hdop', id: 8, units: '', description: 'Horizontal dilution of precision', get: (s) => s.gnss.hdop },
-  { name: 'fix_mode', id: 9, units: '', description: 'Fix mode (1 none, 2 2D, 3 3D; 0 unknown)', get: (s) => (s.gnss.fix ? s.gnss.mode : s.gnss.mode === 0 ? 0 : 1) },
-  { name: 'state', id: 10, units: '', description: 'Discipline state (0 FREERUN, 1 ACQUIRING, 2 HOLDOVER, 3 LOCKED)', get: (s) => STATE_CODES[s.discipline.state] ?? null },
-  { name: 'local_offset_ns', id: 12, units: 'ns', description: 'Estimated offset of the undisciplined local oscillator from GPS (what the discipline corrects)', get: (s) => s.discipline.offsetNs },
+  { name: 'fix_mode', id: 9, units: '', description: 'Effective fix mode (1 none, 2 2D, 3 3D; 0 unknown)', get: (s) => s.gnss.fixMode },
+  { name: 'state', id: 10, units: '', description: 'Discipline state (0 FREERUN, 1 ACQUIRING, 2 HOLDOVER, 3 LOCKED: STATE_CODES, worst first)', get: (s) => s.discipline.stateCode },
+  { name: 'local_offset_ns', id: 12, units: 'ns', description: 'Estimated offset of the undisciplined local oscillator from GPS (what the discipline corrects)', get: (s) => s.discipline.localOffsetNs },
   { name: 'ntp_requests_per_s', id: 11, units: 'requests/s', description: 'NTP requests per second', get: (s) => (s.ntp.enabled ? s.ntp.requestsPerSecond : null) },
 ];
 

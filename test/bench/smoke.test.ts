@@ -18,6 +18,7 @@ const BENCHES: [string, string[]][] = [
   ['ntp', ['chronyd']],
   ['snmp', ['snmpd']],
   ['ptp', ['ptp4l', 'setpriv', 'ip']],
+  ['idle', []],
 ];
 
 for (const [name, peers] of BENCHES) {

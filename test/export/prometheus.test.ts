@@ -51,7 +51,8 @@ test('/metrics: promtool accepts it, and its values agree with Status', async (t
     assert.equal(m.get(`chrony_tracking_info{tracking_address="",tracking_name="${after.discipline.refId}",tracking_refid="${after.discipline.refId}"}`), 1);
     assert.equal(m.get('stratum1_discipline_state{state="LOCKED"}'), 1);
     assert.equal(m.get('stratum1_discipline_state{state="HOLDOVER"}'), 0);
-    assert.equal(m.get('gpsd_tpv_mode'), after.gnss.mode);
+    assert.equal(m.get('gpsd_tpv_mode'), after.gnss.fixMode);
+    assert.equal(m.get('stratum1_discipline_state_code'), after.discipline.stateCode);
     assert.equal(m.get('gpsd_tpv_lat'), after.gnss.latitudeDeg);
     assert.equal(m.get('stratum1_ptp_clock_class'), after.discipline.ptpClockClass);
     between('chrony_serverstats_ntp_packets_received_total', before.ntp.received, after.ntp.received);

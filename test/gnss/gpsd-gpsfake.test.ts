@@ -47,7 +47,7 @@ test('gpsd client against gpsd + gpsfake: every epoch of a capture arrives and m
   const epochs: Epoch[] = [];
   const events: AgentEvent[] = [];
   svc.bus.onAny((e) => events.push(e));
-  svc.gnss.onOutputHook = (o) => { if (o.kind === 'epoch') epochs.push(o.epoch); };
+  svc.timing.observe({ output: (o) => { if (o.kind === 'epoch') epochs.push(o.epoch); } });
   try {
     await svc.start();
     const deadline = Date.now() + 15_000;

@@ -5,7 +5,8 @@ import {
   MSG, MGMT_ACTION, MGMT_ID, ALL_PORTS, FLAG_TWO_STEP, FLAG_PTP_TIMESCALE, FLAG_TIME_TRACEABLE, FLAG_UTC_OFFSET_VALID, TLV_MANAGEMENT_ERROR_STATUS,
   type PortIdentity,
 } from '../../src/ptp/codec.ts';
-import { GrandmasterCore, scaledLogVariance, compareClocks, type TimeProperties, type PtpEvent } from '../../src/ptp/grandmaster.ts';
+import { GrandmasterCore, scaledLogVariance, compareClocks, timePropertiesFrom, type TimeProperties, type PtpEvent } from '../../src/ptp/grandmaster.ts';
+import type { Status } from '../../src/status/status.ts';
 
 const ours = clockIdentityFromMac('b8:27:eb:12:34:56');
 const other: PortIdentity = { clockIdentity: Buffer.from('0011223344556677', 'hex'), portNumber: 1 };
@@ -156,10 +157,24 @@ test('a better master on the domain is reported, not obeyed; its silence is repo
   assert.ok(compareClocks({ priority1: 128, quality: props().quality, priority2: 128, identity: ours }, { priority1: 128, quality: props(7).quality, priority2: 128, identity: ours }) < 0);
 });
 
-test('offsetScaledLogVariance from the error estimate', () => {
+test('offsetScaledLogVariance from a one-sigma time error', () => {
   assert.equal(scaledLogVariance(null), 0xffff);
   assert.equal(scaledLogVariance(1000), Math.round(Math.log2(1e-12) * 256) + 0x8000);
   assert.ok(scaledLogVariance(100) < scaledLogVariance(10_000));
+});
+
+test('Announce follows Status: traceable while synchronized, the variance from the servo\'s own sigma', () => {
+  // Mid-slew: the error estimate (2.576 sigma plus the 4.9 us of slew still to do) over errorK would
+  // claim a variance a hundred times worse than the servo's.
+  const d = { synchronized: true, ptpClockClass: 6, ptpClockAccuracy: 0x23, sigmaNs: 40, timeErrorEstimateNs: 5003, taiUtcS: 37, leapIndicator: 0, everLocked: true };
+  const on = timePropertiesFrom({ discipline: d } as unknown as Status, 37);
+  assert.equal(on.quality.offsetScaledLogVariance, scaledLogVariance(40));
+  assert.notEqual(on.quality.offsetScaledLogVariance, scaledLogVariance(5003 / 2.576));
+  assert.equal(on.timeTraceable, true);
+  assert.equal(on.frequencyTraceable, true);
+  const off = timePropertiesFrom({ discipline: { ...d, synchronized: false, ptpClockClass: 52 } } as unknown as Status, 37);
+  assert.equal(off.timeTraceable, false);
+  assert.equal(off.quality.offsetScaledLogVariance, 0xffff);
 });
 
 test('Delay_Resp encoding carries the requesting port', () => {

@@ -118,13 +118,17 @@ test('the simulated NMEA arrives about 0.5 s after the PPS edge it labels', asyn
   const { clock, svc } = virtualService(simConfig());
   const delays: number[] = [];
   let lastEdge: bigint | undefined;
-  svc.pps.onEdgeHook = (e) => { lastEdge = e.assert; };
-  svc.gnss.onSentenceHook = (s, rx) => {
-    if (s.type === 'RMC' && lastEdge !== undefined) delays.push(Number(rx - lastEdge) / 1e6);
-  };
+  // Observers sit beside the discipline: watching the edges does not take them from it.
+  svc.timing.observe({
+    edge: (e) => { lastEdge = e.assert; },
+    sentence: (s, rx) => {
+      if (s.type === 'RMC' && lastEdge !== undefined) delays.push(Number(rx - lastEdge) / 1e6);
+    },
+  });
   await svc.start();
   clock.advance(60_000);
   await svc.stop();
   assert.ok(delays.length > 50);
+  assert.equal(svc.status().discipline.state, 'LOCKED', 'the discipline still received the edges');
   for (const d of delays) assert.ok(d > 450 && d < 650, `RMC ${d.toFixed(1)} ms after the edge`);
 });

@@ -81,7 +81,7 @@ test('snmpwalk v2c and v3 (SHA-256/AES): every declared object is served, values
     assert.equal(val('s1AgentName'), st.agent.name);
     assert.equal(val('s1AgentSimulated'), '1');
     either(Number(val('s1GnssSatellitesInView')), (x) => x.gnss.satellitesInView, 'satellites in view');
-    either(Number(val('s1GnssFixMode')), (x) => x.gnss.mode, 'fix mode');
+    either(Number(val('s1GnssFixMode')), (x) => x.gnss.fixMode, 'fix mode');
     either(Number(val('s1GnssAltitude')), (x) => Math.round((x.gnss.altitudeMslM ?? 0) * 100), 'altitude');
     either(Number(val('s1DisciplineStratum')), (x) => x.discipline.stratum, 'stratum');
     either(val('s1DisciplineRefId'), (x) => x.discipline.refId, 'refid');
@@ -180,7 +180,7 @@ test('NTPv4-MIB (RFC 5907): every object resolves by name in the RFC\'s module a
     for (const sc of V4_SCALARS) assert.ok(lines.some((l) => l.startsWith(`NTPv4-MIB::${sc.name}.0 = `)), `${sc.name} served`);
     const get = (name: string) => lines.find((l) => l.startsWith(`NTPv4-MIB::${name}`))?.split(' = ')[1];
     assert.equal(get('ntpEntStatusStratum.0'), `Gauge32: ${st.discipline.stratum}`);
-    assert.match(get('ntpEntStatusCurrentMode.0') ?? '', st.discipline.stratum < 16 ? /syncToRefclock\(5\)/ : /notSynchronized\(2\)/);
+    assert.match(get('ntpEntStatusCurrentMode.0') ?? '', st.discipline.synchronized ? /syncToRefclock\(5\)/ : /notSynchronized\(2\)/);
     assert.equal(get('ntpEntTimePrecision.0'), `INTEGER: ${st.ntp.precisionLog2}`);
     assert.equal(get('ntpAssocRefId.1'), 'STRING: GPS');
     assert.equal(get('ntpAssocAddress.1'), 'Hex-STRING: 7F 7F 16 00 ');

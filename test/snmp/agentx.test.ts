@@ -57,6 +57,7 @@ test('as an AgentX subagent of snmpd: walked through snmpd, and again after snmp
     assert.ok(walk(udp, '1.3.6.1.2.1.197').length > 20, 'NTPv4-MIB through snmpd');
     const sys = walk(udp, '1.3.6.1.2.1.1');
     assert.ok(sys.some((l) => l.startsWith('.1.3.6.1.2.1.1.5.0 = STRING:')), 'snmpd\'s own system group');
+    await sleep(300); // Status is a snapshot rebuilt every 250 ms: read one taken after the walk
     const st = await agent.status();
     assert.equal(st.snmp.agentxConnected, true);
     assert.equal(st.snmp.agentxSessions, 1);
@@ -67,6 +68,7 @@ test('as an AgentX subagent of snmpd: walked through snmpd, and again after snmp
     master = snmpd(conf);
     const again = await waitWalk(udp, DEFAULT_ROOT, scalars, 30_000);
     assert.ok(again.length >= scalars, `${again.length} objects after the restart`);
+    await sleep(300);
     const st2 = await agent.status();
     assert.equal(st2.snmp.agentxConnected, true);
     assert.equal(st2.snmp.agentxSessions, 2);

@@ -1,0 +1,46 @@
+/** Alarms: the threshold rules against each second's Status; raises and clears become events. */
+import { AlarmEngine } from '../alarms/engine.ts';
+import { rulesFromConfig, metricsFrom, readCpuTemperature } from '../alarms/rules.ts';
+import { toIso } from '../time/index.ts';
+import type { Status } from '../status/status.ts';
+import type { Part, PartFactory } from './part.ts';
+
+export interface AlarmsPart extends Part {
+  readonly engine: AlarmEngine;
+  evaluate(st: Status): void;
+}
+
+export const alarms: PartFactory = {
+  name: 'alarms',
+  wanted: () => true,
+  create(ctx): AlarmsPart {
+    const engine = new AlarmEngine(rulesFromConfig(ctx.cfg.alarms as Parameters<typeof rulesFromConfig>[0]));
+    const evaluate = (st: Status) => {
+      const t = ctx.clock.now();
+      const rules = engine.rules;
+      for (const c of engine.evaluate(t, metricsFrom(st, readCpuTemperature(ctx.cfg.agent.cpu_temperature_file)))) {
+        const index = rules.findIndex((r) => r.name === c.alarm.name) + 1;
+        if (c.kind === 'raised') ctx.bus.emit({ type: 'alarmRaised', at: t, name: c.alarm.name, severity: c.alarm.severity, value: c.alarm.value, threshold: c.alarm.threshold, index });
+        else ctx.bus.emit({ type: 'alarmCleared', at: t, name: c.alarm.name, severity: c.alarm.severity, value: c.value, index });
+      }
+    };
+    return {
+      name: 'alarms',
+      engine,
+      evaluate,
+      everySecond: evaluate,
+      publish() {
+        const active = new Map(engine.active().map((a) => [a.name, a]));
+        return {
+          alarms: engine.rules.map((r, i) => {
+            const a = active.get(r.name);
+            return {
+              index: i + 1, name: r.name, severity: a?.severity ?? 'none' as const, value: a?.value ?? null, threshold: a?.threshold ?? null,
+              raisedAt: a ? toIso(a.raisedAt, 3) : null, description: r.description,
+            };
+          }),
+        };
+      },
+    };
+  },
+};

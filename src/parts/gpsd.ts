@@ -1,0 +1,26 @@
+/** Source: gpsd (the fix and sky from TPV and SKY, PPS edges from its PPS reports), for either or both. */
+import { GpsdClient } from '../gnss/gpsd-client.ts';
+import type { PartFactory } from './part.ts';
+
+export const gpsdSource: PartFactory = {
+  name: 'gpsd',
+  wanted: (_cfg, src) => src.receiver === 'gpsd' || src.pps === 'gpsd',
+  create(ctx) {
+    const g = ctx.cfg.receiver.gpsd;
+    const { gnss, pps } = ctx.timing;
+    const useFix = ctx.sources.receiver === 'gpsd';
+    const usePps = ctx.sources.pps === 'gpsd';
+    let ppsSeq = 0;
+    const client = new GpsdClient({ host: g.host, port: g.port, device: g.device, reconnectMaxMs: g.reconnect_max_ms }, ctx.clock, {
+      connected: (where, t) => gnss.connectedTo(`gpsd ${where}`, t),
+      disconnected: (reason, t) => gnss.disconnected(reason, t),
+      bad: (error) => ctx.log.warn('bad report from gpsd', { error }),
+      message: (m, rx) => {
+        if (m.class === 'TPV' && useFix) gnss.onExternalFix(m.fix, rx);
+        else if (m.class === 'SKY' && useFix) gnss.onExternalSky(m.satellites, rx, m);
+        else if (m.class === 'PPS' && usePps) pps.onEdge({ assert: m.clock, sequence: ++ppsSeq, utcSecond: m.real }, rx);
+      },
+    });
+    return { name: 'gpsd', start: () => client.start(), stop: () => client.stop() };
+  },
+};

@@ -1,0 +1,47 @@
+/** Servers: the control endpoint (GET /status, /health; POST actions) and the Prometheus /metrics endpoint. */
+import { ControlServer } from '../control/http.ts';
+import { MetricsServer } from '../export/metrics-http.ts';
+import { exposition } from '../export/prometheus.ts';
+import type { PartFactory } from './part.ts';
+
+export const metricsHttp: PartFactory = {
+  name: 'metrics-http',
+  wanted: (cfg) => cfg.prometheus.enabled,
+  create(ctx) {
+    const server = new MetricsServer(() => exposition(ctx.status()));
+    return {
+      name: 'metrics-http',
+      async start() {
+        if (!ctx.listen) return;
+        const p = ctx.cfg.prometheus;
+        try {
+          const a = await server.listen(p.address, p.port);
+          ctx.listening({ service: 'prometheus-http', protocol: 'tcp', address: a.address, port: a.port });
+        } catch (e) {
+          throw new Error(`Prometheus: cannot listen on ${p.address} port ${p.port}: ${(e as Error).message}`, { cause: e });
+        }
+      },
+      stop: () => server.close(),
+    };
+  },
+};
+
+/** The control endpoint; its POST actions are the other parts' (sending a test trap, ...). */
+export const controlHttp: PartFactory = {
+  name: 'control-http',
+  wanted: () => true,
+  create(ctx) {
+    let server: ControlServer | undefined;
+    return {
+      name: 'control-http',
+      async start() {
+        if (!ctx.listen) return;
+        server = new ControlServer(() => ctx.status(), ctx.actions());
+        const h = ctx.cfg.control.http;
+        const a = await server.listen(h.address, h.port);
+        ctx.listening({ service: 'control-http', protocol: 'tcp', address: a.address, port: a.port });
+      },
+      stop: () => server?.close(),
+    };
+  },
+};

@@ -1,0 +1,75 @@
+/**
+ * A part of the agent: a source, a server, the store, an exporter, the alarms. The Service builds the
+ * parts the configuration asks for from the registry (parts/index.ts), starts them in registry order,
+ * stops them in reverse, builds Status once per tick from what they publish, and hands that one
+ * snapshot to every consumer.
+ */
+import type { Config } from '../config/config.ts';
+import type { Clock, Nanos } from '../time/index.ts';
+import type { EventBus, AgentEvent } from '../status/events.ts';
+import type { Endpoint, Status, NtpSnapshot, SnmpSnapshot, StoreStatus, PtpStatus, AlarmInput } from '../status/status.ts';
+import type { InfluxStats } from '../export/influx.ts';
+import type { TimingPath } from '../discipline/timing.ts';
+import type { Oscillator } from '../sim/oscillator.ts';
+import type { Logger } from '../log.ts';
+
+/** The sections of Status that parts publish (the rest comes from the timing path and the Service). */
+export interface PartSections {
+  ntp: NtpSnapshot;
+  snmp: SnmpSnapshot;
+  store: StoreStatus;
+  influx: InfluxStats;
+  ptp: PtpStatus;
+  alarms: AlarmInput[];
+}
+
+export interface Sources {
+  receiver: 'serial' | 'gpsd' | 'simulator';
+  pps: 'kernel' | 'gpsd' | 'simulator' | 'none';
+}
+
+/** What every part is given. */
+export interface PartContext {
+  readonly cfg: Config;
+  /** The clock true time is read from: the host's, or a SimClock in tests and benches. */
+  readonly trueClock: Clock;
+  /** The agent's local clock: the host's, or the simulated oscillator's. */
+  readonly clock: Clock;
+  /** The simulated oscillator, when the receiver is the simulator. */
+  readonly oscillator: Oscillator | undefined;
+  readonly timing: TimingPath;
+  /** Where the receiver's data and the PPS edges come from (the simulator for both under --simulate). */
+  readonly sources: Sources;
+  readonly bus: EventBus;
+  readonly log: Logger;
+  /** Whether parts may open listening sockets (not on a virtual clock unless asked). */
+  readonly listen: boolean;
+  /** The current Status snapshot (built once per tick). */
+  status(): Status;
+  /** Announces a socket a part listens on (shown at start and in Status). */
+  listening(e: Endpoint): void;
+  /** Every part's operator actions, by name (for the control endpoint). */
+  actions(): Record<string, () => unknown>;
+}
+
+export interface Part {
+  readonly name: string;
+  start?(): void | Promise<void>;
+  stop?(): void | Promise<void>;
+  /** Its sections of Status, as of `now`. */
+  publish?(now: Nanos): Partial<PartSections>;
+  /** Once a second, with that second's Status. */
+  everySecond?(st: Status): void;
+  /** Every event on the bus. */
+  onEvent?(e: AgentEvent): void;
+  /** Actions a local operator may trigger through the control endpoint (POST /<name>). */
+  actions?(): Record<string, () => unknown>;
+}
+
+/** A registry entry: one line per part in parts/index.ts. */
+export interface PartFactory {
+  readonly name: string;
+  /** Whether the configuration asks for this part. */
+  wanted(cfg: Config, sources: Sources): boolean;
+  create(ctx: PartContext): Part;
+}

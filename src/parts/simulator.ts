@@ -1,0 +1,28 @@
+/** Source: the built-in GPS simulator (an MTK3339 byte stream and PPS edges, on the simulated oscillator). */
+import { GpsSimulator } from '../sim/gps-simulator.ts';
+import type { PartFactory } from './part.ts';
+
+export const simulatorSource: PartFactory = {
+  name: 'simulator',
+  wanted: (_cfg, src) => src.receiver === 'simulator',
+  create(ctx) {
+    const sc = ctx.cfg.simulator;
+    const { gnss, pps, leapTable } = ctx.timing;
+    const sim = new GpsSimulator(ctx.trueClock, ctx.oscillator!, {
+      seed: sc.seed, ppsJitterNs: sc.pps_jitter_ns, nmeaDelayMs: sc.nmea_delay_ms, nmeaJitterMs: sc.nmea_jitter_ms,
+      satellites: sc.satellites, latitude: sc.latitude, longitude: sc.longitude, altitudeM: sc.altitude_m,
+      baud: ctx.cfg.receiver.serial.baud, faults: sc.faults, leapTable,
+    }, {
+      bytes: (chunk, rx) => gnss.onBytes(chunk, rx),
+      edge: (e) => pps.onEdge(e, ctx.clock.now()),
+    });
+    return {
+      name: 'simulator',
+      start() {
+        gnss.connectedTo('simulator', ctx.clock.now());
+        sim.start();
+      },
+      stop: () => sim.stop(),
+    };
+  },
+};
