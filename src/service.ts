@@ -7,12 +7,11 @@
 import type { Config } from './config/config.ts';
 import { type Clock, type Nanos, type Timer, SimClock } from './time/index.ts';
 import { EventBus, type AgentEvent } from './status/events.ts';
-import { buildStatus, PTP_DISABLED, STORE_DISABLED, type Status, type Endpoint } from './status/status.ts';
-import { INFLUX_DISABLED } from './export/influx.ts';
+import { buildStatus, type Status, type Endpoint, type PartSections } from './status/status.ts';
 import { Oscillator, OscillatorClock } from './sim/oscillator.ts';
 import { TimingPath } from './discipline/timing.ts';
 import { PARTS } from './parts/index.ts';
-import type { Part, PartContext, PartSections, Sources } from './parts/part.ts';
+import type { Part, PartContext, Sources } from './parts/part.ts';
 import type { HistoryPart } from './parts/history.ts';
 import type { NtpPart } from './parts/ntp.ts';
 import type { Logger } from './log.ts';
@@ -141,9 +140,10 @@ export class Service {
       ppsDevice: this.ppsDevice, simulated: this.sources.receiver === 'simulator', listening: this.listening,
     };
     const t = this.timing;
-    return buildStatus(now, info, t.gnss.snapshot(now), t.pps.snapshot(now), t.discipline.snapshot(now), s.ntp, s.snmp,
-      s.store ?? STORE_DISABLED, s.influx ?? INFLUX_DISABLED, s.ptp ?? PTP_DISABLED, s.alarms ?? [],
-      { counts: this.bus.counts as Record<string, number>, recent: this.bus.recent() });
+    return buildStatus(now, {
+      agent: info, gnss: t.gnss.snapshot(now), pps: t.pps.snapshot(now), discipline: t.discipline.snapshot(now),
+      events: { counts: this.bus.counts as Record<string, number>, recent: this.bus.recent() }, ...s,
+    });
   }
 
   async stop(reason = 'stopped'): Promise<void> {

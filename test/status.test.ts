@@ -3,12 +3,11 @@ import assert from 'node:assert/strict';
 import { Logger } from '../src/log.ts';
 import { EventBus } from '../src/status/events.ts';
 import { SimClock, NS_PER_S } from '../src/time/index.ts';
-import { buildStatus, STATE_CODES, STATE_NAMES, PTP_DISABLED, STORE_DISABLED, type AgentInfo, type PtpStatus } from '../src/status/status.ts';
+import { buildStatus, STATE_CODES, STATE_NAMES, PTP_DISABLED, type AgentInfo, type PtpStatus } from '../src/status/status.ts';
 import { Receiver } from '../src/gnss/receiver.ts';
 import type { GnssSnapshot } from '../src/gnss/monitor.ts';
 import type { PpsSnapshot } from '../src/pps/monitor.ts';
 import type { DisciplineSnapshot } from '../src/discipline/discipline.ts';
-import { INFLUX_DISABLED } from '../src/export/influx.ts';
 import { allScalars, allTables } from '../src/snmp/mib.ts';
 import { V4_SCALARS } from '../src/snmp/ntpv4-mib.ts';
 import { families } from '../src/export/prometheus.ts';
@@ -79,7 +78,7 @@ function snapshotInputs(o: { sampleAgeS: number; ptpEnabled: boolean }) {
     foreignMasters: [{ identity: 'aa', domain: 0, priority1: 100, clockClass: 6, better: true, announces: 3 }],
   };
   const alarms = [{ index: 1, name: 'time_error', severity: 'warning' as const, value: 2000, threshold: 1000, raisedAt: '2025-11-25T11:59:47.500Z', description: '' }];
-  return buildStatus(now, agent, gnss, pps, d, undefined, undefined, STORE_DISABLED, INFLUX_DISABLED, ptp, alarms, { counts: {}, recent: [] });
+  return buildStatus(now, { agent, gnss, pps, discipline: d, ptp, alarms, events: { counts: {}, recent: [] } });
 }
 
 test('buildStatus decides each derived fact once: synchronized, state code, offsets, fix mode, better master, times as numbers', () => {

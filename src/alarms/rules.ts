@@ -1,26 +1,37 @@
 /**
- * The default alarm rules and the metrics they read from Status. Each rule's thresholds and timings
+ * The default alarm rules and the figure of Status each watches. Each rule's thresholds and timings
  * are options (config `alarms.<rule>`), documented with their defaults.
  */
-import { readFileSync } from 'node:fs';
 import type { Status } from '../status/status.ts';
 import type { AlarmRule } from './engine.ts';
 
-/** A default rule: an AlarmRule (always enabled by default) with the units its thresholds are in. */
-export type RuleDefault = Omit<AlarmRule, 'enabled'> & { units: string };
+/** A default rule: an AlarmRule (always enabled by default), the units its thresholds are in, and the
+ * figure of Status it watches (undefined: not applicable now, which neither raises nor clears). */
+export type RuleDefault = Omit<AlarmRule, 'enabled'> & { units: string; read(s: Status): number | undefined };
 
-/** Booleans are metrics 1 (true) / 0 (false). */
+/** Booleans are metrics 1 (true) / 0 (false). A new alarm is one entry here: the configuration section,
+ * Status's alarm list, the SNMP alarm table and the notifications follow from it. */
 export const DEFAULT_RULES: RuleDefault[] = [
-  { name: 'time_error', metric: 'timeErrorEstimateNs', comparison: 'above', warning: 10_000, critical: 100_000, hysteresis: 1000, raiseAfterS: 10, clearAfterS: 30, units: 'ns', description: 'The disciplined clock\'s time error estimate.' },
-  { name: 'satellites_used', metric: 'satellitesUsed', comparison: 'below', warning: 4, critical: 1, hysteresis: 1, raiseAfterS: 30, clearAfterS: 30, units: 'satellites', description: 'Satellites used in the solution.' },
-  { name: 'fix_lost', metric: 'fixValid', comparison: 'below', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 5, clearAfterS: 10, units: 'boolean', description: 'The receiver has no confirmed fix.' },
-  { name: 'pps_missing', metric: 'ppsPresent', comparison: 'below', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 2, clearAfterS: 10, units: 'boolean', description: 'No pulse per second.' },
-  { name: 'antenna_fault', metric: 'antennaFault', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 2, clearAfterS: 10, units: 'boolean', description: 'The antenna is shorted, or the receiver fell back to its internal antenna.' },
-  { name: 'holdover_duration', metric: 'holdoverElapsedS', comparison: 'above', warning: 600, critical: 3600, hysteresis: 0, raiseAfterS: 0, clearAfterS: 0, units: 's', description: 'Time in holdover.' },
-  { name: 'ntp_request_rate', metric: 'ntpRequestsPerSecond', comparison: 'above', warning: 10_000, critical: 25_000, hysteresis: 500, raiseAfterS: 30, clearAfterS: 60, units: 'requests/s', description: 'NTP requests per second (the server tops out near 30 000/s on a 2-core x86).' },
-  { name: 'database_write', metric: 'storeFailing', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 5, clearAfterS: 30, units: 'boolean', description: 'The history database cannot be written (disk full, read-only, locked, corrupt); time service goes on.' },
-  { name: 'export_loss', metric: 'influxDropping', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 0, clearAfterS: 0, units: 'boolean', description: 'Points for InfluxDB were dropped by the queue\'s bound in the last ten minutes (InfluxDB down or refusing writes for too long).' },
-  { name: 'cpu_temperature', metric: 'cpuTemperatureC', comparison: 'above', warning: 70, critical: 80, hysteresis: 3, raiseAfterS: 60, clearAfterS: 60, units: 'degC', description: 'CPU temperature (/sys/class/thermal), where the machine has one.' },
+  { name: 'time_error', metric: 'timeErrorEstimateNs', comparison: 'above', warning: 10_000, critical: 100_000, hysteresis: 1000, raiseAfterS: 10, clearAfterS: 30, units: 'ns', description: 'The disciplined clock\'s time error estimate.',
+    read: (s) => (s.discipline.everLocked ? s.discipline.timeErrorEstimateNs ?? undefined : undefined) },
+  { name: 'satellites_used', metric: 'satellitesUsed', comparison: 'below', warning: 4, critical: 1, hysteresis: 1, raiseAfterS: 30, clearAfterS: 30, units: 'satellites', description: 'Satellites used in the solution.',
+    read: (s) => (s.receiver.connected ? s.gnss.satellitesUsed : undefined) },
+  { name: 'fix_lost', metric: 'fixValid', comparison: 'below', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 5, clearAfterS: 10, units: 'boolean', description: 'The receiver has no confirmed fix.',
+    read: (s) => (s.gnss.fix ? 1 : 0) },
+  { name: 'pps_missing', metric: 'ppsPresent', comparison: 'below', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 2, clearAfterS: 10, units: 'boolean', description: 'No pulse per second.',
+    read: (s) => (s.pps.source === 'none' ? undefined : s.pps.present ? 1 : 0) },
+  { name: 'antenna_fault', metric: 'antennaFault', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 2, clearAfterS: 10, units: 'boolean', description: 'The antenna is shorted, or the receiver fell back to its internal antenna.',
+    read: (s) => (s.gnss.antennaFault ? 1 : 0) },
+  { name: 'holdover_duration', metric: 'holdoverElapsedS', comparison: 'above', warning: 600, critical: 3600, hysteresis: 0, raiseAfterS: 0, clearAfterS: 0, units: 's', description: 'Time in holdover.',
+    read: (s) => s.discipline.holdoverElapsedS ?? 0 },
+  { name: 'ntp_request_rate', metric: 'ntpRequestsPerSecond', comparison: 'above', warning: 10_000, critical: 25_000, hysteresis: 500, raiseAfterS: 30, clearAfterS: 60, units: 'requests/s', description: 'NTP requests per second (the server tops out near 30 000/s on a 2-core x86).',
+    read: (s) => (s.ntp.enabled ? s.ntp.requestsPerSecond : undefined) },
+  { name: 'database_write', metric: 'storeFailing', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 5, clearAfterS: 30, units: 'boolean', description: 'The history database cannot be written (disk full, read-only, locked, corrupt); time service goes on.',
+    read: (s) => (s.store.enabled ? (s.store.healthy ? 0 : 1) : undefined) },
+  { name: 'export_loss', metric: 'influxDropping', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 0, clearAfterS: 0, units: 'boolean', description: 'Points for InfluxDB were dropped by the queue\'s bound in the last ten minutes (InfluxDB down or refusing writes for too long).',
+    read: (s) => (s.influx.enabled ? (s.influx.droppingRecently ? 1 : 0) : undefined) },
+  { name: 'cpu_temperature', metric: 'cpuTemperatureC', comparison: 'above', warning: 70, critical: 80, hysteresis: 3, raiseAfterS: 60, clearAfterS: 60, units: 'degC', description: 'CPU temperature (/sys/class/thermal), where the machine has one.',
+    read: (s) => s.host.cpuTemperatureC ?? undefined },
 ];
 
 export function rulesFromConfig(cfg: Record<string, { enabled: boolean; warning: number; critical: number; hysteresis: number; raise_after_s: number; clear_after_s: number }>): AlarmRule[] {
@@ -36,27 +47,7 @@ export function rulesFromConfig(cfg: Record<string, { enabled: boolean; warning:
   });
 }
 
-/** CPU temperature in degrees C from the first thermal zone, or undefined where there is none. */
-export function readCpuTemperature(path = '/sys/class/thermal/thermal_zone0/temp'): number | undefined {
-  try {
-    const v = Number(readFileSync(path, 'utf8').trim());
-    return Number.isFinite(v) ? v / 1000 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function metricsFrom(s: Status, cpuTemperatureC: number | undefined): Record<string, number | undefined> {
-  return {
-    timeErrorEstimateNs: s.discipline.everLocked ? s.discipline.timeErrorEstimateNs ?? undefined : undefined,
-    satellitesUsed: s.receiver.connected ? s.gnss.satellitesUsed : undefined,
-    fixValid: s.gnss.fix ? 1 : 0,
-    ppsPresent: s.pps.source === 'none' ? undefined : s.pps.present ? 1 : 0,
-    antennaFault: s.gnss.antennaFault ? 1 : 0,
-    holdoverElapsedS: s.discipline.holdoverElapsedS ?? 0,
-    ntpRequestsPerSecond: s.ntp.enabled ? s.ntp.requestsPerSecond : undefined,
-    influxDropping: s.influx.enabled ? (s.influx.droppingRecently ? 1 : 0) : undefined,
-    storeFailing: s.store.enabled ? (s.store.healthy ? 0 : 1) : undefined,
-    cpuTemperatureC,
-  };
+/** The figure each rule watches, from one Status snapshot. */
+export function metricsFrom(s: Status): Record<string, number | undefined> {
+  return Object.fromEntries(DEFAULT_RULES.map((r) => [r.metric, r.read(s)]));
 }

@@ -31,11 +31,7 @@ export interface InfluxOptions {
 
 // The exporter's state is Status's type (status/ imports nothing from the rooms that read it).
 export type { InfluxStats };
-
-export const INFLUX_DISABLED: InfluxStats = {
-  enabled: false, url: null, connected: false, written: 0, batches: 0, failures: 0, rejected: 0, queued: 0, dropped: 0,
-  lastDropAt: null, droppingRecently: false, lastError: null, lastWriteAt: null,
-};
+export { INFLUX_DISABLED } from '../status/status.ts';
 
 const statusOf = (e: unknown): number | undefined => (e as { res?: { statusCode?: number } }).res?.statusCode;
 

@@ -1,6 +1,6 @@
 /** Alarms: the threshold rules against each second's Status; raises and clears become events. */
 import { AlarmEngine } from '../alarms/engine.ts';
-import { rulesFromConfig, metricsFrom, readCpuTemperature } from '../alarms/rules.ts';
+import { rulesFromConfig, metricsFrom } from '../alarms/rules.ts';
 import { toIso } from '../time/index.ts';
 import type { Status } from '../status/status.ts';
 import type { Part, PartFactory } from './part.ts';
@@ -18,7 +18,7 @@ export const alarms: PartFactory = {
     const evaluate = (st: Status) => {
       const t = ctx.clock.now();
       const rules = engine.rules;
-      for (const c of engine.evaluate(t, metricsFrom(st, readCpuTemperature(ctx.cfg.agent.cpu_temperature_file)))) {
+      for (const c of engine.evaluate(t, metricsFrom(st))) {
         const index = rules.findIndex((r) => r.name === c.alarm.name) + 1;
         if (c.kind === 'raised') ctx.bus.emit({ type: 'alarmRaised', at: t, name: c.alarm.name, severity: c.alarm.severity, value: c.alarm.value, threshold: c.alarm.threshold, index });
         else ctx.bus.emit({ type: 'alarmCleared', at: t, name: c.alarm.name, severity: c.alarm.severity, value: c.value, index });

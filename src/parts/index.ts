@@ -15,6 +15,7 @@ import { ntpServer } from './ntp.ts';
 import { snmpAgent } from './snmp.ts';
 import { ptpGrandmaster } from './ptp.ts';
 import { alarms } from './alarms.ts';
+import { host } from './host.ts';
 import { metricsHttp, controlHttp } from './http.ts';
 
 export const PARTS: readonly PartFactory[] = [
@@ -25,6 +26,7 @@ export const PARTS: readonly PartFactory[] = [
   serialSource,
   gpsdSource,
   kernelPps,
+  host,
   ntpServer,
   snmpAgent,
   ptpGrandmaster,

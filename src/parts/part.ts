@@ -7,21 +7,11 @@
 import type { Config } from '../config/config.ts';
 import type { Clock, Nanos } from '../time/index.ts';
 import type { EventBus, AgentEvent } from '../status/events.ts';
-import type { Endpoint, Status, NtpSnapshot, SnmpSnapshot, StoreStatus, PtpStatus, AlarmInput } from '../status/status.ts';
-import type { InfluxStats } from '../export/influx.ts';
+import type { Endpoint, Status, PartSections } from '../status/status.ts';
 import type { TimingPath } from '../discipline/timing.ts';
 import type { Oscillator } from '../sim/oscillator.ts';
 import type { Logger } from '../log.ts';
 
-/** The sections of Status that parts publish (the rest comes from the timing path and the Service). */
-export interface PartSections {
-  ntp: NtpSnapshot;
-  snmp: SnmpSnapshot;
-  store: StoreStatus;
-  influx: InfluxStats;
-  ptp: PtpStatus;
-  alarms: AlarmInput[];
-}
 
 export interface Sources {
   receiver: 'serial' | 'gpsd' | 'simulator';

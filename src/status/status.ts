@@ -178,6 +178,8 @@ export interface Status {
     enabled: boolean; agentxConnected: boolean; agentxSessions: number; requests: number; droppedSource: number; droppedSize: number; errors: number;
     trapsSent: number; trapsAcknowledged: number; trapsFailed: number; trapsByName: Record<string, number>;
   };
+  /** The machine the agent runs on. */
+  host: HostStatus;
   store: StoreStatus;
   influx: InfluxStats;
   ptp: PtpStatus & {
@@ -191,6 +193,11 @@ export interface Status {
     raisedAgeS: number | null;
   })[];
   events: { counts: Record<string, number>; recent: Record<string, unknown>[] };
+}
+
+export interface HostStatus {
+  /** CPU temperature (degrees C) from agent.cpu_temperature_file, read once a second; null where there is none. */
+  cpuTemperatureC: number | null;
 }
 
 export interface StoreStatus {
@@ -216,6 +223,11 @@ export const PTP_DISABLED: PtpStatus = {
   enabled: false, interface: null, address: null, clockIdentity: null, domain: null, portState: 'DISABLED', clockClass: null, clockAccuracy: null,
   offsetScaledLogVariance: null, currentUtcOffset: null, utcOffsetValid: false, timeTraceable: false, frequencyTraceable: false, timeSource: null,
   sent: {}, received: {}, malformed: {}, otherDomain: 0, managementDropped: 0, sendErrors: 0, txStampSpreadNs: { mean: null, max: null }, rxTimestamps: null, syncsUnstamped: 0, foreignMasters: [],
+};
+
+export const INFLUX_DISABLED: InfluxStats = {
+  enabled: false, url: null, connected: false, written: 0, batches: 0, failures: 0, rejected: 0, queued: 0, dropped: 0,
+  lastDropAt: null, droppingRecently: false, lastError: null, lastWriteAt: null,
 };
 
 export const STORE_DISABLED: StoreStatus = {
@@ -258,8 +270,32 @@ function alarmAgeS(nowS: number, raisedAt: string): number | null {
 
 const r3 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000);
 
-export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pps: PpsSnapshot, d: DisciplineSnapshot,
-  ntp: NtpSnapshot | undefined, snmp: SnmpSnapshot | undefined, store: StoreStatus, influx: InfluxStats, ptp: PtpStatus, alarms: readonly AlarmInput[], events: { counts: Record<string, number>; recent: readonly AgentEvent[] }): Status {
+/** What Status is built from: the timing path's snapshots, the agent's identity, the bus, and the
+ * sections the parts publish (a section that is missing: its part does not run). */
+export interface StatusInputs {
+  agent: AgentInfo;
+  gnss: GnssSnapshot;
+  pps: PpsSnapshot;
+  discipline: DisciplineSnapshot;
+  events: { counts: Record<string, number>; recent: readonly AgentEvent[] };
+  ntp?: NtpSnapshot;
+  snmp?: SnmpSnapshot;
+  store?: StoreStatus;
+  influx?: InfluxStats;
+  ptp?: PtpStatus;
+  alarms?: readonly AlarmInput[];
+  host?: HostStatus;
+}
+
+/** The sections parts publish. */
+export type PartSections = Required<Pick<StatusInputs, 'ntp' | 'snmp' | 'store' | 'influx' | 'ptp' | 'alarms' | 'host'>>;
+
+export function buildStatus(now: Nanos, i: StatusInputs): Status {
+  const { agent, gnss, pps, discipline: d, ntp, snmp, events } = i;
+  const store = i.store ?? STORE_DISABLED;
+  const influx = i.influx ?? INFLUX_DISABLED;
+  const ptp = i.ptp ?? PTP_DISABLED;
+  const alarms = i.alarms ?? [];
   const st = gnss.state;
   const nowS = unixS(now);
   return {
@@ -327,6 +363,7 @@ export function buildStatus(now: Nanos, agent: AgentInfo, gnss: GnssSnapshot, pp
     snmp: snmp ? { enabled: true, ...snmp, trapsByName: { ...snmp.trapsByName } } : {
       enabled: false, agentxConnected: false, agentxSessions: 0, requests: 0, droppedSource: 0, droppedSize: 0, errors: 0, trapsSent: 0, trapsAcknowledged: 0, trapsFailed: 0, trapsByName: {},
     },
+    host: i.host ?? { cpuTemperatureC: null },
     store,
     influx,
     ptp: { ...ptp, betterMaster: ptp.enabled && ptp.foreignMasters.some((m) => m.better) },
