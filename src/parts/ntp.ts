@@ -22,8 +22,8 @@ export const ntpServer: PartFactory = {
     const rate = new RateMeter();
     const state: NtpServerState = { leapIndicator: 3, stratum: 16, refId: 'INIT', rootDispersionS: 16, rootDelayS: 0, refTime: 0n, precisionLog2: -20 };
     let udp: NtpUdpServer | undefined;
-    let timer: { cancel(): void } | undefined;
-    // What the server says about itself, from the discipline, a few times a second.
+    // What the server says about itself, from the discipline, each time Status is built (every tick and
+    // every event): a client never hears a stratum or leap indicator other than the one Status shows.
     const refresh = () => {
       const d = discipline.snapshot(ctx.clock.now());
       state.leapIndicator = d.leapIndicator;
@@ -37,8 +37,6 @@ export const ntpServer: PartFactory = {
       name: 'ntp',
       core,
       async start() {
-        refresh();
-        timer = ctx.clock.setInterval(refresh, 250);
         if (!ctx.listen) return;
         state.precisionLog2 = measurePrecisionLog2(() => served.now());
         udp = new NtpUdpServer(core, served, () => state, { addresses: n.addresses, port: n.port, recvBufferBytes: n.recv_buffer_bytes });
@@ -50,15 +48,17 @@ export const ntpServer: PartFactory = {
         }
       },
       stop() {
-        timer?.cancel();
         udp?.close();
       },
-      publish: () => ({
-        ntp: {
-          counters: core.counters, requestsPerSecond: rate.rate, distinctClients: core.distinct.estimate(),
-          precisionLog2: state.precisionLog2, sendErrors: udp?.sendErrors ?? 0, rxTimestamps: udp?.rxTimestamps ?? 'event loop',
-        },
-      }),
+      publish() {
+        refresh();
+        return {
+          ntp: {
+            counters: core.counters, requestsPerSecond: rate.rate, distinctClients: core.distinct.estimate(),
+            precisionLog2: state.precisionLog2, sendErrors: udp?.sendErrors ?? 0, rxTimestamps: udp?.rxTimestamps ?? 'event loop',
+          },
+        };
+      },
     };
   },
 };
