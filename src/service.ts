@@ -73,8 +73,8 @@ export class Service {
     // An event is a change of state: the snapshot is rebuilt before the parts hear of it, so a
     // notification or a history row describes the state the event announces, not the one before it.
     this.bus.onAny((e) => {
-      this.current = this.buildStatus();
-      for (const p of this.parts) p.onEvent?.(e);
+      this.rebuild();
+      for (const p of this.parts) if (p.onEvent) this.guard(p, 'onEvent', () => p.onEvent!(e));
     });
     this.current = this.buildStatus();
   }
@@ -125,15 +125,35 @@ export class Service {
 
   private tick(): void {
     this.timing.tick(this.localClock.now());
-    this.current = this.buildStatus();
+    this.rebuild();
     if (++this.ticks % (1000 / TICK_MS) === 0) {
-      for (const p of this.parts) p.everySecond?.(this.current);
+      const st = this.current;
+      for (const p of this.parts) if (p.everySecond) this.guard(p, 'everySecond', () => p.everySecond!(st));
+    }
+  }
+
+  /** A part that throws is logged and skipped; the others, and the snapshot, go on. */
+  private guard(p: Part, what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.opts.log.error('part failed', { part: p.name, in: what, error: String(err) });
+    }
+  }
+
+  /** A new snapshot; if building one fails, readers keep the previous one (and the failure is logged). */
+  private rebuild(): void {
+    try {
+      this.current = this.buildStatus();
+    } catch (err) {
+      this.opts.log.error('building Status failed', { error: String(err) });
     }
   }
 
   private buildStatus(): Status {
     const now = this.localClock.now();
-    const s: Partial<PartSections> = Object.assign({}, ...this.parts.map((p) => p.publish?.(now) ?? {}));
+    const s: Partial<PartSections> = {};
+    for (const p of this.parts) if (p.publish) this.guard(p, 'publish', () => Object.assign(s, p.publish!(now)));
     const info = {
       name: this.cfg.agent.name, version: VERSION, pid: process.pid, startedAt: this.startedAt,
       receiverSource: this.sources.receiver, ppsSource: this.sources.pps, receiverDevice: this.receiverDevice,

@@ -52,6 +52,12 @@ test('stratum1 run --simulate prints its loopback endpoints and stratum1 status 
     assert.match(human.stdout, /^Agent +: /m);
     assert.match(human.stdout, /SIMULATED GPS/);
     assert.match(human.stdout, /^PPS +: simulator simulator: present/m);
+    // The operator's trap actions answer even with SNMP off, and say why nothing was sent.
+    const traps = run(['traps', 'test', '--url', url]);
+    assert.equal(traps.status, 1);
+    assert.match(traps.stderr, /stratum1: SNMP is not enabled/);
+    // Only the actions the parts offer: not the members every JavaScript object has.
+    assert.equal((await fetch(`http://${m[1]}:${m[2]}/constructor`, { method: 'POST' })).status, 405);
     // Structured logs: JSON lines on stderr.
     const firstLog = err.split('\n').find((l) => l.startsWith('{'));
     assert.ok(firstLog && JSON.parse(firstLog).level, 'JSON log lines');

@@ -25,7 +25,8 @@ export class ControlServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.requests++;
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const action = this.actions[path.slice(1)];
+    const name = path.slice(1);
+    const action = Object.hasOwn(this.actions, name) ? this.actions[name] : undefined; // never Object.prototype's members
     if (req.method === 'POST' && action) {
       const body = JSON.stringify(action()); // before writeHead: a throw here is still a clean 500
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);

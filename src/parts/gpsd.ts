@@ -12,8 +12,9 @@ export const gpsdSource: PartFactory = {
     const usePps = ctx.sources.pps === 'gpsd';
     let ppsSeq = 0;
     const client = new GpsdClient({ host: g.host, port: g.port, device: g.device, reconnectMaxMs: g.reconnect_max_ms }, ctx.clock, {
-      connected: (where, t) => gnss.connectedTo(`gpsd ${where}`, t),
-      disconnected: (reason, t) => gnss.disconnected(reason, t),
+      // Only when gpsd is the receiver: as a PPS source alone, its outages are not the receiver's.
+      connected: (where, t) => { if (useFix) gnss.connectedTo(`gpsd ${where}`, t); },
+      disconnected: (reason, t) => { if (useFix) gnss.disconnected(reason, t); },
       bad: (error) => ctx.log.warn('bad report from gpsd', { error }),
       message: (m, rx) => {
         if (m.class === 'TPV' && useFix) gnss.onExternalFix(m.fix, rx);

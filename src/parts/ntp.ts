@@ -24,8 +24,8 @@ export const ntpServer: PartFactory = {
     let udp: NtpUdpServer | undefined;
     // What the server says about itself, from the discipline, each time Status is built (every tick and
     // every event): a client never hears a stratum or leap indicator other than the one Status shows.
-    const refresh = () => {
-      const d = discipline.snapshot(ctx.clock.now());
+    const refresh = (now: bigint) => {
+      const d = discipline.snapshot(now); // the instant the Service builds Status at: the same snapshot
       state.leapIndicator = d.leapIndicator;
       state.stratum = d.stratum;
       state.refId = d.refId;
@@ -50,8 +50,8 @@ export const ntpServer: PartFactory = {
       stop() {
         udp?.close();
       },
-      publish() {
-        refresh();
+      publish(now) {
+        refresh(now);
         return {
           ntp: {
             counters: core.counters, requestsPerSecond: rate.rate, distinctClients: core.distinct.estimate(),

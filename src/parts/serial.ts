@@ -9,7 +9,8 @@ export const serialSource: PartFactory = {
   create(ctx) {
     const sc = ctx.cfg.receiver.serial;
     const { gnss } = ctx.timing;
-    let unobserve: (() => void) | undefined;
+    // The setup under way, if any: cancelled when the port reconnects (a new setup starts) and on stop.
+    let setup: { cancel(): void } | undefined;
     const serial: SerialReceiver = new SerialReceiver({ device: sc.device, baud: sc.baud, reopenMinMs: sc.reopen_min_ms, reopenMaxMs: sc.reopen_max_ms }, ctx.clock, {
       bytes: (chunk, rx) => gnss.onBytes(chunk, rx),
       connected: (device, t) => {
@@ -20,20 +21,29 @@ export const serialSource: PartFactory = {
     });
     // The MTK commands are acknowledged by $PMTK001 sentences, which the receiver state reports.
     const configureMtk = () => {
-      unobserve?.();
+      setup?.cancel();
+      const run = { cancel: () => {} };
+      const acks: { onAck?(command: number, flag: number): void } = {};
+      const unobserve = ctx.timing.observe({ output: (o) => { if (o.kind === 'mtkAck') acks.onAck?.(o.command, o.flag); } });
       const h = runMtkSetup((t) => serial.write(t), (fn, ms) => ctx.clock.setTimeout(fn, ms), (acked, failed) => {
-        unobserve?.();
-        unobserve = undefined;
+        unobserve();
+        if (setup === run) setup = undefined;
         ctx.bus.emit({ type: 'receiverConfigured', at: ctx.clock.now(), acked, failed: failed.map((f) => f.id) });
         if (failed.length) ctx.log.warn('MTK commands not acknowledged', { failed });
       });
-      unobserve = ctx.timing.observe({ output: (o) => { if (o.kind === 'mtkAck') h.onAck(o.command, o.flag); } });
+      acks.onAck = (command, flag) => h.onAck(command, flag);
+      run.cancel = () => {
+        h.cancel();
+        unobserve();
+      };
+      setup = run;
     };
     return {
       name: 'serial',
       start: () => serial.start(),
       stop: () => {
-        unobserve?.();
+        setup?.cancel();
+        setup = undefined;
         serial.stop();
       },
     };

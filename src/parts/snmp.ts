@@ -14,9 +14,14 @@ import type { PartFactory } from './part.ts';
 
 export const snmpAgent: PartFactory = {
   name: 'snmp',
-  wanted: (cfg) => cfg.snmp.enabled,
+  // Always present: with SNMP disabled it only answers the operator's trap actions, saying so.
+  wanted: () => true,
   create(ctx) {
     const c = ctx.cfg.snmp;
+    if (!c.enabled) {
+      const off = () => ({ error: 'SNMP is not enabled' });
+      return { name: 'snmp', actions: () => ({ 'traps/test': off, 'traps/resend': off }) };
+    }
     const { discipline, served, leapTable } = ctx.timing;
     const system = { descr: c.description || `stratum1-agent ${VERSION}: GPS-disciplined time server (${ctx.cfg.agent.name})`, contact: c.contact, name: ctx.cfg.agent.name, location: c.location };
     const v4Context = (st: Status): V4Context => ({
