@@ -433,19 +433,29 @@ export class Receiver {
     this.date = d;
   }
 
-  /** A time of day from GGA, GLL or GNS: usable only once a date is known. */
+  /**
+   * A time of day from GGA, GLL or GNS: usable only once a date is known, and labelled with the last
+   * date the receiver sent. Only here can the date be a day behind: just after midnight the time of day
+   * has wrapped and the date (from the RMC or ZDA of the second before) has not. The date is rolled
+   * forward only across a real midnight: when the rolled label lands shortly after the current epoch
+   * (within an hour). Anything else is labelled as the receiver said, so one bad sentence can never
+   * move every later label by a day.
+   */
   private timeOfDay(t: TimeOfDay, rx: Nanos, out: ReceiverOutput[]): void {
-    if (this.date) this.setTime(t, rx, out);
-  }
-
-  private setTime(t: TimeOfDay, rx: Nanos, out: ReceiverOutput[]): void {
     if (!this.date) return;
     let utc = fromUtcFields(this.date.year, this.date.month, this.date.day, t.hour, t.minute, t.second, t.nanos);
-    const leap = t.second === 60;
-    // A time of day just after midnight labelled with yesterday's date (the date from an RMC of the
-    // previous second): roll the date forward.
-    if (this.epochTime !== undefined && utc < this.epochTime - 12n * 3600n * NS_PER_S) utc += 86_400n * NS_PER_S;
-    this.openEpoch(utc, leap, rx, out);
+    if (this.epochTime !== undefined && utc < this.epochTime) {
+      const rolled = utc + 86_400n * NS_PER_S;
+      if (rolled >= this.epochTime && rolled - this.epochTime <= 3600n * NS_PER_S) utc = rolled;
+    }
+    this.openEpoch(utc, t.second === 60, rx, out);
+  }
+
+  /** A time of day with its date in the same sentence (RMC, ZDA): the label is exactly what it says. */
+  private setTime(t: TimeOfDay, rx: Nanos, out: ReceiverOutput[]): void {
+    if (!this.date) return;
+    const utc = fromUtcFields(this.date.year, this.date.month, this.date.day, t.hour, t.minute, t.second, t.nanos);
+    this.openEpoch(utc, t.second === 60, rx, out);
   }
 
   private openEpoch(utc: Nanos, leap: boolean, rx: Nanos, out: ReceiverOutput[]): void {
