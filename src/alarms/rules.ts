@@ -32,6 +32,8 @@ export const DEFAULT_RULES: RuleDefault[] = [
     read: (s) => (s.influx.enabled ? (s.influx.droppingRecently ? 1 : 0) : undefined) },
   { name: 'cpu_temperature', metric: 'cpuTemperatureC', comparison: 'above', warning: 70, critical: 80, hysteresis: 3, raiseAfterS: 60, clearAfterS: 60, units: 'degC', description: 'CPU temperature (/sys/class/thermal), where the machine has one.',
     read: (s) => s.host.cpuTemperatureC ?? undefined },
+  { name: 'time_jump', metric: 'timeJumpRefused', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 0, clearAfterS: 0, units: 'boolean', description: 'The receiver\'s time jumped away from the served clock and is refused; the clock holds over (integrity.accept_jump says when a jump is believed).',
+    read: (s) => (s.discipline.timeJumpRefused ? 1 : 0) },
 ];
 
 export function rulesFromConfig(cfg: Record<string, { enabled: boolean; warning: number; critical: number; hysteresis: number; raise_after_s: number; clear_after_s: number }>): AlarmRule[] {

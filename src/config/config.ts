@@ -101,6 +101,11 @@ export const configSchema = section('stratum1-agent configuration.', {
     save_every_s: int('How often the learned frequency is saved while LOCKED.', 600, { min: 10 }),
     actuator: oneOf('What steers the system clock: none (the agent can run beside chrony).', 'none', ['none'] as const),
   }),
+  integrity: section('Time integrity: when the served clock believes the receiver. While LOCKED or in HOLDOVER, a second label that disagrees with the served clock by more than the time error estimate (and jump_threshold_ms) is a jump: refused (an event, the time_jump alarm, a notification) while the clock holds over, not believed just because it repeats.', {
+    jump_threshold_ms: num('The smallest disagreement that counts as a jump, whatever the error estimate (labels are whole seconds: a wrong one is off by at least one).', 1, { min: 0.01, max: 1000 }),
+    accept_jump: oneOf('never: a jump is believed only once the holdover budget is spent (FREERUN, stratum 16) and the receiver still says it; after: a jump that persists accept_after_s is believed and the clock steps to it.', 'never', ['never', 'after'] as const),
+    accept_after_s: int('With accept_jump: after, how long a jump must persist before the clock steps to it.', 600, { min: 1 }),
+  }),
   ntp: section('The NTP server (RFC 5905, server mode only).', {
     enabled: bool('Serve NTP.', true),
     addresses: strList('Addresses to listen on (IPv4 and IPv6; 0.0.0.0 and :: for all).', ['0.0.0.0', '::'], 'IP addresses', (a) => (isIP(a) ? undefined : 'not an IP address')),

@@ -5,7 +5,7 @@
  * PTP clockClass and clockAccuracy. It owns the disciplined clock's correction. Time comes in as
  * arguments (local-clock nanoseconds).
  */
-import { type Nanos, NS_PER_S } from '../time/index.ts';
+import { type Nanos, NS_PER_S, toIso } from '../time/index.ts';
 import type { AgentEvent } from '../status/events.ts';
 import { Pairer, type Label, type PairingOptions, type PairingStats } from './pairing.ts';
 import type { Servo } from './servo.ts';
@@ -37,6 +37,13 @@ export interface DisciplineOptions {
   minJitterNs: number;
   /** Coverage factor of the error estimate: 2.576 sigma bounds a Gaussian error 99 % of the time. */
   errorK: number;
+  /** The integrity gate: while LOCKED or in HOLDOVER, a sample whose offset from the served clock's
+   * prediction exceeds both the time error estimate and this (ns) is a jump, and is not believed just
+   * because it repeats. */
+  jumpThresholdNs: number;
+  /** A jump that persists this long (s) is believed and the clock steps to it; undefined: never (a
+   * jump is then believed only once the holdover budget is spent and the clock is FREERUN again). */
+  acceptJumpAfterS: number | undefined;
 }
 
 export interface DisciplineSnapshot {
@@ -76,6 +83,10 @@ export interface DisciplineSnapshot {
   taiUtcS: number | undefined;
   leapTableExpired: boolean | undefined;
   nextLeap: { at: Nanos; delta: 1 | -1 } | undefined;
+  /** A jump the integrity gate is refusing now: its size (label - served clock, ns) and since when. */
+  jump: { jumpNs: number; since: Nanos; refusedSamples: number } | undefined;
+  /** Samples refused by the integrity gate since start. */
+  samplesRefused: number;
 }
 
 /** IEEE 1588 clockAccuracy codes and the bound each stands for, ns. */
@@ -106,6 +117,8 @@ export class Discipline {
   private announced: Nanos | undefined;
   /** TAI-UTC when the discipline began: the servo works in "UTC as of then", continuous through leaps. */
   private refTaiUtc: number | undefined;
+  private jump: { jumpNs: number; since: Nanos; refusedSamples: number } | undefined;
+  private refused = 0;
 
   constructor(
     private readonly o: DisciplineOptions,
@@ -138,6 +151,7 @@ export class Discipline {
     const trueCont = tai - BigInt(this.refTaiUtc) * NS_PER_S;
     const offset = Number(r.edge - trueCont);
     const sigma = Math.max(this.o.minJitterNs, this.jitterNs ?? this.o.defaultJitterNs);
+    if (!this.gate(offset, r.edge, utc, rx)) return;
     const u = this.servo.update(r.edge, offset, sigma);
     this.lastInnovation = u.innovationNs;
     if (!u.accepted) {
@@ -160,7 +174,49 @@ export class Discipline {
   /** Re-evaluates the state on the passage of time (call every 250 ms or so). */
   tick(now: Nanos): void {
     this.evaluate(now);
+    if (this.jump && this.state !== 'LOCKED' && this.state !== 'HOLDOVER') this.endJump(now, 'unlocked');
     this.announceLeap(now);
+  }
+
+  /**
+   * The integrity gate. While the clock serves time it can vouch for (LOCKED, HOLDOVER), a sample that
+   * disagrees with its prediction by more than the error estimate (and the threshold) is a jump of the
+   * reference, not of the clock: refused, once announced, until the receiver agrees again, the policy
+   * accepts it, or the holdover budget is spent (FREERUN: nothing left to vouch for). Returns whether
+   * the sample may reach the servo.
+   */
+  private gate(offset: number, edge: Nanos, utc: Nanos, rx: Nanos): boolean {
+    if (!this.servo.initialized || (this.state !== 'LOCKED' && this.state !== 'HOLDOVER')) return true;
+    const disagreement = offset - this.servo.predict(edge).offsetNs;
+    const bound = Math.max(this.o.jumpThresholdNs, this.errorEstimate(edge) ?? 0);
+    if (Math.abs(disagreement) <= bound) {
+      if (this.jump) this.endJump(rx, 'agreed');
+      return true;
+    }
+    // offset is local - label; the label's jump relative to the served clock is its negative.
+    const jumpNs = Math.round(-disagreement);
+    if (!this.jump) {
+      this.jump = { jumpNs, since: rx, refusedSamples: 0 };
+      this.emit({ type: 'timeJumpRefused', at: rx, jumpNs, label: toIso(utc) });
+    }
+    this.jump.jumpNs = jumpNs;
+    const persistedS = Number(rx - this.jump.since) / 1e9;
+    if (this.o.acceptJumpAfterS !== undefined && persistedS >= this.o.acceptJumpAfterS) {
+      this.endJump(rx, 'accepted');
+      this.servo.reacquire(); // the next update sets the phase from this sample: a step, reported
+      return true;
+    }
+    this.jump.refusedSamples++;
+    this.refused++;
+    this.lastInnovation = disagreement;
+    this.acceptedRun = 0;
+    return false;
+  }
+
+  private endJump(at: Nanos, outcome: 'agreed' | 'accepted' | 'unlocked'): void {
+    const j = this.jump!;
+    this.jump = undefined;
+    this.emit({ type: 'timeJumpEnded', at, outcome, jumpNs: j.jumpNs, refusedSamples: j.refusedSamples, durationS: Number(at - j.since) / 1e9 });
   }
 
   private errorEstimate(now: Nanos): number | undefined {
@@ -276,6 +332,8 @@ export class Discipline {
       taiUtcS: this.leapTable ? taiUtcAt(this.leapTable, now) : undefined,
       leapTableExpired: this.leapTable ? isExpired(this.leapTable, now) : undefined,
       nextLeap: this.leapTable ? nextLeap(this.leapTable, now) : undefined,
+      jump: this.jump && { ...this.jump },
+      samplesRefused: this.refused,
     };
   }
 

@@ -38,6 +38,8 @@ export interface Servo {
   /** Start from a known frequency (a saved drift value), with its uncertainty. */
   seedFrequency(freqPpb: number, sigmaPpb: number): void;
   reset(): void;
+  /** Forget the phase, keep the frequency: the next update sets the phase (a step). */
+  reacquire(): void;
   /** Consecutive rejected samples (outliers) since the last accepted one. */
   readonly rejectStreak: number;
 }
@@ -88,6 +90,14 @@ export class KalmanServo implements Servo {
     this.streak = 0;
   }
 
+  reacquire(): void {
+    const pyy = Math.max(this.pyy, 100);
+    this.seedY = this.y;
+    this.seedSigma = Math.sqrt(pyy);
+    this.t = undefined;
+    this.streak = 0;
+  }
+
   /** State and covariance propagated dt seconds ahead. */
   private propagate(dt: number) {
     const q = this.o.wanderPpbPerSqrtS ** 2;
@@ -119,11 +129,7 @@ export class KalmanServo implements Servo {
       if (this.streak >= this.o.reacquireAfter) {
         // Persistent disagreement: the clock or the reference really moved. Start again from here,
         // keeping the frequency we learned.
-        const y = this.y;
-        const pyy = Math.max(this.pyy, 100);
-        this.t = undefined;
-        this.seedY = y;
-        this.seedSigma = Math.sqrt(pyy);
+        this.reacquire();
         const r2 = this.update(t, z, r);
         return { ...r2, innovationNs: innov };
       }
@@ -195,6 +201,12 @@ export class PiServo implements Servo {
     this.streak = 0;
   }
 
+  reacquire(): void {
+    const y = this.y;
+    this.reset();
+    this.seedY = y;
+  }
+
   update(t: Nanos, z: number, _r: number): UpdateResult {
     if (this.t === undefined) {
       this.t = t;
@@ -219,8 +231,7 @@ export class PiServo implements Servo {
     if (Math.abs(e) > this.o.outlierNs) {
       this.streak++;
       if (this.streak >= this.o.reacquireAfter) {
-        this.reset();
-        this.seedY = this.y;
+        this.reacquire();
         return { ...this.update(t, z, _r), innovationNs: e };
       }
       return { accepted: false, innovationNs: e, stepped: false };

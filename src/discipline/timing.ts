@@ -84,6 +84,8 @@ export class TimingPath {
       relockAfter: d.relock_after, holdoverBudgetNs: d.holdover_budget_us * 1000,
       outOfBudgetClockClass: d.out_of_budget_clock_class === 187 ? 187 : 52,
       timestampingErrorNs: d.timestamping_error_us * 1000, defaultJitterNs: d.pps_jitter_ns, minJitterNs: MIN_JITTER_NS, errorK: d.error_k,
+      jumpThresholdNs: cfg.integrity.jump_threshold_ms * 1e6,
+      acceptJumpAfterS: cfg.integrity.accept_jump === 'after' ? cfg.integrity.accept_after_s : undefined,
     }, servo, this.leapTable, emit, startedAt);
     this.discipline = discipline;
     const each = <K extends keyof TimingObserver>(k: K, ...args: Parameters<NonNullable<TimingObserver[K]>>) => {

@@ -6,7 +6,7 @@ import type { PartFactory } from './part.ts';
 /** Events an operator should see at the default level: something is wrong, or the served time changed. */
 const WARN = new Set<AgentEvent['type']>([
   'fixLost', 'ppsLost', 'antennaFault', 'receiverSilent', 'receiverDisconnected', 'timeJump', 'dateRejected', 'leapTableProblem',
-  'holdoverEntered', 'clockStepped', 'alarmRaised', 'storeFailed', 'ptpBetterMaster',
+  'holdoverEntered', 'clockStepped', 'alarmRaised', 'storeFailed', 'ptpBetterMaster', 'timeJumpRefused',
 ]);
 const ERROR = new Set<AgentEvent['type']>(['storeMovedAside']);
 

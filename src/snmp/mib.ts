@@ -24,6 +24,10 @@ export type Value = number | string | boolean | null;
  * number or meaning changes, saying what an NMS must change. */
 export const REVISIONS: readonly { date: string; description: string }[] = [
   {
+    date: '202612011600Z',
+    description: 'The integrity gate: s1DisciplineTimeJump (the refused jump of the receiver\'s time, seconds) and the notifications s1TimeJumpRefused and s1TimeJumpEnded; the alarm table gains the time_jump rule as its last row (the rows before it keep their numbers).',
+  },
+  {
     date: '202612010000Z',
     description: 'One meaning per word on every surface of the agent. s1DisciplineOffset is now the served clock\'s offset from GPS (what ntpEntStatusActiveOffset, the history, InfluxDB and Prometheus call the offset); the local oscillator\'s offset, which it was, is the new s1DisciplineLocalOffset. S1ClockState takes the history\'s codes, ordered worst first: freerun(0), acquiring(1), holdover(2), locked(3); they were freerun(1), acquiring(2), locked(3), holdover(4). s1GnssFixMode is the effective fix mode (noFix once the fix is lost), as in the history and the exporters.',
   },
@@ -186,6 +190,7 @@ export const OBJECTS: Group = {
         { kind: 'scalar', name: 's1DisciplineTaiUtc', sub: 10, syntax: { base: 'Integer32' }, units: 'seconds', description: 'TAI - UTC; 0 without a leap second table.', get: (s) => s.discipline.taiUtcS ?? 0 },
         { kind: 'scalar', name: 's1DisciplineRefId', sub: 11, syntax: { base: 'DisplayString' }, description: 'Reference id served (GPS, or INIT when unsynchronized).', get: (s) => s.discipline.refId },
         { kind: 'scalar', name: 's1DisciplineLocalOffset', sub: 12, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'Estimated offset of the undisciplined local oscillator from GPS (local - GPS): what the discipline corrects, not what clients are served. Saturates at the Integer32 range; 0 before the first sample.', get: (s) => i32(s.discipline.localOffsetNs) ?? 0 },
+        { kind: 'scalar', name: 's1DisciplineTimeJump', sub: 13, syntax: { base: 'Integer32' }, units: 'milliseconds', description: 'The jump of the receiver\'s time the integrity gate refuses now (label - served clock); 0 when none. Saturates at the Integer32 range (about 24 days).', get: (s) => i32(s.discipline.timeJumpS === null ? 0 : s.discipline.timeJumpS * 1000) ?? 0 },
       ],
     },
     {
@@ -300,6 +305,8 @@ export const NOTIFICATIONS: Notification[] = [
   { name: 's1PpsRestored', sub: 4, event: 'ppsRestored', objects: [...CORE, 's1PpsPulses', 's1PpsMissed'], description: 'Pulses arrive again. Clears s1PpsLost.' },
   { name: 's1AntennaFault', sub: 5, event: 'antennaFault', objects: [...CORE, 's1GnssAntenna'], description: 'The antenna is shorted, or the receiver fell back to its internal antenna. Cleared by s1AntennaOk.' },
   { name: 's1AntennaOk', sub: 6, event: 'antennaOk', objects: [...CORE, 's1GnssAntenna'], description: 'The antenna is healthy again. Clears s1AntennaFault.' },
+  { name: 's1TimeJumpRefused', sub: 15, event: 'timeJumpRefused', objects: [...CORE, 's1DisciplineTimeJump', 's1DisciplineErrorEstimate'], description: 'The receiver\'s time jumped away from the served clock by more than its error estimate; the jump is refused and the clock holds over. Cleared by s1TimeJumpEnded.' },
+  { name: 's1TimeJumpEnded', sub: 16, event: 'timeJumpEnded', objects: [...CORE, 's1DisciplineTimeJump', 's1DisciplineStratum'], description: 'A refused jump ended: the receiver agrees with the served clock again, the policy accepted the jump (the clock stepped), or the holdover budget was spent. Clears s1TimeJumpRefused.' },
   { name: 's1HoldoverEntered', sub: 7, event: 'holdoverEntered', objects: [...CORE, 's1DisciplineErrorEstimate'], description: 'The clock lost its reference and runs on its last frequency. Cleared by s1HoldoverExited.' },
   { name: 's1HoldoverExited', sub: 8, event: 'holdoverExited', objects: [...CORE, 's1DisciplineErrorEstimate', 's1DisciplineHoldoverElapsed'], description: 'Holdover ended (locked again, or the holdover budget was spent). Clears s1HoldoverEntered.' },
   { name: 's1LockStateChanged', sub: 9, event: 'lockStateChanged', objects: [...CORE, 's1DisciplineStratum', 's1DisciplineClockClass'], description: 'The discipline changed state (FREERUN, ACQUIRING, LOCKED, HOLDOVER).' },

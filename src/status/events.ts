@@ -18,6 +18,11 @@ export type AgentEvent =
   | { type: 'receiverConfigured'; at: Nanos; acked: number[]; failed: number[] }
   | { type: 'dateRejected'; at: Nanos; date: string }
   | { type: 'timeJump'; at: Nanos; expected: string; got: string }
+  /** The integrity gate refuses the receiver's time: it disagrees with the served clock by jumpNs. */
+  | { type: 'timeJumpRefused'; at: Nanos; jumpNs: number; label: string }
+  /** The refused jump ended: the receiver agrees again, the policy accepted it (the clock steps), or the
+   * clock no longer vouches for its time (FREERUN). */
+  | { type: 'timeJumpEnded'; at: Nanos; outcome: 'agreed' | 'accepted' | 'unlocked'; jumpNs: number; refusedSamples: number; durationS: number }
   | { type: 'lockStateChanged'; at: Nanos; from: string; to: string; reason: string }
   | { type: 'holdoverEntered'; at: Nanos; reason: string }
   | { type: 'holdoverExited'; at: Nanos; to: string; durationS: number }

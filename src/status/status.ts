@@ -164,6 +164,13 @@ export interface Status {
     /** Measurement minus prediction of the last sample, accepted or not. */
     lastInnovationNs: number | null;
     samplesAccepted: number; samplesRejected: number; steps: number;
+    /** The integrity gate is refusing a jump of the receiver's time now (the served clock holds over). */
+    timeJumpRefused: boolean;
+    /** That jump: the receiver's label minus the served clock, in seconds; null when none is refused. */
+    timeJumpS: number | null;
+    timeJumpSinceUnixS: number | null;
+    /** Samples the integrity gate has refused since start. */
+    samplesRefused: number;
     pairsTrusted: boolean; pairs: number; labelsRejected: Record<string, number>; nmeaDelayMs: number | null;
     stratum: number; leapIndicator: number; refId: string; rootDispersionS: number;
     ptpClockClass: number; ptpClockAccuracy: number; clockAccuracyNs: number | null;
@@ -344,6 +351,8 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
       holdoverElapsedS: r3(d.holdoverElapsedS), lastSampleAgeS: r3(d.lastSampleAgeS),
       lastSampleAtUnixS: d.lastUpdate === undefined ? null : unixS(d.lastUpdate), lastInnovationNs: r3(d.lastInnovationNs),
       samplesAccepted: d.samples.accepted, samplesRejected: d.samples.rejected, steps: d.samples.steps,
+      timeJumpRefused: d.jump !== undefined, timeJumpS: d.jump ? d.jump.jumpNs / 1e9 : null,
+      timeJumpSinceUnixS: d.jump ? unixS(d.jump.since) : null, samplesRefused: d.samplesRefused,
       pairsTrusted: d.pairing.trusted, pairs: d.pairing.paired, labelsRejected: { ...d.pairing.rejected } as Record<string, number>,
       nmeaDelayMs: d.pairing.nmeaDelayS === undefined ? null : Math.round(d.pairing.nmeaDelayS * 1e4) / 10,
       stratum: d.stratum, leapIndicator: d.leapIndicator, refId: d.refId, rootDispersionS: d.rootDispersionS,

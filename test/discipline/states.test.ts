@@ -133,7 +133,12 @@ test('a receiver 1 s off for a minute: HOLDOVER while it is wrong, LOCKED after,
   assert.deepEqual(states(events).map((x) => x.split('@')[0]), ['ACQUIRING', 'LOCKED', 'HOLDOVER', 'LOCKED']);
   assert.equal(count(events, 'clockStepped'), 1);
   assert.ok(maxCorrectionJump < 5_000, `the correction moved ${maxCorrectionJump} ns in a second beyond the frequency`);
-  assert.ok(d.samplesRejected > 30, `${d.samplesRejected} outliers`);
+  // The wrong seconds are refused by the integrity gate (before the servo could count them as
+  // outliers and, after enough of them, believe them): one refusal, ended when the receiver agreed.
+  assert.ok(d.samplesRefused > 30, `${d.samplesRefused} samples refused`);
+  assert.equal(count(events, 'timeJumpRefused'), 1);
+  const ended = events.filter((e) => e.type === 'timeJumpEnded');
+  assert.deepEqual(ended.map((e) => e.type === 'timeJumpEnded' && [e.outcome, Math.round(e.jumpNs / 1e9)]), [['agreed', 1]]);
   assert.ok(events.some((e) => e.type === 'timeJump'));
 });
 
