@@ -38,6 +38,7 @@ import { allScalars } from '../src/snmp/mib.ts';
 import { DEFAULT_ROOT } from '../src/snmp/smi.ts';
 import { V4_SCALARS, V4_TABLES } from '../src/snmp/ntpv4-mib.ts';
 import { STATE_CODES, STATE_NAMES, type Status } from '../src/status/status.ts';
+import { parseMetrics } from './helpers/metrics.ts';
 
 // Asynchronous, so the timeline keeps being read while a command runs.
 const run = promisify(execFile);
@@ -81,17 +82,6 @@ async function snmpget(port: number, oids: string[]): Promise<Map<string, string
   }
   for (const o of oids) assert.ok(out.has(o), `snmpget gave no ${o}: ${r.stdout}`);
   return out;
-}
-
-/** name{labels} -> value. */
-function parseMetrics(text: string): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    m.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return m;
 }
 
 /** The timeline's snapshots of the sample a reading's Status came after, and the timeline around them. */

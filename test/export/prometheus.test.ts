@@ -8,17 +8,7 @@ import { startAgent, agentConfig } from '../helpers/agent.ts';
 import { requirePeers } from '../helpers/env.ts';
 import { freeUdpPort } from '../helpers/ports.ts';
 import type { Status } from '../../src/status/status.ts';
-
-/** Parses the text format into name{labels} -> value. */
-function parse(text: string): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    m.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return m;
-}
+import { parseMetrics as parse } from '../helpers/metrics.ts';
 
 test('/metrics: promtool accepts it, and its values agree with Status', async (t) => {
   if (!requirePeers(t, 'promtool')) return;
