@@ -92,22 +92,13 @@ export class Service {
   get history() { return this.part<HistoryPart>('history')?.history; }
   get ntpCore() { return this.part<NtpPart>('ntp')?.core; }
 
+  /** The receiver's and the PPS's devices, as their sources name them ('none' without a source). */
   get receiverDevice(): string {
-    const g = this.cfg.receiver.gpsd;
-    switch (this.sources.receiver) {
-      case 'simulator': return 'simulator';
-      case 'gpsd': return `gpsd://${g.host}:${g.port}${g.device ? '/' + g.device : ''}`;
-      default: return this.cfg.receiver.serial.device;
-    }
+    return this.parts.find((p) => p.devices?.receiver)?.devices?.receiver ?? 'none';
   }
 
   get ppsDevice(): string {
-    switch (this.sources.pps) {
-      case 'kernel': return `${this.cfg.pps.sysfs_root}/${this.cfg.pps.device}`;
-      case 'gpsd': return 'gpsd';
-      case 'simulator': return 'simulator';
-      default: return 'none';
-    }
+    return this.parts.find((p) => p.devices?.pps)?.devices?.pps ?? 'none';
   }
 
   /** The current Status snapshot (rebuilt every tick, shared by every consumer). */

@@ -1,19 +1,13 @@
 /** Alarms: the threshold rules against each second's Status; raises and clears become events. */
 import { AlarmEngine } from '../alarms/engine.ts';
 import { rulesFromConfig, metricsFrom } from '../alarms/rules.ts';
-import { toIso } from '../time/index.ts';
 import type { Status } from '../status/status.ts';
-import type { Part, PartFactory } from './part.ts';
-
-export interface AlarmsPart extends Part {
-  readonly engine: AlarmEngine;
-  evaluate(st: Status): void;
-}
+import type { PartFactory } from './part.ts';
 
 export const alarms: PartFactory = {
   name: 'alarms',
   wanted: () => true,
-  create(ctx): AlarmsPart {
+  create(ctx) {
     const engine = new AlarmEngine(rulesFromConfig(ctx.cfg.alarms as Parameters<typeof rulesFromConfig>[0]));
     const evaluate = (st: Status) => {
       const t = ctx.clock.now();
@@ -26,8 +20,6 @@ export const alarms: PartFactory = {
     };
     return {
       name: 'alarms',
-      engine,
-      evaluate,
       everySecond: evaluate,
       publish() {
         const active = new Map(engine.active().map((a) => [a.name, a]));
@@ -36,7 +28,7 @@ export const alarms: PartFactory = {
             const a = active.get(r.name);
             return {
               index: i + 1, name: r.name, severity: a?.severity ?? 'none' as const, value: a?.value ?? null, threshold: a?.threshold ?? null,
-              raisedAt: a ? toIso(a.raisedAt, 3) : null, description: r.description,
+              raisedAt: a ? a.raisedAt : null, description: r.description,
             };
           }),
         };

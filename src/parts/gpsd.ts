@@ -22,6 +22,12 @@ export const gpsdSource: PartFactory = {
         else if (m.class === 'PPS' && usePps) pps.onEdge({ assert: m.clock, sequence: ++ppsSeq, utcSecond: m.real }, rx);
       },
     });
-    return { name: 'gpsd', start: () => client.start(), stop: () => client.stop() };
+    const where = `gpsd://${g.host}:${g.port}${g.device ? '/' + g.device : ''}`;
+    return {
+      name: 'gpsd',
+      devices: { receiver: useFix ? where : undefined, pps: usePps ? 'gpsd' : undefined },
+      start: () => client.start(),
+      stop: () => client.stop(),
+    };
   },
 };

@@ -10,6 +10,6 @@ export const kernelPps: PartFactory = {
     const device = `${p.sysfs_root}/${p.device}`;
     const source = new KernelPpsSource({ root: p.sysfs_root, device: p.device, pollMs: p.poll_ms, useClearEdge: p.use_clear_edge }, ctx.clock,
       (e) => ctx.timing.pps.onEdge(e, ctx.clock.now()), (msg) => ctx.log.warn('kernel PPS read failed', { device, error: msg }));
-    return { name: 'kernel-pps', start: () => source.start(), stop: () => source.stop() };
+    return { name: 'kernel-pps', devices: { pps: device }, start: () => source.start(), stop: () => source.stop() };
   },
 };

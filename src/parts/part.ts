@@ -52,6 +52,8 @@ export interface Part {
   everySecond?(st: Status): void;
   /** Every event on the bus. */
   onEvent?(e: AgentEvent): void;
+  /** What a source names as its device: the receiver's, the PPS's, or both (shown in Status). */
+  readonly devices?: { receiver?: string; pps?: string };
   /** Actions a local operator may trigger through the control endpoint (POST /<name>). */
   actions?(): Record<string, () => unknown>;
 }

@@ -40,6 +40,7 @@ export const serialSource: PartFactory = {
     };
     return {
       name: 'serial',
+      devices: { receiver: sc.device },
       start: () => serial.start(),
       stop: () => {
         setup?.cancel();

@@ -18,6 +18,7 @@ export const simulatorSource: PartFactory = {
     });
     return {
       name: 'simulator',
+      devices: { receiver: 'simulator', pps: 'simulator' },
       start() {
         gnss.connectedTo('simulator', ctx.clock.now());
         sim.start();

@@ -22,12 +22,9 @@ export const snmpAgent: PartFactory = {
       const off = () => ({ error: 'SNMP is not enabled' });
       return { name: 'snmp', actions: () => ({ 'traps/test': off, 'traps/resend': off }) };
     }
-    const { discipline, served, leapTable } = ctx.timing;
+    const { served } = ctx.timing;
     const system = { descr: c.description || `stratum1-agent ${VERSION}: GPS-disciplined time server (${ctx.cfg.agent.name})`, contact: c.contact, name: ctx.cfg.agent.name, location: c.location };
-    const v4Context = (st: Status): V4Context => ({
-      status: st, now: served.now(), heartbeatS: c.heartbeat_s,
-      nextLeap: leapTable ? discipline.snapshot(ctx.clock.now()).nextLeap?.at : undefined,
-    });
+    const v4Context = (st: Status): V4Context => ({ status: st, now: served.now(), heartbeatS: c.heartbeat_s });
     const users = c.users.map((u) => ({ name: u.name, auth: u.auth, authKey: u.auth_key, priv: u.priv, privKey: u.priv_key }));
     let agent: SnmpAgent | undefined;
     let agentx: AgentxSubagent | undefined;

@@ -18,9 +18,8 @@ export type V4Value = string | number | Buffer;
 
 export interface V4Context {
   status: Status;
-  /** The disciplined clock now, and the next leap second (POSIX ns), if any. */
+  /** The disciplined clock now. */
   now: Nanos;
-  nextLeap: Nanos | undefined;
   heartbeatS: number;
 }
 
@@ -91,7 +90,11 @@ export const V4_SCALARS: V4Scalar[] = [
   { name: 'ntpEntStatusDispersion', oid: `${STATUS}.7`, type: 'string', get: (c) => msText(c.status.discipline.rootDispersionS * 1e9) },
   { name: 'ntpEntStatusEntityUptime', oid: `${STATUS}.8`, type: 'ticks', get: (c) => u32(c.status.agent.uptimeS * 100) },
   { name: 'ntpEntStatusDateTime', oid: `${STATUS}.9`, type: 'octets', get: (c) => (synced(c.status) ? ntpDate(c.now) : Buffer.alloc(0)) },
-  { name: 'ntpEntStatusLeapSecond', oid: `${STATUS}.10`, type: 'octets', get: (c) => (c.nextLeap !== undefined ? ntpDate(c.nextLeap) : Buffer.alloc(0)) },
+  { name: 'ntpEntStatusLeapSecond', oid: `${STATUS}.10`, type: 'octets', get: (c) => {
+    // Leap seconds fall on whole seconds: the Unix seconds in Status are exact.
+    const at = c.status.discipline.nextLeapAtUnixS;
+    return at !== null ? ntpDate(BigInt(Math.round(at)) * 1_000_000_000n) : Buffer.alloc(0);
+  } },
   { name: 'ntpEntStatusLeapSecDirection', oid: `${STATUS}.11`, type: 'int', get: (c) => c.status.discipline.nextLeapDelta ?? 0 },
   { name: 'ntpEntStatusInPkts', oid: `${STATUS}.12`, type: 'counter', get: (c) => u32(c.status.ntp.received) },
   { name: 'ntpEntStatusOutPkts', oid: `${STATUS}.13`, type: 'counter', get: (c) => u32(c.status.ntp.replied + c.status.ntp.kissOfDeath) },

@@ -55,10 +55,11 @@ export interface InfluxStats {
 export const STATE_CODES = { FREERUN: 0, ACQUIRING: 1, HOLDOVER: 2, LOCKED: 3 } as const satisfies Record<DisciplineState, number>;
 export const STATE_NAMES = Object.fromEntries(Object.entries(STATE_CODES).map(([k, v]) => [v, k])) as Record<number, DisciplineState>;
 
-/** An alarm rule and its state, as the alarm engine's owner gives it to buildStatus. */
+/** An alarm rule and its state, as the alarm engine's owner gives it to buildStatus (`raisedAt` on the
+ * agent's clock; Status gives it as ISO 8601 and as an age, so no consumer parses a time). */
 export interface AlarmInput {
   index: number; name: string; severity: 'none' | 'warning' | 'critical'; value: number | null; threshold: number | null;
-  raisedAt: string | null; description: string;
+  raisedAt: Nanos | null; description: string;
 }
 
 export interface NtpSnapshot {
@@ -174,7 +175,7 @@ export interface Status {
     pairsTrusted: boolean; pairs: number; labelsRejected: Record<string, number>; nmeaDelayMs: number | null;
     stratum: number; leapIndicator: number; refId: string; rootDispersionS: number;
     ptpClockClass: number; ptpClockAccuracy: number; clockAccuracyNs: number | null;
-    taiUtcS: number | null; leapTableExpired: boolean | null; nextLeap: string | null; nextLeapDelta: number | null;
+    taiUtcS: number | null; leapTableExpired: boolean | null; nextLeap: string | null; nextLeapAtUnixS: number | null; nextLeapDelta: number | null;
   };
   ntp: {
     enabled: boolean; received: number; replied: number; kissOfDeath: number; dropped: Record<string, number>;
@@ -195,7 +196,9 @@ export interface Status {
     betterMaster: boolean;
   };
   /** Every alarm rule, in a fixed order (its index is its place, from 1), with its state. */
-  alarms: (AlarmInput & {
+  alarms: (Omit<AlarmInput, 'raisedAt'> & {
+    /** When it was raised (ISO 8601, to the millisecond); null when not raised. */
+    raisedAt: string | null;
     /** Seconds since it was raised (at the snapshot's `time`); null when not raised. */
     raisedAgeS: number | null;
   })[];
@@ -266,13 +269,6 @@ const unixS = (t: Nanos) => Number(t / 1000n) / 1e6;
 function effectiveFixMode(fix: boolean, mode: number): 0 | 1 | 2 | 3 {
   if (fix && (mode === 2 || mode === 3)) return mode;
   return mode === 0 ? 0 : 1;
-}
-
-/** An alarm's age from its raise time. The alarm's owner hands the time over as ISO 8601 (to the
- * millisecond); it is read here, once, so that no consumer of Status parses it. */
-function alarmAgeS(nowS: number, raisedAt: string): number | null {
-  const t = Date.parse(raisedAt);
-  return Number.isNaN(t) ? null : Math.max(0, Math.round((nowS - t / 1000) * 1000) / 1000);
 }
 
 const r3 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000);
@@ -358,7 +354,7 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
       stratum: d.stratum, leapIndicator: d.leapIndicator, refId: d.refId, rootDispersionS: d.rootDispersionS,
       ptpClockClass: d.clockClass, ptpClockAccuracy: d.clockAccuracy, clockAccuracyNs: r3(d.clockAccuracyNs),
       taiUtcS: n(d.taiUtcS), leapTableExpired: n(d.leapTableExpired),
-      nextLeap: d.nextLeap ? toIso(d.nextLeap.at) : null, nextLeapDelta: d.nextLeap ? d.nextLeap.delta : null,
+      nextLeap: d.nextLeap ? toIso(d.nextLeap.at) : null, nextLeapAtUnixS: d.nextLeap ? unixS(d.nextLeap.at) : null, nextLeapDelta: d.nextLeap ? d.nextLeap.delta : null,
     },
     ntp: ntp ? {
       enabled: true, received: ntp.counters.received, replied: ntp.counters.replied, kissOfDeath: ntp.counters.kod,
@@ -376,7 +372,10 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
     store,
     influx,
     ptp: { ...ptp, betterMaster: ptp.enabled && ptp.foreignMasters.some((m) => m.better) },
-    alarms: alarms.map((a) => ({ ...a, raisedAgeS: a.raisedAt === null ? null : alarmAgeS(nowS, a.raisedAt) })),
+    alarms: alarms.map((a) => ({
+      ...a, raisedAt: a.raisedAt === null ? null : toIso(a.raisedAt, 3),
+      raisedAgeS: a.raisedAt === null ? null : Math.max(0, Math.round(Number(now - a.raisedAt) / 1e6) / 1000),
+    })),
     events: { counts: { ...events.counts } as Record<string, number>, recent: events.recent.slice(-20).map(eventToJson) },
   };
 }

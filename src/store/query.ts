@@ -21,7 +21,7 @@ const TABLES: readonly { resolution: Resolution; stepS: number }[] = [
 ];
 
 /** One piece of a query's range and the table that answered it. */
-export interface HistoryPart {
+export interface HistorySpan {
   resolution: Resolution;
   fromS: number;
   toS: number;
@@ -34,7 +34,7 @@ export interface HistoryResult {
   /** The spacing of the points: the bucket size, or the coarsest table's interval when that is longer. */
   stepS: number;
   /** Each piece of the range and the table it came from, in time order. */
-  parts: HistoryPart[];
+  parts: HistorySpan[];
   points: HistoryPoint[];
 }
 
@@ -93,7 +93,7 @@ export function queryHistory(db: Database.Database, metric: string, fromS: numbe
     else pieces.push({ level, fromS: a, toS: b });
   }
   const rows: (Summary & { t: number })[] = [];
-  const parts: HistoryPart[] = [];
+  const parts: HistorySpan[] = [];
   let coarsest = -1;
   // A rollup row summarises its whole interval: where the next piece begins inside the last row's
   // interval, it starts after it, so no second is counted twice.
