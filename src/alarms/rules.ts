@@ -4,6 +4,7 @@
  */
 import type { Status } from '../status/status.ts';
 import type { AlarmRule } from './engine.ts';
+import type { IntegrityCheck } from '../status/events.ts';
 
 /** A default rule: an AlarmRule (always enabled by default), the units its thresholds are in, and the
  * figure of Status it watches (undefined: not applicable now, which neither raises nor clears). */
@@ -34,7 +35,26 @@ export const DEFAULT_RULES: RuleDefault[] = [
     read: (s) => s.host.cpuTemperatureC ?? undefined },
   { name: 'time_jump', metric: 'timeJumpRefused', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 0, clearAfterS: 0, units: 'boolean', description: 'The receiver\'s time jumped away from the served clock and is refused; the clock holds over (integrity.accept_jump says when a jump is believed).',
     read: (s) => (s.discipline.timeJumpRefused ? 1 : 0) },
+  // The integrity checks (integrity.*): each check decides when it fails; its rule says when that is an alarm.
+  check('upstream', 'gps_falseticker', 0, 0, 'The receiver\'s time is outside the interval the majority of the upstream NTP servers (integrity.ntp_servers) agree on: it is refused as a falseticker and the clock holds over.'),
+  check('position', 'position_fence', 0, 30, 'The reported position left the fence around the antenna\'s long-run position (integrity.position_fence_m): spoofing, or a receiver fault.'),
+  check('jamming', 'gnss_jamming', 0, 30, 'The C/N0 of the satellites tracked collapsed below its baseline (integrity.cn0_drop_db): jamming or interference.'),
+  check('satellites', 'satellites_drop', 0, 30, 'The satellites used fell suddenly to a fraction of their recent level (integrity.satellites_drop_ratio).'),
+  check('pps_count', 'pps_label_mismatch', 0, 10, 'The receiver\'s second labels disagree with the count of PPS pulses between them.'),
+  check('leap', 'leap_mismatch', 0, 0, 'The receiver inserted a leap second the leap second table does not have, or the reverse.'),
 ];
+
+/** A rule that watches one integrity check: 1 while it fails, undefined while it is off or unarmed. */
+function check(name: IntegrityCheck, rule: string, raiseAfterS: number, clearAfterS: number, description: string): RuleDefault {
+  const metric = `integrity_${name}`.replace(/_(.)/g, (_, c: string) => c.toUpperCase()) + 'Failing';
+  return {
+    name: rule, metric, comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS, clearAfterS, units: 'boolean', description,
+    read: (s) => {
+      const c = s.integrity.checks.find((x) => x.name === name);
+      return c && c.enabled && c.armed ? (c.failing ? 1 : 0) : c?.failing ? 1 : undefined;
+    },
+  };
+}
 
 export function rulesFromConfig(cfg: Record<string, { enabled: boolean; warning: number; critical: number; hysteresis: number; raise_after_s: number; clear_after_s: number }>): AlarmRule[] {
   return DEFAULT_RULES.map((d) => {

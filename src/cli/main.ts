@@ -188,6 +188,7 @@ export function formatStatus(st: Status): string {
     ['PTP', st.ptp.enabled ? `grandmaster on ${st.ptp.interface} (${st.ptp.address}), clock ${st.ptp.clockIdentity}, domain ${st.ptp.domain}, ` +
       `class ${st.ptp.clockClass}, ${st.ptp.sent.sync ?? 0} syncs, ${st.ptp.sent.delay_resp ?? 0} delay responses, ${st.ptp.rxTimestamps} timestamps` +
       `${st.ptp.betterMaster ? ', A BETTER MASTER IS ON THE DOMAIN' : ''}` : 'off'],
+    ['Integrity', integrityLine(st)],
     ['Listening', st.agent.listening.map((l) => `${l.service} ${l.protocol} ${l.address}:${l.port}`).join(', ') || '-'],
   ];
   const w = Math.max(...lines.map(([k]) => k.length));
@@ -198,6 +199,7 @@ export function formatStatus(st: Status): string {
       out += `  ${String(s.prn).padStart(3)}  ${s.constellation.padEnd(8)} ${f(s.elevationDeg, 0).padStart(5)} ${f(s.azimuthDeg, 0).padStart(5)} ${f(s.snrDbHz, 0).padStart(4)}  ${s.used ? 'yes' : ''}\n`;
     }
   }
+  out += formatSources(st);
   const recent = st.events.recent.slice(-8);
   if (recent.length) {
     out += '\nRecent events:\n';
@@ -205,6 +207,40 @@ export function formatStatus(st: Status): string {
       const { type, at, ...rest } = e;
       out += `  ${String(at)}  ${String(type)}${Object.keys(rest).length ? ' ' + JSON.stringify(rest) : ''}\n`;
     }
+  }
+  return out;
+}
+
+/** One line: what fails, or that all checks pass, with the jump policy. */
+function integrityLine(st: Status): string {
+  const ig = st.integrity;
+  const on = ig.checks.filter((c) => c.enabled);
+  const failing = on.filter((c) => c.failing);
+  const unarmed = on.filter((c) => !c.armed).map((c) => c.name);
+  const head = failing.length
+    ? `FAILING: ${failing.map((c) => `${c.name} (${c.value === null ? '-' : +c.value.toPrecision(4)} ${c.units}: ${c.detail})`).join('; ')}`
+    : `ok (${on.filter((c) => c.armed).map((c) => c.name).join(', ') || 'no check armed'})`;
+  const jump = st.discipline.timeJumpRefused ? `, JUMP REFUSED ${st.discipline.timeJumpS} s` : '';
+  return `${head}${unarmed.length ? `; learning: ${unarmed.join(', ')}` : ''}${jump}; accept_jump ${ig.acceptJump}`;
+}
+
+/** The upstream servers, as chronyc sources shows its own: the state mark, name, stratum, poll,
+ * reach (octal), age of the last sample, and offset [delay] +/- root distance. */
+function formatSources(st: Status): string {
+  const u = st.integrity.upstream;
+  if (!u.servers.length) return '';
+  const mark = { majority: '*', falseticker: 'x', candidate: '?', unreachable: '-', refused: '!', polling: ' ' } as const;
+  const t = (v: number | null) => {
+    if (v === null) return '-';
+    const a = Math.abs(v);
+    return a >= 1 ? `${v.toFixed(3)}s` : a >= 1e-3 ? `${(v * 1e3).toFixed(3)}ms` : `${(v * 1e6).toFixed(0)}us`;
+  };
+  let out = `\nUpstream servers: ${u.majority ? `${u.majority.members.length} of ${u.configured} agree` : `no majority (${u.required} of ${u.configured} must agree)`}` +
+    `${u.receiverMinusMajorityS !== null ? `; receiver - majority ${t(u.receiverMinusMajorityS)}` : ''}\n`;
+  out += '  S Name                       Str Poll Reach LastRx  Offset [delay] +/- distance\n';
+  for (const x of u.servers) {
+    out += `  ${mark[x.state]} ${x.name.slice(0, 26).padEnd(26)} ${String(x.stratum ?? '-').padStart(3)} ${String(x.pollS).padStart(4)} ${x.reach.toString(8).padStart(5)} ` +
+      `${(x.lastSampleAgeS === null ? '-' : `${Math.round(x.lastSampleAgeS)}s`).padStart(6)}  ${t(x.offsetS)} [${t(x.delayS)}] +/- ${t(x.rootDistanceS)}\n`;
   }
   return out;
 }

@@ -29,6 +29,26 @@ const cidrProblem = (s: string) => {
 };
 import { section, num, int, bool, str, oneOf, list, strList, type ValueOf, type Issue, type Section, type Node } from './schema.ts';
 
+/** An upstream server: host, host:port, [v6] or [v6]:port. */
+export function parseUpstream(s: string): { host: string; port: number } {
+  const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(s) ?? /^([^:\s\[\]]+)(?::(\d+))?$/.exec(s);
+  if (!m) {
+    if (isIP(s) === 6) return { host: s, port: 123 };
+    throw new Error('expected host, host:port or [IPv6]:port');
+  }
+  const port = m[2] === undefined ? 123 : Number(m[2]);
+  if (!(port >= 1 && port <= 65535)) throw new Error(`port ${m[2]} is out of range`);
+  return { host: m[1]!, port };
+}
+const upstreamProblem = (s: string) => {
+  try {
+    parseUpstream(s);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+};
+
 const hostPort = (doc: string, address: string, port: number) => section(doc, {
   address: str('Address to listen on. 127.0.0.1 or ::1 keeps it on this machine.', address),
   port: int('Port to listen on (0 picks a free one).', port, { min: 0, max: 65535 }),
@@ -38,9 +58,10 @@ const fault = section('A scripted fault.', {
   at_s: num('Seconds after the simulator starts.', 0, { min: 0 }),
   kind: oneOf('What happens.', 'antenna_unplugged', [
     'antenna_unplugged', 'antenna_short', 'pps_lost', 'satellites_drop', 'time_jump', 'garbage', 'silence',
+    'position_walk', 'jamming', 'upstream_down', 'upstream_offset',
   ] as const),
   duration_s: num('How long it lasts (0 for a one-off such as a time jump).', 60, { min: 0 }),
-  value: num('Fault parameter: satellites left for satellites_drop, seconds for time_jump, bytes per second for garbage.', 0),
+  value: num('Fault parameter: satellites left for satellites_drop, seconds for time_jump, bytes per second for garbage, metres per second for position_walk (a spoofer walking the position off), decibels of C/N0 lost on every satellite for jamming, seconds added to every simulated NTP server for upstream_offset (upstream_down: they answer nothing).', 0),
 });
 
 export const configSchema = section('stratum1-agent configuration.', {
@@ -103,8 +124,18 @@ export const configSchema = section('stratum1-agent configuration.', {
   }),
   integrity: section('Time integrity: when the served clock believes the receiver. While LOCKED or in HOLDOVER, a second label that disagrees with the served clock by more than the time error estimate (and jump_threshold_ms) is a jump: refused (an event, the time_jump alarm, a notification) while the clock holds over, not believed just because it repeats.', {
     jump_threshold_ms: num('The smallest disagreement that counts as a jump, whatever the error estimate (labels are whole seconds: a wrong one is off by at least one).', 1, { min: 0.01, max: 1000 }),
-    accept_jump: oneOf('never: a jump is believed only once the holdover budget is spent (FREERUN, stratum 16) and the receiver still says it; after: a jump that persists accept_after_s is believed and the clock steps to it.', 'never', ['never', 'after'] as const),
+    accept_jump: oneOf('never: a jump is believed only once the holdover budget is spent (FREERUN, stratum 16) and the receiver still says it; after: a jump that persists accept_after_s (and that no upstream majority contradicts) is believed and the clock steps to it; with_upstream: a jump is believed as soon as the majority of integrity.ntp_servers agrees with the receiver\'s new time (never without them).', 'never', ['never', 'after', 'with_upstream'] as const),
     accept_after_s: int('With accept_jump: after, how long a jump must persist before the clock steps to it.', 600, { min: 1 }),
+    ntp_servers: strList('Upstream NTP servers the receiver is cross-checked against (host, host:port or [IPv6]:port; other stratum1-agent boxes make a fleet that checks itself). More than half of them must agree for a majority; the receiver outside the majority\'s interval is a falseticker and is refused. Empty: no cross-check.', [], 'NTP servers', upstreamProblem),
+    min_poll_s: int('Shortest poll interval of the upstream servers (a power of two).', 64, { min: 16, max: 1024 }),
+    max_poll_s: int('Longest poll interval of the upstream servers (a power of two).', 1024, { min: 16, max: 65536 }),
+    iburst: bool('Send four requests two seconds apart when starting, so a majority is known within seconds.', true),
+    upstream_threshold_ms: num('Margin beyond the upstream majority\'s interval before the receiver counts as a falseticker.', 50, { min: 0.01, max: 60000 }),
+    position_fence_m: num('The reported position leaving a circle of this radius around its long-run average (the antenna does not move) fails the position check: spoofing. 0: off.', 100, { min: 0 }),
+    position_learn_s: num('Seconds of 3D fixes averaged before the position fence is armed.', 600, { min: 10 }),
+    cn0_drop_db: num('The mean C/N0 of the satellites tracked this many dB under its long-run baseline fails the jamming check. 0: off.', 10, { min: 0, max: 60 }),
+    satellites_drop_ratio: num('Satellites used falling to this fraction of their recent level or below fails the satellites check (a sudden drop, not satellites setting). 0: off.', 0.5, { min: 0, max: 0.95 }),
+    pps_count_after: int('Labels in a row that disagree with the count of PPS pulses since the last good one before the pps_count check fails.', 3, { min: 1, max: 60 }),
   }),
   ntp: section('The NTP server (RFC 5905, server mode only).', {
     enabled: bool('Serve NTP.', true),
@@ -171,6 +202,13 @@ export const configSchema = section('stratum1-agent configuration.', {
     altitude_m: num('Simulated antenna altitude (MSL).', 1127.7),
     start: str('Simulated start time, ISO 8601 UTC (empty: the host clock).', ''),
     faults: list('Faults on a schedule.', fault),
+    ntp_servers: list('Simulated upstream NTP servers, answering in-process on the true clock (so the integrity cross-check runs in virtual time and in a demo); polled beside integrity.ntp_servers, named sim1, sim2, ...', section('A simulated NTP server.', {
+      offset_ms: num('Its clock minus true time (a falseticker: tens of milliseconds or more).', 0),
+      delay_ms: num('Round-trip network delay.', 20, { min: 0, max: 10000 }),
+      jitter_ms: num('Spread of each one-way delay (uniform, +/-).', 1, { min: 0, max: 1000 }),
+      stratum: int('The stratum it claims.', 2, { min: 1, max: 15 }),
+      lost: num('Fraction of requests it never answers.', 0, { min: 0, max: 1 }),
+    })),
   }),
   alarms: section('Threshold alarms: raised and cleared once each, with hysteresis and hold-off; events, logs and SNMP notifications.', alarmRules),
   store: section('History in SQLite: per-second samples and events, rolled up to minutes and hours, kept for a set time.', {

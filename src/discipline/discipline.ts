@@ -44,6 +44,19 @@ export interface DisciplineOptions {
   /** A jump that persists this long (s) is believed and the clock steps to it; undefined: never (a
    * jump is then believed only once the holdover budget is spent and the clock is FREERUN again). */
   acceptJumpAfterS: number | undefined;
+  /** Accept a jump once the upstream servers' majority agrees with the receiver's new time. */
+  acceptJumpWithUpstream: boolean;
+  /** The receiver disagreeing with the upstream majority's interval by more than this (ns) is a
+   * falseticker: its samples are refused. */
+  upstreamThresholdNs: number;
+}
+
+/** The upstream majority, as the integrity part hands it in: the interval (server - served clock, ns)
+ * the agreeing servers share, and how many agree. */
+export interface UpstreamMajority {
+  lowNs: number;
+  highNs: number;
+  members: number;
 }
 
 export interface DisciplineSnapshot {
@@ -87,6 +100,10 @@ export interface DisciplineSnapshot {
   jump: { jumpNs: number; since: Nanos; refusedSamples: number } | undefined;
   /** Samples refused by the integrity gate since start. */
   samplesRefused: number;
+  /** The receiver against the upstream majority: the last label's offset from the middle of the
+   * majority's interval (ns), the interval's half-width, and whether the receiver is a falseticker now.
+   * Undefined while no majority is known and the receiver is not refused. */
+  upstream: { receiverMinusMajorityNs: number | undefined; halfWidthNs: number; members: number; falseticker: boolean; since: Nanos | undefined } | undefined;
 }
 
 /** IEEE 1588 clockAccuracy codes and the bound each stands for, ns. */
@@ -119,6 +136,10 @@ export class Discipline {
   private refTaiUtc: number | undefined;
   private jump: { jumpNs: number; since: Nanos; refusedSamples: number } | undefined;
   private refused = 0;
+  private upstream: UpstreamMajority | undefined;
+  /** The last label's offset from the served clock (label - served, ns) and the cross-check's verdict. */
+  private lastLabelOffset: number | undefined;
+  private falseticker: { since: Nanos } | undefined;
 
   constructor(
     private readonly o: DisciplineOptions,
@@ -134,6 +155,11 @@ export class Discipline {
   /** The PPS monitor's current jitter figure: the measurement noise the servo assumes. */
   setJitter(ns: number | undefined): void {
     this.jitterNs = ns;
+  }
+
+  /** The upstream servers' majority (or undefined: none configured, or no majority now). */
+  setUpstream(m: UpstreamMajority | undefined): void {
+    this.upstream = m;
   }
 
   onEdge(edge: Nanos): void {
@@ -186,12 +212,18 @@ export class Discipline {
    * the sample may reach the servo.
    */
   private gate(offset: number, edge: Nanos, utc: Nanos, rx: Nanos): boolean {
-    if (!this.servo.initialized || (this.state !== 'LOCKED' && this.state !== 'HOLDOVER')) return true;
+    // The label's time minus the served clock's at the same edge (the servo's offset is local - label,
+    // the served clock is local - correction).
+    const labelMinusServed = this.slewer.at(edge) - offset;
+    this.lastLabelOffset = labelMinusServed;
+    const cross = this.crossCheck(labelMinusServed, rx);
+    const vouching = this.servo.initialized && (this.state === 'LOCKED' || this.state === 'HOLDOVER');
+    if (!vouching) return cross === 'disagrees' ? this.refuse(undefined) : true;
     const disagreement = offset - this.servo.predict(edge).offsetNs;
     const bound = Math.max(this.o.jumpThresholdNs, this.errorEstimate(edge) ?? 0);
     if (Math.abs(disagreement) <= bound) {
       if (this.jump) this.endJump(rx, 'agreed');
-      return true;
+      return cross === 'disagrees' ? this.refuse(disagreement) : true;
     }
     // offset is local - label; the label's jump relative to the served clock is its negative.
     const jumpNs = Math.round(-disagreement);
@@ -201,16 +233,49 @@ export class Discipline {
     }
     this.jump.jumpNs = jumpNs;
     const persistedS = Number(rx - this.jump.since) / 1e9;
-    if (this.o.acceptJumpAfterS !== undefined && persistedS >= this.o.acceptJumpAfterS) {
+    const byTime = this.o.acceptJumpAfterS !== undefined && persistedS >= this.o.acceptJumpAfterS && cross !== 'disagrees';
+    const byUpstream = this.o.acceptJumpWithUpstream && cross === 'agrees';
+    if (byTime || byUpstream) {
       this.endJump(rx, 'accepted');
       this.servo.reacquire(); // the next update sets the phase from this sample: a step, reported
       return true;
     }
     this.jump.refusedSamples++;
+    return this.refuse(disagreement);
+  }
+
+  private refuse(disagreement: number | undefined): false {
     this.refused++;
-    this.lastInnovation = disagreement;
+    if (disagreement !== undefined) this.lastInnovation = disagreement;
     this.acceptedRun = 0;
     return false;
+  }
+
+  /**
+   * The receiver against the upstream majority: it agrees when its label lies within the interval the
+   * majority shares, widened by the threshold. A change of verdict is announced once ('upstream' check).
+   */
+  private crossCheck(labelMinusServed: number, rx: Nanos): 'agrees' | 'disagrees' | 'unknown' {
+    const u = this.upstream;
+    // Without a majority nothing new is learned; a receiver caught outside one stays refused until a
+    // majority vouches for it again (never serve a second nobody can confirm).
+    if (!u) return this.falseticker ? 'disagrees' : 'unknown';
+    const thr = this.o.upstreamThresholdNs;
+    const mid = (u.lowNs + u.highNs) / 2;
+    const off = labelMinusServed - mid;
+    const bad = labelMinusServed < u.lowNs - thr || labelMinusServed > u.highNs + thr;
+    if (bad && !this.falseticker) {
+      this.falseticker = { since: rx };
+      this.emit({
+        type: 'integrityCheckFailed', at: rx, check: 'upstream', value: off / 1e9, threshold: thr / 1e9,
+        detail: `the receiver's time is ${fmtS(off)} from the ${u.members} upstream servers that agree: it is refused as a falseticker`,
+      });
+    } else if (!bad && this.falseticker) {
+      const durationS = Number(rx - this.falseticker.since) / 1e9;
+      this.falseticker = undefined;
+      this.emit({ type: 'integrityCheckPassed', at: rx, check: 'upstream', value: off / 1e9, durationS });
+    }
+    return bad ? 'disagrees' : 'agrees';
   }
 
   private endJump(at: Nanos, outcome: 'agreed' | 'accepted' | 'unlocked'): void {
@@ -334,10 +399,23 @@ export class Discipline {
       nextLeap: this.leapTable ? nextLeap(this.leapTable, now) : undefined,
       jump: this.jump && { ...this.jump },
       samplesRefused: this.refused,
+      upstream: this.upstream || this.falseticker ? {
+        receiverMinusMajorityNs: this.lastLabelOffset === undefined || !this.upstream ? undefined : this.lastLabelOffset - (this.upstream.lowNs + this.upstream.highNs) / 2,
+        halfWidthNs: this.upstream ? (this.upstream.highNs - this.upstream.lowNs) / 2 : 0, members: this.upstream?.members ?? 0,
+        falseticker: this.falseticker !== undefined, since: this.falseticker?.since,
+      } : undefined,
     };
   }
 
   get currentState(): DisciplineState {
     return this.state;
   }
+}
+
+function fmtS(ns: number): string {
+  const a = Math.abs(ns);
+  const sign = ns < 0 ? '-' : '+';
+  if (a >= 1e9) return `${sign}${(a / 1e9).toFixed(3)} s`;
+  if (a >= 1e6) return `${sign}${(a / 1e6).toFixed(3)} ms`;
+  return `${sign}${(a / 1e3).toFixed(1)} us`;
 }

@@ -86,6 +86,8 @@ export class TimingPath {
       timestampingErrorNs: d.timestamping_error_us * 1000, defaultJitterNs: d.pps_jitter_ns, minJitterNs: MIN_JITTER_NS, errorK: d.error_k,
       jumpThresholdNs: cfg.integrity.jump_threshold_ms * 1e6,
       acceptJumpAfterS: cfg.integrity.accept_jump === 'after' ? cfg.integrity.accept_after_s : undefined,
+      acceptJumpWithUpstream: cfg.integrity.accept_jump === 'with_upstream',
+      upstreamThresholdNs: cfg.integrity.upstream_threshold_ms * 1e6,
     }, servo, this.leapTable, emit, startedAt);
     this.discipline = discipline;
     const each = <K extends keyof TimingObserver>(k: K, ...args: Parameters<NonNullable<TimingObserver[K]>>) => {

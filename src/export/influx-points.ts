@@ -45,6 +45,17 @@ export function pointsFrom(s: Status, tNs: bigint, base: Record<string, string>)
     ...g.satellites.map((x) => p('satellite', { snr_dbhz: x.snrDbHz, elevation_deg: x.elevationDeg, azimuth_deg: x.azimuthDeg, used: x.used ? 1 : 0 }, { constellation: x.constellation, prn: String(x.prn) })),
     p('pps', { present: s.pps.present ? 1 : 0, jitter_ns: s.pps.jitterNs, pulses: s.pps.pulses, missed: s.pps.missed, extra: s.pps.extra }),
   ];
+  const ig = s.integrity;
+  out.push(p('integrity', {
+    failing: ig.failing ? 1 : 0, receiver_minus_upstream_s: ig.upstream.receiverMinusMajorityS,
+    upstream_agreeing: ig.upstream.configured ? ig.upstream.majority?.members.length ?? 0 : null,
+    position_distance_m: ig.position?.distanceM, cn0_mean_dbhz: ig.cn0MeanDbHz, cn0_baseline_dbhz: ig.cn0BaselineDbHz,
+    satellites_baseline: ig.satellitesBaseline, label_pps_offset_s: ig.labelPpsOffsetS,
+    ...Object.fromEntries(ig.checks.filter((c) => c.enabled && c.armed).map((c) => [`${c.name}_failing`, c.failing ? 1 : 0])),
+  }));
+  for (const x of ig.upstream.servers) {
+    out.push(p('upstream', { offset_s: x.offsetS, delay_s: x.delayS, root_distance_s: x.rootDistanceS, reach: x.reach, stratum: x.stratum, state: x.state }, { server: x.name }));
+  }
   if (s.ntp.enabled) {
     out.push(p('ntp', {
       received: s.ntp.received, replied: s.ntp.replied, kod: s.ntp.kissOfDeath, dropped_rate: s.ntp.dropped.rate ?? 0,

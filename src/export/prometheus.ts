@@ -20,6 +20,7 @@ const escHelp = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 const num = (v: number) => (Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v));
 const ns = (v: number | null) => (v === null ? null : v / 1e9);
 const bool = (v: boolean) => (v ? 1 : 0);
+const popcount = (v: number) => { let c = 0; for (let x = v; x; x >>= 1) c += x & 1; return c; };
 
 export function families(s: Status): Family[] {
   const d = s.discipline;
@@ -91,6 +92,22 @@ export function families(s: Status): Family[] {
     { name: 'stratum1_ptp_messages_received_total', help: 'PTP messages received, by type.', kind: 'counter', samples: Object.entries(s.ptp.received).map(([type, v]) => ({ labels: { type }, value: v })) },
     { name: 'stratum1_ptp_malformed_total', help: 'PTP datagrams refused as malformed, by reason.', kind: 'counter', samples: Object.entries(s.ptp.malformed).map(([reason, v]) => ({ labels: { reason }, value: v })) },
     one('stratum1_ptp_better_master', 'Whether a better master than this grandmaster announces on the domain.', s.ptp.enabled ? bool(s.ptp.betterMaster) : null),
+    // Integrity: the checks, and the upstream servers as chrony_exporter shows its sources.
+    one('stratum1_integrity_failing', 'Whether any integrity check fails now.', bool(s.integrity.failing)),
+    { name: 'stratum1_integrity_check_failing', help: 'Each integrity check: 1 failing, 0 passing (absent while off or unarmed).', kind: 'gauge', samples: s.integrity.checks.filter((c) => c.enabled && c.armed).map((c) => ({ labels: { check: c.name }, value: bool(c.failing) })) },
+    { name: 'stratum1_integrity_check_value', help: 'Each integrity check\'s figure, in the units of its label (s, m, dB, satellites).', kind: 'gauge', samples: s.integrity.checks.filter((c) => c.value !== null).map((c) => ({ labels: { check: c.name, units: c.units }, value: c.value })) },
+    { name: 'stratum1_integrity_check_failures_total', help: 'Times each integrity check has failed since start.', kind: 'counter', samples: s.integrity.checks.map((c) => ({ labels: { check: c.name }, value: c.failures })) },
+    one('stratum1_integrity_receiver_minus_upstream_seconds', 'The receiver\'s last label minus the upstream majority.', s.integrity.upstream.receiverMinusMajorityS),
+    one('stratum1_integrity_upstream_agreeing', 'Upstream servers in the majority (0: no majority).', s.integrity.upstream.configured ? s.integrity.upstream.majority?.members.length ?? 0 : null),
+    one('stratum1_integrity_position_distance_meters', 'The current fix\'s distance from the antenna\'s learned position.', s.integrity.position?.distanceM),
+    one('stratum1_integrity_cn0_mean_dbhz', 'Mean C/N0 of the satellites tracked (recent).', s.integrity.cn0MeanDbHz),
+    one('stratum1_integrity_cn0_baseline_dbhz', 'Long-run mean C/N0 the jamming check compares with.', s.integrity.cn0BaselineDbHz),
+    { name: 'chrony_sources_last_sample_offset_seconds', help: 'Upstream server minus the served clock (the clock filter\'s pick).', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_address: x.name, source_name: x.name }, value: x.offsetS })) },
+    { name: 'chrony_sources_reachability_ratio', help: 'Share of the last eight polls answered.', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_address: x.name, source_name: x.name }, value: popcount(x.reach) / 8 })) },
+    { name: 'chrony_sources_stratum', help: 'Stratum of each upstream server.', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_address: x.name, source_name: x.name }, value: x.stratum })) },
+    { name: 'chrony_sources_polling_interval_seconds', help: 'Poll interval of each upstream server.', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_address: x.name, source_name: x.name }, value: x.pollS })) },
+    { name: 'stratum1_upstream_state', help: 'Each upstream server\'s state: 1 for the current one.', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_name: x.name, state: x.state }, value: 1 })) },
+    { name: 'stratum1_upstream_root_distance_seconds', help: 'Half-width of the interval each upstream server vouches for.', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_name: x.name }, value: x.rootDistanceS })) },
     one('stratum1_snmp_traps_sent_total', 'SNMP notifications sent.', s.snmp.trapsSent, 'counter'),
     { name: 'stratum1_events_total', help: 'Events raised, by type.', kind: 'counter', samples: Object.entries(s.events.counts).map(([type, v]) => ({ labels: { type }, value: v })) },
   ];

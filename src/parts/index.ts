@@ -16,6 +16,7 @@ import { snmpAgent } from './snmp.ts';
 import { ptpGrandmaster } from './ptp.ts';
 import { alarms } from './alarms.ts';
 import { host } from './host.ts';
+import { integrity } from './integrity.ts';
 import { metricsHttp, controlHttp } from './http.ts';
 
 export const PARTS: readonly PartFactory[] = [
@@ -27,6 +28,7 @@ export const PARTS: readonly PartFactory[] = [
   gpsdSource,
   kernelPps,
   host,
+  integrity,
   ntpServer,
   snmpAgent,
   ptpGrandmaster,

@@ -1,5 +1,5 @@
 /** Source: the built-in GPS simulator (an MTK3339 byte stream and PPS edges, on the simulated oscillator). */
-import { GpsSimulator } from '../sim/gps-simulator.ts';
+import { GpsSimulator, type Fault } from '../sim/gps-simulator.ts';
 import type { PartFactory } from './part.ts';
 
 export const simulatorSource: PartFactory = {
@@ -11,7 +11,7 @@ export const simulatorSource: PartFactory = {
     const sim = new GpsSimulator(ctx.trueClock, ctx.oscillator!, {
       seed: sc.seed, ppsJitterNs: sc.pps_jitter_ns, nmeaDelayMs: sc.nmea_delay_ms, nmeaJitterMs: sc.nmea_jitter_ms,
       satellites: sc.satellites, latitude: sc.latitude, longitude: sc.longitude, altitudeM: sc.altitude_m,
-      baud: ctx.cfg.receiver.serial.baud, faults: sc.faults, leapTable,
+      baud: ctx.cfg.receiver.serial.baud, faults: sc.faults.filter((f): f is Fault => !f.kind.startsWith('upstream_')), leapTable,
     }, {
       bytes: (chunk, rx) => gnss.onBytes(chunk, rx),
       edge: (e) => pps.onEdge(e, ctx.clock.now()),

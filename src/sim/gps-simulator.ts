@@ -7,6 +7,18 @@
  * same bytes.
  *
  * Like the real MT3339, the simulated module gives a PPS pulse only while it has a fix.
+ *
+ * The reported position is never exact: it wanders around the true one as a first-order Gauss-Markov
+ * process (about 3 m horizontally and 5 m vertically, correlated over a minute), as a real receiver's
+ * fix does, so a clean day is not trivially noise-free for the plausibility checks. That noise comes
+ * from a second generator seeded from the same seed, so every draw of the original stream (PPS
+ * jitter, NMEA delays, C/N0) is what it was before the noise existed: the same seed, the same run.
+ *
+ * Two faults attack the signal rather than the module: `position_walk` drags the reported position
+ * away (north-east) at `value` m/s from the fault's start, as a spoofer walking the victim off, and
+ * snaps back when it ends; `jamming` lowers every satellite's C/N0 by `value` dB, and a satellite
+ * pushed under the tracking threshold (16 dB-Hz) is lost: no C/N0 in GSV, not in the solution, so the
+ * count of satellites used follows.
  */
 import type { Clock, Nanos, Timer } from '../time/index.ts';
 import { NS_PER_S, floorDiv } from '../time/index.ts';
@@ -16,7 +28,7 @@ import { Rng } from './random.ts';
 import type { Oscillator } from './oscillator.ts';
 import type { LeapTable } from '../discipline/leap.ts';
 
-export type FaultKind = 'antenna_unplugged' | 'antenna_short' | 'pps_lost' | 'satellites_drop' | 'time_jump' | 'garbage' | 'silence';
+export type FaultKind = 'antenna_unplugged' | 'antenna_short' | 'pps_lost' | 'satellites_drop' | 'time_jump' | 'garbage' | 'silence' | 'position_walk' | 'jamming';
 
 export interface Fault {
   at_s: number;
@@ -47,6 +59,15 @@ export interface GpsSimulatorSinks {
   edge(e: PpsEdge): void;
 }
 
+/** Metres per degree of latitude (mean Earth radius 6371 km): plenty for offsets of metres to km. */
+const M_PER_DEG = (Math.PI / 180) * 6_371_000;
+/** Position noise: one-sigma per horizontal axis and vertical (m), correlation time (s). */
+const NOISE_H_M = 3;
+const NOISE_V_M = 5;
+const NOISE_TAU_S = 60;
+/** Weakest C/N0 (dB-Hz) the simulated module keeps tracking. */
+const TRACK_MIN_DBHZ = 16;
+
 interface Sat {
   prn: number;
   elevation: number;
@@ -57,6 +78,10 @@ interface Sat {
 
 export class GpsSimulator {
   private rng: Rng;
+  /** The position noise's own generator (see the header: the main stream stays as it was). */
+  private posRng: Rng;
+  /** Position noise now, metres north, east and up of the true position. */
+  private noise = { n: 0, e: 0, u: 0 };
   private sats: Sat[] = [];
   private timer: Timer | undefined;
   private startT: Nanos | undefined;
@@ -83,6 +108,8 @@ export class GpsSimulator {
       });
     }
     this.sats.sort((a, b) => b.elevation - a.elevation);
+    this.posRng = new Rng((opts.seed ^ 0x51ae7e55) >>> 0);
+    this.noise = { n: NOISE_H_M * this.posRng.normal(), e: NOISE_H_M * this.posRng.normal(), u: NOISE_V_M * this.posRng.normal() };
   }
 
   /** Starts at the next true second. */
@@ -112,11 +139,41 @@ export class GpsSimulator {
     return this.opts.faults.find((f) => f.kind === kind && s >= f.at_s && s < f.at_s + Math.max(f.duration_s, 1));
   }
 
+  /** Satellites the module tracks: above 10 degrees and, under jamming, still above the tracking
+   * threshold. Without jamming: every satellite above 10 degrees, as before jamming existed. */
+  private tracked(t: Nanos): Sat[] {
+    const jam = this.active('jamming', t);
+    return this.sats.filter((s) => s.elevation > 10 && (!jam || s.baseSnr - jam.value >= TRACK_MIN_DBHZ));
+  }
+
   private usedCount(t: Nanos): number {
     if (this.active('antenna_unplugged', t) || this.active('antenna_short', t)) return 0;
     const drop = this.active('satellites_drop', t);
-    const visible = this.sats.filter((s) => s.elevation > 10).length;
+    const visible = this.tracked(t).length;
     return Math.min(drop ? drop.value : visible, visible, 12);
+  }
+
+  /** One second of the position noise (exact discretisation of a Gauss-Markov process). */
+  private stepNoise(): void {
+    const a = Math.exp(-1 / NOISE_TAU_S);
+    const b = Math.sqrt(1 - a * a);
+    this.noise.n = a * this.noise.n + NOISE_H_M * b * this.posRng.normal();
+    this.noise.e = a * this.noise.e + NOISE_H_M * b * this.posRng.normal();
+    this.noise.u = a * this.noise.u + NOISE_V_M * b * this.posRng.normal();
+  }
+
+  /** The position the module reports at true time t: the true one, its noise, and a spoofer's walk. */
+  private reportedPosition(t: Nanos): { lat: number; lon: number; altMsl: number } {
+    let { n, e } = this.noise;
+    const walk = this.active('position_walk', t);
+    if (walk && this.startT !== undefined) {
+      const d = walk.value * (Number(t - this.startT) / 1e9 - walk.at_s);
+      n += d / Math.SQRT2;
+      e += d / Math.SQRT2;
+    }
+    const lat = this.opts.latitude + n / M_PER_DEG;
+    const lon = this.opts.longitude + e / (M_PER_DEG * Math.cos((this.opts.latitude * Math.PI) / 180));
+    return { lat: Math.max(-90, Math.min(90, lat)), lon: ((lon + 540) % 360) - 180, altMsl: this.opts.altitudeM + this.noise.u };
   }
 
   private second(t: Nanos): void {
@@ -124,6 +181,7 @@ export class GpsSimulator {
       s.elevation = Math.min(89, Math.max(1, s.elevation + s.elevationRate));
       s.azimuth = (s.azimuth + 0.004 + 360) % 360;
     }
+    this.stepNoise();
     const used = this.usedCount(t);
     const fixMode: 1 | 2 | 3 = used >= 4 ? 3 : used === 3 ? 2 : 1;
     this.fixRun = fixMode > 1 ? this.fixRun + 1 : 0;
@@ -149,18 +207,22 @@ export class GpsSimulator {
     const sec = Number(floorDiv(t, NS_PER_S));
     const unplugged = this.active('antenna_unplugged', t) !== undefined;
     const shorted = this.active('antenna_short', t) !== undefined;
-    const usedSats = this.sats.filter((s) => s.elevation > 10).slice(0, used);
+    const usedSats = this.tracked(t).slice(0, used);
     const hdop = used > 0 ? 0.8 + 6 / (used + 1) : 99;
+    const pos = this.reportedPosition(t);
     const f: enc.FixValues = {
-      time: u, valid: hasFix, lat: this.opts.latitude, lon: this.opts.longitude, altMsl: this.opts.altitudeM,
+      time: u, valid: hasFix, lat: pos.lat, lon: pos.lon, altMsl: pos.altMsl,
       satellitesUsed: used, hdop, pdop: hdop * 1.4, vdop: hdop * 1.1, mode: hasFix ? fixMode : 1,
     };
     const burst: string[] = [enc.rmc(f), enc.gga(f), enc.gsa(f.mode, hasFix ? usedSats.map((s) => s.prn) : [], f.pdop, f.hdop, f.vdop)];
     if (sec % 5 === 0) {
-      const sky = unplugged || shorted ? [] : this.sats.map((s) => ({
-        prn: s.prn, elevation: s.elevation, azimuth: s.azimuth,
-        snr: s.elevation > 10 ? s.baseSnr + this.rng.normal() : undefined,
-      }));
+      const jam = this.active('jamming', t)?.value ?? 0;
+      const sky = unplugged || shorted ? [] : this.sats.map((s) => {
+        // One draw per satellite above 10 degrees, jammed or not, so the stream does not shift.
+        const snr = s.elevation > 10 ? s.baseSnr - jam + this.rng.normal() : undefined;
+        const lost = jam > 0 && s.baseSnr - jam < TRACK_MIN_DBHZ;
+        return { prn: s.prn, elevation: s.elevation, azimuth: s.azimuth, snr: lost ? undefined : snr };
+      });
       burst.push(...enc.gsv(sky));
     }
     burst.push(enc.zda(u));

@@ -24,6 +24,10 @@ export type Value = number | string | boolean | null;
  * number or meaning changes, saying what an NMS must change. */
 export const REVISIONS: readonly { date: string; description: string }[] = [
   {
+    date: '202612011700Z',
+    description: 'Integrity: the s1Integrity group (upstream NTP servers in s1UpstreamTable, the checks in s1IntegrityCheckTable), the notifications s1IntegrityCheckFailed and s1IntegrityCheckPassed, and the alarm rules gps_falseticker, position_fence, gnss_jamming, satellites_drop, pps_label_mismatch and leap_mismatch after the existing rows.',
+  },
+  {
     date: '202612011600Z',
     description: 'The integrity gate: s1DisciplineTimeJump (the refused jump of the receiver\'s time, seconds) and the notifications s1TimeJumpRefused and s1TimeJumpEnded; the alarm table gains the time_jump rule as its last row (the rows before it keep their numbers).',
   },
@@ -90,6 +94,10 @@ const TC_CONSTELLATION: Syntax = { base: 'enum', tc: 'S1Constellation', values: 
 const TC_FIXMODE: Syntax = { base: 'enum', tc: 'S1FixMode', values: { unknown: 0, noFix: 1, fix2D: 2, fix3D: 3 }, description: 'The effective fix mode: the receiver\'s mode while its fix is confirmed, noFix once it is not, unknown while the receiver has said nothing. The history\'s fix_mode, InfluxDB\'s gnss.mode and Prometheus\' gpsd_tpv_mode use the same numbers.' };
 const TC_ANTENNA: Syntax = { base: 'enum', tc: 'S1AntennaStatus', values: { unknown: 0, external: 1, internal: 2, shorted: 3 } };
 const TC_SEVERITY: Syntax = { base: 'enum', tc: 'S1Severity', values: { none: 0, warning: 1, critical: 2 } };
+const ACCEPT_JUMP = { never: 1, after: 2, with_upstream: 3 } as const;
+const TC_ACCEPT_JUMP: Syntax = { base: 'enum', tc: 'S1AcceptJump', values: { never: 1, after: 2, withUpstream: 3 }, description: 'never: a jump is believed only once the holdover budget is spent; after: once it has persisted integrity.accept_after_s; withUpstream: once the upstream majority agrees with it.' };
+const UPSTREAM_STATE = { polling: 1, majority: 2, falseticker: 3, candidate: 4, unreachable: 5, refused: 6 } as const;
+const TC_UPSTREAM_STATE: Syntax = { base: 'enum', tc: 'S1SourceState', values: UPSTREAM_STATE, description: 'polling: no answer yet; majority: agrees with the majority; falseticker: answers but outside the majority; candidate: answers, no majority to judge it by; unreachable: no answer to the last eight polls; refused: it sent a kiss o\' death DENY or RSTR.' };
 const SEVERITY: Record<string, number> = { none: 0, warning: 1, critical: 2 };
 // The history's codes (STATE_CODES), so that a threshold set on one surface holds on every other.
 const TC_STATE: Syntax = {
@@ -249,6 +257,54 @@ export const OBJECTS: Group = {
         { kind: 'scalar', name: 's1InfluxDropped', sub: 6, syntax: { base: 'Counter32' }, units: 'points', description: 'Points the queue\'s bound forced out.', get: (s) => u32(s.influx.dropped) },
       ],
     },
+    {
+      kind: 'group', name: 's1Integrity', sub: 9, description: 'Whether the receiver can be believed (config integrity.*): the upstream NTP servers it is cross-checked against, and the GNSS plausibility checks.',
+      children: [
+        { kind: 'scalar', name: 's1IntegrityFailing', sub: 1, syntax: { base: 'TruthValue' }, description: 'True while any integrity check fails.', get: (s) => s.integrity.failing },
+        { kind: 'scalar', name: 's1IntegrityAcceptJump', sub: 2, syntax: TC_ACCEPT_JUMP, description: 'When a jump of the receiver\'s time is believed (integrity.accept_jump).', get: (s) => ACCEPT_JUMP[s.integrity.acceptJump] },
+        { kind: 'scalar', name: 's1IntegrityUpstreamConfigured', sub: 3, syntax: { base: 'Gauge32' }, units: 'servers', description: 'Upstream NTP servers configured.', get: (s) => gauge(s.integrity.upstream.configured) },
+        { kind: 'scalar', name: 's1IntegrityUpstreamAgreeing', sub: 4, syntax: { base: 'Gauge32' }, units: 'servers', description: 'Upstream servers in the majority; 0 when no majority agrees (more than half of those configured must).', get: (s) => gauge(s.integrity.upstream.majority?.members.length ?? 0) },
+        { kind: 'scalar', name: 's1IntegrityReceiverOffset', sub: 5, syntax: { base: 'Integer32' }, units: 'microseconds', description: 'The receiver\'s last second label minus the upstream majority; 0 without a majority. Saturates at the Integer32 range.', get: (s) => i32(s.integrity.upstream.receiverMinusMajorityS === null ? 0 : s.integrity.upstream.receiverMinusMajorityS * 1e6) ?? 0 },
+        {
+          kind: 'table', name: 's1IntegrityCheckTable', entry: 's1IntegrityCheckEntry', sub: 6, description: 'The integrity checks, one row each in a fixed order: upstream(1), position(2), jamming(3), satellites(4), ppsCount(5), leap(6).',
+          columns: [
+            { name: 's1IntegrityCheckIndex', sub: 1, syntax: { base: 'Integer32', range: [1, 255] }, description: 'The check\'s place in the list.', index: true },
+            { name: 's1IntegrityCheckName', sub: 2, syntax: { base: 'DisplayString' }, description: 'The check\'s name (as in Status and the events).' },
+            { name: 's1IntegrityCheckEnabled', sub: 3, syntax: { base: 'TruthValue' }, description: 'Configured on.' },
+            { name: 's1IntegrityCheckArmed', sub: 4, syntax: { base: 'TruthValue' }, description: 'Has what it needs to judge (a learned baseline, a leap second table, an upstream majority).' },
+            { name: 's1IntegrityCheckFailing', sub: 5, syntax: { base: 'TruthValue' }, description: 'Fails now.' },
+            { name: 's1IntegrityCheckValue', sub: 6, syntax: { base: 'Integer32' }, description: 'Its figure now, in thousandths of s1IntegrityCheckUnits; 0 when unknown.' },
+            { name: 's1IntegrityCheckThreshold', sub: 7, syntax: { base: 'Integer32' }, description: 'The threshold it is judged by, in thousandths of s1IntegrityCheckUnits.' },
+            { name: 's1IntegrityCheckUnits', sub: 8, syntax: { base: 'DisplayString' }, description: 'The units of value and threshold (s, m, dB, satellites).' },
+            { name: 's1IntegrityCheckFailures', sub: 9, syntax: { base: 'Counter32' }, description: 'Times it has failed since the agent started.' },
+            { name: 's1IntegrityCheckDetail', sub: 10, syntax: { base: 'DisplayString' }, description: 'What it found, in words.' },
+          ],
+          rows: (s) => s.integrity.checks.map((c, i) => [
+            i + 1, c.name, c.enabled, c.armed, c.failing, i32(c.value === null ? 0 : c.value * 1000) ?? 0, i32(c.threshold * 1000) ?? 0, c.units,
+            u32(c.failures), c.detail.slice(0, 255),
+          ]),
+        },
+        {
+          kind: 'table', name: 's1UpstreamTable', entry: 's1UpstreamEntry', sub: 7, description: 'The upstream NTP servers, in the order configured (the simulator\'s last), as chronyc sources shows them.',
+          columns: [
+            { name: 's1UpstreamIndex', sub: 1, syntax: { base: 'Integer32', range: [1, 255] }, description: 'The server\'s place in the list.', index: true },
+            { name: 's1UpstreamName', sub: 2, syntax: { base: 'DisplayString' }, description: 'As configured.' },
+            { name: 's1UpstreamState', sub: 3, syntax: TC_UPSTREAM_STATE, description: 'What the selection makes of it.' },
+            { name: 's1UpstreamReach', sub: 4, syntax: { base: 'Integer32', range: [0, 255] }, description: 'The reach register: bit 0 is the last poll (255: eight of eight answered).' },
+            { name: 's1UpstreamPoll', sub: 5, syntax: { base: 'Integer32' }, units: 'seconds', description: 'The poll interval.' },
+            { name: 's1UpstreamStratum', sub: 6, syntax: { base: 'Integer32', range: [0, 16] }, description: 'The stratum it claims; 0 before its first answer.' },
+            { name: 's1UpstreamOffset', sub: 7, syntax: { base: 'Integer32' }, units: 'microseconds', description: 'Server minus the served clock (the clock filter\'s pick); 0 before a sample. Saturates at the Integer32 range.' },
+            { name: 's1UpstreamDelay', sub: 8, syntax: { base: 'Integer32' }, units: 'microseconds', description: 'Round-trip delay of that sample.' },
+            { name: 's1UpstreamRootDistance', sub: 9, syntax: { base: 'Integer32' }, units: 'microseconds', description: 'Half-width of the interval it vouches for (root distance).' },
+          ],
+          rows: (s) => s.integrity.upstream.servers.slice(0, 255).map((x, i) => [
+            i + 1, x.name, UPSTREAM_STATE[x.state], x.reach, i32(x.pollS) ?? 0, x.stratum ?? 0,
+            i32(x.offsetS === null ? 0 : x.offsetS * 1e6) ?? 0, i32(x.delayS === null ? 0 : x.delayS * 1e6) ?? 0,
+            i32(x.rootDistanceS === null ? 0 : x.rootDistanceS * 1e6) ?? 0,
+          ]),
+        },
+      ],
+    },
   ],
 };
 
@@ -281,7 +337,7 @@ export function allTables(): { oid: number[]; def: Table }[] {
   return flatten().filter((f) => f.table).map((f) => ({ oid: f.oid, def: f.table! }));
 }
 
-export const TEXTUAL_CONVENTIONS = [TC_FIXMODE, TC_ANTENNA, TC_STATE, TC_CONSTELLATION, TC_SEVERITY] as const;
+export const TEXTUAL_CONVENTIONS = [TC_FIXMODE, TC_ANTENNA, TC_STATE, TC_CONSTELLATION, TC_SEVERITY, TC_ACCEPT_JUMP, TC_UPSTREAM_STATE] as const;
 
 /** Notifications: fault/clear pairs and the rest, each with the objects it carries and the agent
  * event that raises it. */
@@ -307,6 +363,8 @@ export const NOTIFICATIONS: Notification[] = [
   { name: 's1AntennaOk', sub: 6, event: 'antennaOk', objects: [...CORE, 's1GnssAntenna'], description: 'The antenna is healthy again. Clears s1AntennaFault.' },
   { name: 's1TimeJumpRefused', sub: 15, event: 'timeJumpRefused', objects: [...CORE, 's1DisciplineTimeJump', 's1DisciplineErrorEstimate'], description: 'The receiver\'s time jumped away from the served clock by more than its error estimate; the jump is refused and the clock holds over. Cleared by s1TimeJumpEnded.' },
   { name: 's1TimeJumpEnded', sub: 16, event: 'timeJumpEnded', objects: [...CORE, 's1DisciplineTimeJump', 's1DisciplineStratum'], description: 'A refused jump ended: the receiver agrees with the served clock again, the policy accepted the jump (the clock stepped), or the holdover budget was spent. Clears s1TimeJumpRefused.' },
+  { name: 's1IntegrityCheckFailed', sub: 17, event: 'integrityCheckFailed', objects: [...CORE, 's1DisciplineStratum'], columns: ['s1IntegrityCheckName', 's1IntegrityCheckValue', 's1IntegrityCheckThreshold', 's1IntegrityCheckUnits', 's1IntegrityCheckDetail'], description: 'An integrity check failed: the receiver is a falseticker against the upstream majority, its position left the fence, C/N0 collapsed (jamming), the satellites used dropped, its labels disagree with the PPS count, or its leap second disagrees with the table. Cleared by s1IntegrityCheckPassed for the same row.' },
+  { name: 's1IntegrityCheckPassed', sub: 18, event: 'integrityCheckPassed', objects: [...CORE, 's1DisciplineStratum'], columns: ['s1IntegrityCheckName', 's1IntegrityCheckValue'], description: 'An integrity check passes again. Clears s1IntegrityCheckFailed for the same row.' },
   { name: 's1HoldoverEntered', sub: 7, event: 'holdoverEntered', objects: [...CORE, 's1DisciplineErrorEstimate'], description: 'The clock lost its reference and runs on its last frequency. Cleared by s1HoldoverExited.' },
   { name: 's1HoldoverExited', sub: 8, event: 'holdoverExited', objects: [...CORE, 's1DisciplineErrorEstimate', 's1DisciplineHoldoverElapsed'], description: 'Holdover ended (locked again, or the holdover budget was spent). Clears s1HoldoverEntered.' },
   { name: 's1LockStateChanged', sub: 9, event: 'lockStateChanged', objects: [...CORE, 's1DisciplineStratum', 's1DisciplineClockClass'], description: 'The discipline changed state (FREERUN, ACQUIRING, LOCKED, HOLDOVER).' },

@@ -6,7 +6,7 @@
  */
 import snmp from 'net-snmp';
 import type { Status } from '../status/status.ts';
-import type { AgentEvent } from '../status/events.ts';
+import { INTEGRITY_CHECKS, type AgentEvent } from '../status/events.ts';
 import { NOTIFICATIONS, notificationOid, allScalars, allTables, type Notification } from './mib.ts';
 import { objectType, encode, v4Type, type SnmpUser } from './agent.ts';
 import { NTPV4, V4_SCALARS, type V4Context } from './ntpv4-mib.ts';
@@ -74,7 +74,11 @@ export class TrapSender {
 
   onEvent(e: AgentEvent): void {
     const n = this.byEvent.get(e.type);
-    if (n) this.send(n, e.type === 'alarmRaised' || e.type === 'alarmCleared' ? e.index : undefined);
+    if (n) {
+      const row = e.type === 'alarmRaised' || e.type === 'alarmCleared' ? e.index
+        : e.type === 'integrityCheckFailed' || e.type === 'integrityCheckPassed' ? INTEGRITY_CHECKS.indexOf(e.check) + 1 : undefined;
+      this.send(n, row);
+    }
     if (!this.v4Context) return;
     if (e.type === 'lockStateChanged' || e.type === 'agentStarted') {
       const st = this.status();

@@ -4,6 +4,11 @@
  */
 import type { Nanos } from '../time/index.ts';
 
+/** The GNSS plausibility checks and the upstream cross-check, by name (each has an alarm rule, a row of
+ * the MIB's integrity table and a Status entry). */
+export const INTEGRITY_CHECKS = ['upstream', 'position', 'jamming', 'satellites', 'pps_count', 'leap'] as const;
+export type IntegrityCheck = (typeof INTEGRITY_CHECKS)[number];
+
 export type AgentEvent =
   | { type: 'fixAcquired'; at: Nanos; mode: number; satellitesUsed: number }
   | { type: 'fixLost'; at: Nanos; reason: string }
@@ -23,6 +28,11 @@ export type AgentEvent =
   /** The refused jump ended: the receiver agrees again, the policy accepted it (the clock steps), or the
    * clock no longer vouches for its time (FREERUN). */
   | { type: 'timeJumpEnded'; at: Nanos; outcome: 'agreed' | 'accepted' | 'unlocked'; jumpNs: number; refusedSamples: number; durationS: number }
+  /** A GNSS plausibility check failed (spoofing, jamming, a receiver fault): its name, the figure and
+   * the threshold it passed, in words. */
+  | { type: 'integrityCheckFailed'; at: Nanos; check: IntegrityCheck; value: number; threshold: number; detail: string }
+  /** That check passes again after durationS. */
+  | { type: 'integrityCheckPassed'; at: Nanos; check: IntegrityCheck; value: number; durationS: number }
   | { type: 'lockStateChanged'; at: Nanos; from: string; to: string; reason: string }
   | { type: 'holdoverEntered'; at: Nanos; reason: string }
   | { type: 'holdoverExited'; at: Nanos; to: string; durationS: number }

@@ -10,7 +10,7 @@
 import { type Nanos, toIso, toIsoLabel } from '../time/index.ts';
 import type { GnssSnapshot } from '../gnss/monitor.ts';
 import type { PpsSnapshot } from '../pps/monitor.ts';
-import type { AgentEvent } from './events.ts';
+import type { AgentEvent, IntegrityCheck } from './events.ts';
 import type { DisciplineSnapshot, DisciplineState } from '../discipline/discipline.ts';
 
 /** Why the NTP server dropped a request. */
@@ -188,6 +188,9 @@ export interface Status {
   };
   /** The machine the agent runs on. */
   host: HostStatus;
+  /** Whether the receiver's time and position can be believed: the upstream cross-check and the GNSS
+   * plausibility checks. */
+  integrity: IntegrityStatus;
   store: StoreStatus;
   influx: InfluxStats;
   ptp: PtpStatus & {
@@ -208,6 +211,70 @@ export interface Status {
 export interface HostStatus {
   /** CPU temperature (degrees C) from agent.cpu_temperature_file, read once a second; null where there is none. */
   cpuTemperatureC: number | null;
+}
+
+export interface UpstreamServerStatus {
+  name: string;
+  /** majority: agrees with the majority; falseticker: answers but outside it; candidate: answers, no
+   * majority to judge it by; unreachable; refused (kiss o' death DENY or RSTR); polling: no answer yet. */
+  state: 'majority' | 'falseticker' | 'candidate' | 'unreachable' | 'refused' | 'polling';
+  /** The 8-bit reach register (as chronyc shows it in octal: 377 is eight answers of eight). */
+  reach: number;
+  pollS: number;
+  stratum: number | null;
+  refId: string | null;
+  /** Server - served clock, the round trip, the filter's jitter and the root distance (the interval's
+   * half-width), seconds. */
+  offsetS: number | null;
+  delayS: number | null;
+  jitterS: number | null;
+  rootDistanceS: number | null;
+  lastSampleAgeS: number | null;
+  sent: number;
+  received: number;
+}
+
+export interface IntegrityCheckStatus {
+  name: IntegrityCheck;
+  /** Configured on (a threshold of 0 turns a check off; upstream needs integrity.ntp_servers). */
+  enabled: boolean;
+  /** Has what it needs to judge (a learned baseline, a leap table, a majority). */
+  armed: boolean;
+  failing: boolean;
+  /** When it began failing (Unix seconds), and how many times it has failed since start. */
+  sinceUnixS: number | null;
+  failures: number;
+  /** Its figure now and the threshold it is judged by, in `units`. */
+  value: number | null;
+  threshold: number;
+  units: string;
+  detail: string;
+}
+
+export interface IntegrityStatus {
+  acceptJump: 'never' | 'after' | 'with_upstream';
+  upstream: {
+    configured: number;
+    /** How many must agree for a majority. */
+    required: number;
+    /** The interval the agreeing servers share (server - served clock, s), their combined offset, and who. */
+    majority: { lowS: number; highS: number; offsetS: number; members: string[] } | null;
+    /** The receiver's last label minus the majority (s); null without a majority or a label. */
+    receiverMinusMajorityS: number | null;
+    falsetickers: string[];
+    servers: UpstreamServerStatus[];
+  };
+  /** One entry per check, in INTEGRITY_CHECKS order (the MIB's integrity table rows). */
+  checks: IntegrityCheckStatus[];
+  /** The antenna's learned position and the current fix's distance from it (m). */
+  position: { latitudeDeg: number; longitudeDeg: number; altitudeM: number; samples: number; distanceM: number | null } | null;
+  cn0MeanDbHz: number | null;
+  cn0BaselineDbHz: number | null;
+  satellitesBaseline: number | null;
+  /** The receiver's label minus what the PPS count since the last good label predicts (s). */
+  labelPpsOffsetS: number | null;
+  /** Any check failing now. */
+  failing: boolean;
 }
 
 export interface StoreStatus {
@@ -233,6 +300,11 @@ export const PTP_DISABLED: PtpStatus = {
   enabled: false, interface: null, address: null, clockIdentity: null, domain: null, portState: 'DISABLED', clockClass: null, clockAccuracy: null,
   offsetScaledLogVariance: null, currentUtcOffset: null, utcOffsetValid: false, timeTraceable: false, frequencyTraceable: false, timeSource: null,
   sent: {}, received: {}, malformed: {}, otherDomain: 0, managementDropped: 0, sendErrors: 0, txStampSpreadNs: { mean: null, max: null }, rxTimestamps: null, syncsUnstamped: 0, foreignMasters: [],
+};
+
+export const INTEGRITY_NONE: IntegrityStatus = {
+  acceptJump: 'never', upstream: { configured: 0, required: 1, majority: null, receiverMinusMajorityS: null, falsetickers: [], servers: [] },
+  checks: [], position: null, cn0MeanDbHz: null, cn0BaselineDbHz: null, satellitesBaseline: null, labelPpsOffsetS: null, failing: false,
 };
 
 export const INFLUX_DISABLED: InfluxStats = {
@@ -288,10 +360,11 @@ export interface StatusInputs {
   ptp?: PtpStatus;
   alarms?: readonly AlarmInput[];
   host?: HostStatus;
+  integrity?: IntegrityStatus;
 }
 
 /** The sections parts publish. */
-export type PartSections = Required<Pick<StatusInputs, 'ntp' | 'snmp' | 'store' | 'influx' | 'ptp' | 'alarms' | 'host'>>;
+export type PartSections = Required<Pick<StatusInputs, 'ntp' | 'snmp' | 'store' | 'influx' | 'ptp' | 'alarms' | 'host' | 'integrity'>>;
 
 export function buildStatus(now: Nanos, i: StatusInputs): Status {
   const { agent, gnss, pps, discipline: d, ntp, snmp, events } = i;
@@ -371,6 +444,7 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
     host: i.host ?? { cpuTemperatureC: null },
     store,
     influx,
+    integrity: i.integrity ?? INTEGRITY_NONE,
     ptp: { ...ptp, betterMaster: ptp.enabled && ptp.foreignMasters.some((m) => m.better) },
     alarms: alarms.map((a) => ({
       ...a, raisedAt: a.raisedAt === null ? null : toIso(a.raisedAt, 3),

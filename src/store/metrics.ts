@@ -27,6 +27,10 @@ export const SAMPLE_METRICS: readonly SampleMetric[] = [
   { name: 'fix_mode', id: 9, units: '', description: 'Effective fix mode (1 none, 2 2D, 3 3D; 0 unknown)', get: (s) => s.gnss.fixMode },
   { name: 'state', id: 10, units: '', description: 'Discipline state (0 FREERUN, 1 ACQUIRING, 2 HOLDOVER, 3 LOCKED: STATE_CODES, worst first)', get: (s) => s.discipline.stateCode },
   { name: 'local_offset_ns', id: 12, units: 'ns', description: 'Estimated offset of the undisciplined local oscillator from GPS (what the discipline corrects)', get: (s) => s.discipline.localOffsetNs },
+  { name: 'receiver_minus_upstream_ns', id: 13, units: 'ns', description: 'The receiver\'s time minus the upstream NTP servers\' majority (integrity.ntp_servers)', get: (s) => (s.integrity.upstream.receiverMinusMajorityS === null ? null : s.integrity.upstream.receiverMinusMajorityS * 1e9) },
+  { name: 'position_distance_m', id: 14, units: 'm', description: 'Distance of the fix from the antenna\'s learned position (the position fence)', get: (s) => s.integrity.position?.distanceM ?? null },
+  { name: 'cn0_mean_dbhz', id: 15, units: 'dB-Hz', description: 'Mean C/N0 of the satellites tracked (the jamming check)', get: (s) => s.integrity.cn0MeanDbHz },
+  { name: 'integrity_failing', id: 16, units: '', description: 'Whether any integrity check fails (1) or none (0)', get: (s) => (s.integrity.failing ? 1 : 0) },
   { name: 'ntp_requests_per_s', id: 11, units: 'requests/s', description: 'NTP requests per second', get: (s) => (s.ntp.enabled ? s.ntp.requestsPerSecond : null) },
 ];
 

@@ -6,7 +6,15 @@
 import type { Database } from 'better-sqlite3';
 import { SAMPLE_METRICS } from './metrics.ts';
 
-const sampleColumns = SAMPLE_METRICS.map((m) => `${m.name} REAL`).join(', ');
+/** The columns of migration 1, as shipped (the list is frozen here; later metrics come by migration). */
+const FIRST_COLUMNS = ['offset_ns', 'frequency_ppb', 'time_error_ns', 'pps_jitter_ns', 'satellites_used', 'satellites_in_view', 'pdop', 'hdop',
+  'fix_mode', 'state', 'local_offset_ns', 'ntp_requests_per_s'];
+const sampleColumns = FIRST_COLUMNS.map((m) => `${m} REAL`).join(', ');
+const addColumns = (names: string[]) => names.map((m) => `ALTER TABLE samples ADD COLUMN ${m} REAL;`).join('\n   ');
+/** Every metric must have a column from some migration (checked at load: a new metric needs one). */
+const ADDED_COLUMNS = [['receiver_minus_upstream_ns', 'position_distance_m', 'cn0_mean_dbhz', 'integrity_failing']];
+const missing = SAMPLE_METRICS.map((m) => m.name).filter((n) => !FIRST_COLUMNS.includes(n) && !ADDED_COLUMNS.flat().includes(n));
+if (missing.length) throw new Error(`history metrics without a column migration: ${missing.join(', ')}`);
 // Keyed by time first: the rows of one minute (one per metric) land on one page, so a rollup rewrites
 // one or two pages, not one per metric (measured: 3.4 MB an hour less written; bench/REPORT.md).
 const rollup = (name: string) => `CREATE TABLE ${name} (
@@ -22,6 +30,8 @@ export const MIGRATIONS: readonly string[] = [
    ${rollup('rollup_1m')};
    ${rollup('rollup_1h')};
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
+  // 2: integrity figures (issue "Time you can trust").
+  addColumns(ADDED_COLUMNS[0]!),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { HistoryStore, type StoreOptions, type StoreProblem } from '../../src/store/store.ts';
 import { SAMPLE_METRICS, type Sample } from '../../src/store/metrics.ts';
 import { summarize, combine } from '../../src/store/rollup.ts';
-import { SCHEMA_VERSION } from '../../src/store/schema.ts';
+import { SCHEMA_VERSION, MIGRATIONS } from '../../src/store/schema.ts';
 import { Upkeep, runInWorker, type JobName } from '../../src/store/upkeep.ts';
 import { SimClock } from '../../src/time/sim-clock.ts';
 
@@ -70,8 +70,30 @@ test('a database from a newer agent is refused, not touched', () => {
   db.close();
   const s = new HistoryStore(opts(path), () => T0);
   assert.equal(s.open(), false);
-  assert.match(s.stats.lastError!, /schema version 2, newer than this agent's 1/);
+  assert.match(s.stats.lastError!, new RegExp(`schema version ${SCHEMA_VERSION + 1}, newer than this agent's ${SCHEMA_VERSION}`));
   assert.equal(s.stats.healthy, false);
+});
+
+test('a database of schema 1 is migrated: its rows kept, the integrity columns added', () => {
+  const path = join(dir(), 'h.db');
+  const db = new Database(path);
+  db.exec(MIGRATIONS[0]!);
+  db.pragma('user_version = 1');
+  db.prepare('INSERT INTO samples (t, offset_ns) VALUES (?, ?)').run(T0, 42);
+  db.close();
+  const s = new HistoryStore(opts(path), () => T0);
+  assert.equal(s.open(), true);
+  s.addSample(sample(T0 + 1));
+  s.flush();
+  const pts = s.history('offset_ns', T0, T0 + 2, 1).points;
+  assert.equal(pts.length, 2);
+  assert.equal(pts[0]!.mean, 42);
+  s.close();
+  const again = new Database(path, { readonly: true });
+  assert.equal(again.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  const cols = (again.prepare('PRAGMA table_info(samples)').all() as { name: string }[]).map((c) => c.name);
+  for (const c of ['receiver_minus_upstream_ns', 'position_distance_m', 'cn0_mean_dbhz', 'integrity_failing']) assert.ok(cols.includes(c), c);
+  again.close();
 });
 
 test('minute and hour rollups equal summaries of the raw seconds; late seconds reopen them', () => {
