@@ -54,7 +54,7 @@ function snapshotInputs(o: { sampleAgeS: number; ptpEnabled: boolean }) {
   Object.assign(rx.state, { mode: 3, satellitesUsed: 7, satellitesInView: 9 });
   const gnss: GnssSnapshot = {
     fix: false, mode: 3, fixAgeS: 4, utc: undefined, utcAgeS: undefined, state: rx.state, connected: true, silent: false,
-    lastDataAgeS: 0.2, link: { bytes: 0, lines: 0, sentences: 0, rejected: {}, junkBytes: 0, outages: 0 }, antennaFault: false,
+    lastDataAgeS: 0.2, link: { bytes: 0, lines: 0, sentences: 0, rejected: {}, junkBytes: 0, outages: 0 }, antennaFault: false, timeJumpAgeS: undefined,
   };
   const pps: PpsSnapshot = {
     present: true, pulses: 100, accepted: 100, missed: 0, extra: 0, outOfWindow: 0, lastEdge: now - 200_000_000n, lastEdgeAgeS: 0.2,

@@ -12,6 +12,9 @@ export type RuleDefault = Omit<AlarmRule, 'enabled'> & { units: string; read(s: 
 
 /** Booleans are metrics 1 (true) / 0 (false). A new alarm is one entry here: the configuration section,
  * Status's alarm list, the SNMP alarm table and the notifications follow from it. */
+/** How long a jump of the receiver's labels that the clock never saw keeps the time_jump alarm up. */
+const JUMP_HOLD_S = 10;
+
 export const DEFAULT_RULES: RuleDefault[] = [
   { name: 'time_error', metric: 'timeErrorEstimateNs', comparison: 'above', warning: 10_000, critical: 100_000, hysteresis: 1000, raiseAfterS: 10, clearAfterS: 30, units: 'ns', description: 'The disciplined clock\'s time error estimate.',
     read: (s) => (s.discipline.everLocked ? s.discipline.timeErrorEstimateNs ?? undefined : undefined) },
@@ -33,8 +36,8 @@ export const DEFAULT_RULES: RuleDefault[] = [
     read: (s) => (s.influx.enabled ? (s.influx.droppingRecently ? 1 : 0) : undefined) },
   { name: 'cpu_temperature', metric: 'cpuTemperatureC', comparison: 'above', warning: 70, critical: 80, hysteresis: 3, raiseAfterS: 60, clearAfterS: 60, units: 'degC', description: 'CPU temperature (/sys/class/thermal), where the machine has one.',
     read: (s) => s.host.cpuTemperatureC ?? undefined },
-  { name: 'time_jump', metric: 'timeJumpRefused', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 0, clearAfterS: 0, units: 'boolean', description: 'The receiver\'s time jumped away from the served clock and is refused; the clock holds over (integrity.accept_jump says when a jump is believed).',
-    read: (s) => (s.discipline.timeJumpRefused ? 1 : 0) },
+  { name: 'time_jump', metric: 'timeJumpRefused', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 0, clearAfterS: 0, units: 'boolean', description: `The receiver's time jumped: a jump away from the served clock is refused while the clock holds over (integrity.accept_jump says when one is believed); a single wrong label, which never reaches the clock, holds the alarm for ${JUMP_HOLD_S} s.`,
+    read: (s) => (s.discipline.timeJumpRefused || (s.gnss.timeJumpAgeS !== null && s.gnss.timeJumpAgeS < JUMP_HOLD_S) ? 1 : 0) },
   // The integrity checks (integrity.*): each check decides when it fails; its rule says when that is an alarm.
   check('upstream', 'gps_falseticker', 0, 0, 'The receiver\'s time is outside the interval the majority of the upstream NTP servers (integrity.ntp_servers) agree on: it is refused as a falseticker and the clock holds over.'),
   check('position', 'position_fence', 0, 30, 'The reported position left the fence around the antenna\'s long-run position (integrity.position_fence_m): spoofing, or a receiver fault.'),

@@ -31,7 +31,7 @@ import { section, num, int, bool, str, oneOf, list, strList, type ValueOf, type 
 
 /** An upstream server: host, host:port, [v6] or [v6]:port. */
 export function parseUpstream(s: string): { host: string; port: number } {
-  const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(s) ?? /^([^:\s\[\]]+)(?::(\d+))?$/.exec(s);
+  const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(s) ?? /^([^:\s[\]]+)(?::(\d+))?$/.exec(s);
   if (!m) {
     if (isIP(s) === 6) return { host: s, port: 123 };
     throw new Error('expected host, host:port or [IPv6]:port');

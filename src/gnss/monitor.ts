@@ -38,6 +38,18 @@ export interface GnssSnapshot {
   lastDataAgeS: number | undefined;
   link: LinkStats;
   antennaFault: boolean;
+  /** Seconds since the receiver's labels last jumped (a discontinuity, however short). */
+  timeJumpAgeS: number | undefined;
+}
+
+/** Whether label b follows label a as the local clock says it should (within half a second, and within
+ * an hour: beyond that the local oscillator's own drift could pass half a second). A leap second
+ * 23:59:60 shares its POSIX time with the 00:00:00 after it: counted as the second it is. */
+function continues(a: { utc: Nanos; rx: Nanos; leap: boolean }, b: { utc: Nanos; rx: Nanos; leap: boolean }): boolean | undefined {
+  const dLabel = Number(b.utc - a.utc) / 1e9 + (a.leap && !b.leap ? 1 : 0);
+  const dRx = Number(b.rx - a.rx) / 1e9;
+  if (!(dRx > 0 && dRx < 3600)) return undefined; // cannot tell
+  return Math.abs(dLabel - dRx) <= 0.5;
 }
 
 const ageS = (now: Nanos, t: Nanos | undefined) => (t === undefined ? undefined : Number(now - t) / 1e9);
@@ -64,6 +76,9 @@ export class GnssMonitor {
   private lastEpochUtc: Nanos | undefined;
   private lastEpochRx: Nanos | undefined;
   private lastEpochLeap = false;
+  /** The last label before the current discontinuity, and when the last one was seen. */
+  private beforeJump: { utc: Nanos; rx: Nanos; leap: boolean } | undefined;
+  private lastJumpAt: Nanos | undefined;
   /** Fix mode and satellites of the last completed epoch: fix decisions are taken on whole seconds,
    * not on the first sentence of one. */
   private epochMode: FixMode = FixMode.Unknown;
@@ -160,17 +175,25 @@ export class GnssMonitor {
    * Each new second label must advance as the local clock does: a label that moves by a different
    * number of seconds than the time between the sentences that carried them is a jump (a receiver
    * bug, a rollover, spoofing). Compared where each label is first seen, so reception delays cancel.
+   * One discontinuity is one event: labels that come back to the chain from before the jump (a one-off
+   * wrong label, or the end of a jump) are a return, not a second jump; the discipline reports how a
+   * jump it refused ended.
    */
   checkLabel(rx: Nanos): void {
     const st = this.receiver.state;
     const utc = st.utc;
     if (utc === undefined || (utc === this.lastEpochUtc && st.utcLeapSecond === this.lastEpochLeap)) return;
-    if (this.lastEpochUtc !== undefined && this.lastEpochRx !== undefined) {
-      // 23:59:60 shares its POSIX time with the 00:00:00 after it: count it as the second it is.
-      const dLabel = Number(utc - this.lastEpochUtc) / 1e9 + (this.lastEpochLeap && !st.utcLeapSecond ? 1 : 0);
-      const dRx = Number(rx - this.lastEpochRx) / 1e9;
-      if (dRx > 0 && dRx < 3600 && Math.abs(dLabel - dRx) > 0.5) {
-        this.emit({ type: 'timeJump', at: rx, expected: toIso(this.lastEpochUtc + BigInt(Math.round(dRx)) * NS_PER_S), got: toIso(utc) });
+    const here = { utc, rx, leap: st.utcLeapSecond };
+    const last = this.lastEpochUtc !== undefined && this.lastEpochRx !== undefined ? { utc: this.lastEpochUtc, rx: this.lastEpochRx, leap: this.lastEpochLeap } : undefined;
+    if (last && continues(last, here) === false) {
+      if (this.beforeJump && continues(this.beforeJump, here) === true) {
+        this.beforeJump = undefined; // back on the chain the jump left
+      } else {
+        // A chain too old to judge by is replaced by the one this jump leaves.
+        if (!this.beforeJump || continues(this.beforeJump, here) === undefined) this.beforeJump = last;
+        this.lastJumpAt = rx;
+        const dRx = Number(rx - last.rx) / 1e9;
+        this.emit({ type: 'timeJump', at: rx, expected: toIso(last.utc + BigInt(Math.round(dRx)) * NS_PER_S), got: toIso(utc) });
       }
     }
     this.lastEpochUtc = utc;
@@ -211,7 +234,7 @@ export class GnssMonitor {
     return {
       fix: this.hasFix, mode: st.mode, fixAgeS: ageS(now, st.lastFixAt), utc: st.utc, utcAgeS: ageS(now, st.lastTimeAt),
       state: st, connected: this.connected, silent: this.silent, lastDataAgeS: ageS(now, this.lastBytesAt),
-      link: this.link, antennaFault: this.antennaFault,
+      link: this.link, antennaFault: this.antennaFault, timeJumpAgeS: ageS(now, this.lastJumpAt),
     };
   }
 }

@@ -129,6 +129,8 @@ export interface Status {
     satellites: SatelliteStatus[];
     antenna: string; antennaFault: boolean; antennaAgeS: number | null;
     rejectedDates: number; lastRejectedDate: string | null;
+    /** Seconds since the receiver's labels last jumped (however briefly); null: never. */
+    timeJumpAgeS: number | null;
   };
   pps: {
     source: string; device: string; present: boolean; pulses: number; accepted: number; missed: number;
@@ -402,6 +404,7 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
       })),
       antenna: st.antenna, antennaFault: gnss.antennaFault, antennaAgeS: age(now, st.lastAntennaAt),
       rejectedDates: st.counters.rejectedDates, lastRejectedDate: n(st.lastRejectedDate),
+      timeJumpAgeS: n(gnss.timeJumpAgeS),
     },
     pps: {
       source: agent.ppsSource, device: agent.ppsDevice, present: pps.present, pulses: pps.pulses,
