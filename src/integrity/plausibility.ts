@@ -43,13 +43,13 @@
  *   end of any month), labels one second short (a 23:59:60 whose sentences were lost, or a receiver
  *   that shows the leap by repeating 23:59:59) or long (a deleted 23:59:59) are not a miscount: whether
  *   that leap second should have been there is the leap check's question.
- *   After 60 s of failing, the receiver's current labels become the anchor (the offset they kept is
- *   remembered): if they now count with the pulses again, the check passes after `ppsCountAfter`
- *   labels, and the passed event's value is the offset the labels kept (0 if they came back). Why not
- *   fail until the labels return to the old count: this check answers "does the receiver count seconds
- *   as its pulses do?", and a receiver whose labels stepped once and count correctly since does;
- *   whether its time is right after the step is the discipline's jump gate's question and the upstream
- *   check's. A receiver that keeps miscounting (labels running fast or slow) keeps failing.
+ *   A failure is judged against the count from before it: it passes when the labels come back to
+ *   that count (a one-off wrong label, or the end of a jump: one failure, one pass), or when the
+ *   discipline believes the receiver's new time (`acceptLabels`: the clock stepped to it), after which
+ *   the labels are counted from as they are. A receiver whose labels jumped and stay there therefore
+ *   fails until the clock follows it or it comes back: that is the state an operator must see, and
+ *   one excursion is one failure, not two (in and out). A pulse train that breaks while failing keeps
+ *   the offset counted so far and counts on from the next label.
  * - leap: the receiver and the leap table must agree about leap seconds. Across each midnight UTC (and
  *   at any 23:59:60) the seconds the receiver's labels span are compared, by the PPS count when there is
  *   one, with the seconds the table puts between those labels: a 23:59:60 the table does not have, or
@@ -143,7 +143,6 @@ const SAT_HOLD_EPOCHS = 5;
 
 const PPS_LABEL_MAX_AGE_NS = 1_200_000_000n;
 const PPS_TOLERANCE_S = 0.25;
-const PPS_REANCHOR_S = 60;
 
 const LEAP_CLEAR_S = 3600;
 const DAY_NS = 86_400n * NS_PER_S;
@@ -323,7 +322,6 @@ export class Plausibility {
   private ppsOffset = 0;
   /** Offset the labels kept through re-anchors during the current failure. */
   private ppsKept = 0;
-  private ppsReanchoredAt: Nanos | undefined;
   private ppsBadRun = 0;
   private ppsGoodRun = 0;
   private lastLeapDisagreement: Nanos | undefined;
@@ -528,36 +526,39 @@ export class Plausibility {
     this.judged = mark;
     this.restartCount();
     const after = this.o.ppsCountAfter;
+    // The offset from the count as it ran before any failure (offsets kept across breaks included).
     const shown = this.ppsKept + this.ppsOffset;
-    if (this.ppsOffset === 0) {
+    if (shown === 0) {
       this.ppsBadRun = 0;
       this.ppsGoodRun++;
       if (this.ppsCount.failing) {
         if (this.ppsGoodRun >= after) {
-          this.ppsCount.pass(rx, this.ppsKept, this.ppsKept === 0 ? 'labels agree with the PPS count again' : `labels count with the PPS again, ${this.ppsKept} s off the count before the failure`);
+          this.ppsCount.pass(rx, 0, 'labels agree with the PPS count again');
           this.ppsKept = 0;
-          this.ppsReanchoredAt = undefined;
         } else this.ppsCount.note(shown);
       } else this.ppsCount.note(0, `labels agree with the PPS count (${toIsoLabel(mark.utc, mark.leap)})`);
       return;
     }
     this.ppsGoodRun = 0;
     this.ppsBadRun++;
-    const words = `the receiver labelled ${toIsoLabel(mark.utc, mark.leap)}, ${this.ppsOffset > 0 ? '+' : ''}${this.ppsOffset} s from the label the PPS count predicts`;
+    const words = `the receiver labelled ${toIsoLabel(mark.utc, mark.leap)}, ${shown > 0 ? '+' : ''}${shown} s from the label the PPS count predicts`;
     if (!this.ppsCount.failing) {
-      if (this.ppsBadRun >= after) this.ppsCount.fail(rx, this.ppsOffset, 1, `${words} (${this.ppsBadRun} labels in a row)`);
-      else this.ppsCount.note(this.ppsOffset);
+      if (this.ppsBadRun >= after) this.ppsCount.fail(rx, shown, 1, `${words} (${this.ppsBadRun} labels in a row)`);
+      else this.ppsCount.note(shown);
       return;
     }
-    this.ppsCount.note(shown);
-    const from = this.ppsReanchoredAt ?? this.ppsCount.since ?? rx;
-    if (secondsBetween(from, rx) >= PPS_REANCHOR_S) {
-      // Failing for a long while: count from the receiver's labels as they are now (see the header).
-      this.ppsKept += this.ppsOffset;
-      this.ppsOffset = 0;
-      this.ppsReanchoredAt = rx;
-      this.ppsBadRun = 0;
-    }
+    this.ppsCount.note(shown, words);
+  }
+
+  /**
+   * The discipline believed the receiver's time as it is now (its clock stepped to it): the labels are
+   * counted from as they are, and a pps_count failure ends.
+   */
+  acceptLabels(at: Nanos): void {
+    const shown = this.ppsKept + this.ppsOffset;
+    if (this.ppsCount.failing) this.ppsCount.pass(at, shown, `the clock stepped to the receiver's time, ${shown > 0 ? '+' : ''}${shown} s from the count before`);
+    this.ppsKept = 0;
+    this.dropAnchor('the discipline took the receiver\'s time: counting from its labels as they are');
   }
 
   private restartCount(): void {
@@ -588,6 +589,7 @@ export class Plausibility {
   }
 
   private anchorOn(mark: LabelMark, detail: string): void {
+    if (this.ppsCount.failing) this.ppsKept += this.ppsOffset;
     this.judged = mark;
     this.restartCount();
     this.ppsOffset = 0;
@@ -597,6 +599,7 @@ export class Plausibility {
   }
 
   private dropAnchor(detail: string): void {
+    if (this.ppsCount.failing) this.ppsKept += this.ppsOffset;
     this.judged = undefined;
     this.restartCount();
     this.ppsOffset = 0;

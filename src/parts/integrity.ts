@@ -173,7 +173,10 @@ export const integrity: PartFactory = {
       },
       onEvent(e) {
         // The served clock moves the other way when the correction steps: keep upstream offsets current.
-        if (e.type === 'clockStepped') for (const p of peers) p.servedClockStepped(-e.stepNs);
+        if (e.type === 'clockStepped') {
+          for (const p of peers) p.servedClockStepped(-e.stepNs);
+          plaus.acceptLabels(e.at); // the clock now follows the labels as they are
+        }
         if (e.type === 'integrityCheckFailed' && e.check === 'upstream') upstreamFailures++;
       },
       publish(now) {

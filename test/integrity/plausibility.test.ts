@@ -262,18 +262,32 @@ test('pps_count: labels 1 s ahead of the count for 20 s fail once after 3 labels
   assert.ok(passed[0]!.type === 'integrityCheckPassed' && passed[0]!.value === 0 && passed[0]!.durationS === 20);
 });
 
-test('pps_count: labels that step by 2 s and stay there fail once; after 60 s the new labels are counted from, and it passes with the 2 s they kept', () => {
+test('pps_count: labels that step by 2 s and stay there fail once and keep failing until the clock takes them; then they are counted from', () => {
   const { p, of } = setup();
-  drive(p, 0, 400, { label: (k) => ({ utc: S(k + (k >= 100 ? 2 : 0)) }) });
+  drive(p, 0, 300, { label: (k) => ({ utc: S(k + (k >= 100 ? 2 : 0)) }) });
   const failed = of('pps_count', 'integrityCheckFailed');
-  const passed = of('pps_count', 'integrityCheckPassed');
   assert.equal(failed.length, 1);
-  assert.equal(passed.length, 1);
   assert.ok(failed[0]!.type === 'integrityCheckFailed' && failed[0]!.value === 2);
   assert.equal(secondsOf(failed[0]!), 102.5);
-  assert.equal(secondsOf(passed[0]!), 165.5, 're-anchored at 162.5 s, three agreeing labels after');
+  assert.equal(of('pps_count', 'integrityCheckPassed').length, 0, '200 s on the new labels: still failing');
+  assert.equal(p.snapshot(S(300)).labelPpsOffsetS, 2);
+  // The discipline steps to the receiver's time: the failure ends, and the labels count from here.
+  p.acceptLabels(S(300) + 700_000_000n);
+  drive(p, 301, 400, { label: (k) => ({ utc: S(k + 2) }) });
+  const passed = of('pps_count', 'integrityCheckPassed');
+  assert.equal(passed.length, 1);
   assert.ok(passed[0]!.type === 'integrityCheckPassed' && passed[0]!.value === 2);
+  assert.equal(of('pps_count', 'integrityCheckFailed').length, 1);
   assert.equal(p.snapshot(S(400)).labelPpsOffsetS, 0);
+});
+
+test('pps_count: labels that jump by 2 s for 200 s and come back are one failure and one pass', () => {
+  const { p, of } = setup();
+  drive(p, 0, 400, { label: (k) => ({ utc: S(k + (k >= 100 && k < 300 ? 2 : 0)) }) });
+  assert.equal(of('pps_count', 'integrityCheckFailed').length, 1);
+  const passed = of('pps_count', 'integrityCheckPassed');
+  assert.equal(passed.length, 1);
+  assert.equal(secondsOf(passed[0]!), 302.5);
 });
 
 test('pps_count: a receiver that counts two seconds a second keeps failing (once), however long', () => {
@@ -298,7 +312,8 @@ test('pps_count without a table: a leap second shown by repeating 23:59:59 is no
   const f = midMonth.of('pps_count', 'integrityCheckFailed');
   assert.equal(f.length, 1);
   assert.ok(f[0]!.type === 'integrityCheckFailed' && f[0]!.value === -1);
-  assert.equal(midMonth.of('pps_count', 'integrityCheckPassed').length, 1, 'counting with the pulses again from the new labels');
+  assert.equal(midMonth.of('pps_count', 'integrityCheckPassed').length, 0, 'the labels stay a second behind the count: still failing');
+  assert.equal(midMonth.p.snapshot(S(mid + 300)).checks.pps_count.failing, true);
 });
 
 // ------------------------------------------------------------------------------------------ leap
