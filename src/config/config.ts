@@ -34,7 +34,7 @@ export function parseUpstream(s: string): { host: string; port: number } {
   const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(s) ?? /^([^:\s[\]]+)(?::(\d+))?$/.exec(s);
   if (!m) {
     if (isIP(s) === 6) return { host: s, port: 123 };
-    throw new Error('expected host, host:port or [IPv6]:port');
+    throw new Error('not host, host:port or [IPv6]:port');
   }
   const port = m[2] === undefined ? 123 : Number(m[2]);
   if (!(port >= 1 && port <= 65535)) throw new Error(`port ${m[2]} is out of range`);
@@ -61,7 +61,7 @@ const fault = section('A scripted fault.', {
     'position_walk', 'jamming', 'upstream_down', 'upstream_offset',
   ] as const),
   duration_s: num('How long it lasts (0 for a one-off such as a time jump).', 60, { min: 0 }),
-  value: num('Fault parameter: satellites left for satellites_drop, seconds for time_jump, bytes per second for garbage, metres per second for position_walk (a spoofer walking the position off), decibels of C/N0 lost on every satellite for jamming, seconds added to every simulated NTP server for upstream_offset (upstream_down: they answer nothing).', 0),
+  value: num('Fault parameter: satellites left for satellites_drop (under 1: that share of those tracked), seconds for time_jump, bytes per second for garbage, metres per second for position_walk (a spoofer walking the position off), decibels of C/N0 lost on every satellite for jamming, seconds added to every simulated NTP server for upstream_offset (upstream_down: they answer nothing).', 0),
 });
 
 export const configSchema = section('stratum1-agent configuration.', {

@@ -22,8 +22,8 @@
  *   views are not folded into the baseline.
  * - satellites: a sudden fall in satellites used (a jammer, a spoofer replacing the sky, an obstructed
  *   antenna). The baseline is an EWMA of the count (10-minute time constant, learned over two minutes
- *   of fixes); `satellitesDropRatio` of it (of the baseline rounded to a whole count: half of the usual
- *   10 is 5) or fewer for five fix epochs in a row fails (one odd epoch does not), more passes. It is
+ *   of fixes); `satellitesDropRatio` of it (rounded up to a whole satellite: half of a baseline of 9.2
+ *   is 5, so 10 falling to 5 fails while the baseline still catches up with the tenth) or fewer for five fix epochs in a row fails (one odd epoch does not), more passes. It is
  *   judged only with a baseline of four or more, and only on epochs with a fix: losing the fix
  *   altogether is fixLost's alarm (and a fix reporting none used is a count not known yet: skipped).
  *   Satellites setting one by one over an hour are followed by the baseline and never fail it. While
@@ -471,7 +471,9 @@ export class Plausibility {
     this.satsUsed = used;
     const base = this.sats.value;
     if (this.sats.learned && base !== undefined && base >= SAT_MIN_BASELINE) {
-      const level = this.o.satellitesDropRatio * Math.round(base); // a fraction of the usual count
+      // A fraction of the usual count, rounded up to a whole satellite: counts are whole, and a baseline
+      // still catching up with the last satellite that rose (9.2 for a usual 10) must not hide a halving.
+      const level = Math.ceil(this.o.satellitesDropRatio * base - 1e-9);
       const words = `${used} satellites used, baseline ${r1(base)}`;
       if (used <= level) {
         this.satsLowRun++;

@@ -150,7 +150,9 @@ export class GpsSimulator {
     if (this.active('antenna_unplugged', t) || this.active('antenna_short', t)) return 0;
     const drop = this.active('satellites_drop', t);
     const visible = this.tracked(t).length;
-    return Math.min(drop ? drop.value : visible, visible, 12);
+    // A value under 1 is a share of those tracked (0.5: half of them), as many as a blocked sky leaves.
+    const left = drop ? (drop.value < 1 ? Math.floor(Math.min(visible, 12) * drop.value) : drop.value) : visible;
+    return Math.min(left, visible, 12);
   }
 
   /** One second of the position noise (exact discretisation of a Gauss-Markov process). */

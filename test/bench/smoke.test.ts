@@ -19,6 +19,7 @@ const BENCHES: [string, string[]][] = [
   ['snmp', ['snmpd']],
   ['ptp', ['ptp4l', 'setpriv', 'ip']],
   ['idle', []],
+  ['integrity', []],
 ];
 
 for (const [name, peers] of BENCHES) {

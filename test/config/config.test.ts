@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseConfig, exampleYaml, defaultConfig, ConfigError } from '../../src/config/config.ts';
+import { parseConfig, exampleYaml, defaultConfig, ConfigError, parseUpstream } from '../../src/config/config.ts';
 import { ROOT } from '../helpers/env.ts';
 
 test('config/stratum1.example.yaml is exactly what the schema generates, and parses to the defaults', () => {
@@ -52,6 +52,18 @@ test('a bad config names the key path, what was expected and what was found', ()
   assert.match(problems('influx:\n  url: ftp://x\n')[0]!, /^influx\.url: expected an http:\/\/ or https:\/\/ URL, found the string "ftp:\/\/x"$/);
   assert.match(problems('ptp:\n  domain: 200\n')[0]!, /^ptp\.domain: expected an integer from 0 to 127/);
   assert.match(problems('prometheus:\n  address: anywhere\n')[0]!, /^prometheus\.address: expected an IP address/);
+  assert.deepEqual(problems('integrity:\n  ntp_servers: ["ntp1.example:123", "[::1]:70000", "a b"]\n'), [
+    'integrity.ntp_servers[1]: expected NTP servers, found the string "[::1]:70000" (port 70000 is out of range)',
+    'integrity.ntp_servers[2]: expected NTP servers, found the string "a b" (not host, host:port or [IPv6]:port)',
+  ]);
+});
+
+test('upstream servers: host, host:port, IPv6 bare or bracketed', () => {
+  assert.deepEqual(parseUpstream('ntp.example.org'), { host: 'ntp.example.org', port: 123 });
+  assert.deepEqual(parseUpstream('192.0.2.7:1123'), { host: '192.0.2.7', port: 1123 });
+  assert.deepEqual(parseUpstream('[2001:db8::1]:124'), { host: '2001:db8::1', port: 124 });
+  assert.deepEqual(parseUpstream('2001:db8::1'), { host: '2001:db8::1', port: 123 });
+  assert.deepEqual(parseConfig('integrity:\n  ntp_servers: ["192.0.2.1", "[::1]:11123"]\n').integrity.ntp_servers, ['192.0.2.1', '[::1]:11123']);
 });
 
 test('an empty file is the defaults', () => {

@@ -49,7 +49,7 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
     // Lock quickly (before the fault) so the NTPv4-MIB mode and stratum changes happen too.
     'discipline:', '  lock_min_samples: 3', '  lock_freq_sigma_ppb: 5000', `  leap_seconds_file: ${JSON.stringify(join(dir, 'leap-seconds.list'))}`,
     // Alarms that clear a second after their condition goes, so the test sees s1AlarmCleared too.
-    'alarms:', '  fix_lost: { clear_after_s: 1 }', '  pps_missing: { clear_after_s: 1 }', '  antenna_fault: { clear_after_s: 1 }',
+    'alarms:', '  fix_lost: { clear_after_s: 1 }', '  pps_missing: { clear_after_s: 1 }', '  antenna_fault: { clear_after_s: 1 }', '  pps_label_mismatch: { clear_after_s: 1 }',
     'control:', `  http: { address: 127.0.0.1, port: ${ctl} }`, 'prometheus:', '  port: 0',
     'ntp:', '  enabled: false',
     'snmp:', '  enabled: true', '  address: 127.0.0.1', `  port: ${snmpPort}`, `  engine_id: ${ENGINE}`,
@@ -74,7 +74,7 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
     assert.match(test.stdout, /sent: s1Test/);
     // Cold start, the antenna out from 12 s to 20 s, back: wait for the recovery.
     await agent.waitFor((s) => s.snmp.trapsByName.s1PpsRestored !== undefined && s.gnss.fix && s.discipline.state === 'LOCKED' &&
-      s.alarms.every((a) => a.severity === 'none') && (s.snmp.trapsByName.s1AlarmCleared ?? 0) >= 4 &&
+      s.alarms.every((a) => a.severity === 'none') && (s.snmp.trapsByName.s1AlarmCleared ?? 0) >= 5 &&
       s.snmp.trapsByName.s1TimeJumpEnded !== undefined, 60_000, 'recovery');
     await sleep(1500);
     const resend = spawnSync(process.execPath, [resolve(ROOT, 'bin/stratum1.js'), 'traps', 'resend', '--url', `http://127.0.0.1:${ctl}/status`], { encoding: 'utf8' });
@@ -96,9 +96,12 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
       assert.ok(count(got, 's1Heartbeat') >= 2, name);
       assert.equal(count(got, 's1TimeJumpRefused'), 1, `${name}: ${got.join(' ')}`);
       assert.equal(count(got, 's1TimeJumpEnded'), 1, name);
-      // fix_lost, pps_missing, antenna_fault and time_jump: raised once each and cleared once each.
-      assert.equal(count(got, 's1AlarmRaised'), 4, `${name}: ${got.join(' ')}`);
-      assert.equal(count(got, 's1AlarmCleared'), 4, name);
+      // The jumped labels also broke step with the PPS count: the pps_count check, failed and passed once.
+      assert.equal(count(got, 's1IntegrityCheckFailed'), 1, `${name}: ${got.join(' ')}`);
+      assert.equal(count(got, 's1IntegrityCheckPassed'), 1, name);
+      // fix_lost, pps_missing, antenna_fault, time_jump and pps_label_mismatch: raised once each and cleared once each.
+      assert.equal(count(got, 's1AlarmRaised'), 5, `${name}: ${got.join(' ')}`);
+      assert.equal(count(got, 's1AlarmCleared'), 5, name);
       // Every notification our MIB defines has been received and decoded by name.
       for (const n of NOTIFICATIONS) assert.ok(got.includes(n.name), `${name}: never received ${n.name}`);
       // Every name decoded from our MIB, none left numeric.
@@ -115,6 +118,8 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
     assert.match(text, /STRATUM1-AGENT-MIB::s1GnssAntenna\.0 = INTEGER: internal\(2\)/);
     // An alarm notification names its row: the rule, its severity, the value and the threshold.
     assert.match(text, /s1AlarmRaised.*s1AlarmName\.4 = STRING: pps_missing.*s1AlarmSeverity\.4 = INTEGER: critical\(2\)/);
+    // An integrity notification names its check's row, with the figure and the threshold.
+    assert.match(text, /s1IntegrityCheckFailed.*s1IntegrityCheckName\.5 = STRING: pps_count.*s1IntegrityCheckValue\.5 = INTEGER: 1000.*s1IntegrityCheckThreshold\.5 = INTEGER: 1000/);
     assert.ok(st.snmp.trapsAcknowledged >= 8, `informs acknowledged: ${st.snmp.trapsAcknowledged}`);
     assert.equal(st.snmp.trapsFailed, 0);
   } finally {
