@@ -38,7 +38,10 @@ const FAULT_AT_S = 900;
 const START = fromDate(new Date('2026-03-01T00:00:00.250Z'));
 const server = (offset_ms = 0) => ({ offset_ms, delay_ms: 20, jitter_ms: 1, stratum: 2, lost: 0 });
 
-function config(seed: number, stateDir: string, patch: (c: Config) => void): Config {
+/** Each run gets a state directory of its own: a frequency saved by one seed's oscillator must not
+ * seed the next (that is a restart with another board's drift file, not a clean day). */
+function config(seed: number, root: string, patch: (c: Config) => void): Config {
+  const stateDir = mkdtempSync(join(root, 'run-'));
   const c = defaultConfig();
   c.receiver.source = 'simulator';
   c.pps.source = 'simulator';

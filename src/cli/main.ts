@@ -229,7 +229,7 @@ function integrityLine(st: Status): string {
 function formatSources(st: Status): string {
   const u = st.integrity.upstream;
   if (!u.servers.length) return '';
-  const mark = { majority: '*', falseticker: 'x', candidate: '?', unreachable: '-', refused: '!', polling: ' ' } as const;
+  const mark = { majority: '*', falseticker: 'x', candidate: '?', unfit: '~', unreachable: '-', refused: '!', polling: ' ' } as const;
   const t = (v: number | null) => {
     if (v === null) return '-';
     const a = Math.abs(v);

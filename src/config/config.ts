@@ -58,10 +58,10 @@ const fault = section('A scripted fault.', {
   at_s: num('Seconds after the simulator starts.', 0, { min: 0 }),
   kind: oneOf('What happens.', 'antenna_unplugged', [
     'antenna_unplugged', 'antenna_short', 'pps_lost', 'satellites_drop', 'time_jump', 'garbage', 'silence',
-    'position_walk', 'jamming', 'upstream_down', 'upstream_offset',
+    'position_walk', 'jamming', 'pps_offset', 'upstream_down', 'upstream_offset',
   ] as const),
   duration_s: num('How long it lasts (0 for a one-off such as a time jump).', 60, { min: 0 }),
-  value: num('Fault parameter: satellites left for satellites_drop (under 1: that share of those tracked), seconds for time_jump, bytes per second for garbage, metres per second for position_walk (a spoofer walking the position off), decibels of C/N0 lost on every satellite for jamming, seconds added to every simulated NTP server for upstream_offset (upstream_down: they answer nothing).', 0),
+  value: num('Fault parameter: satellites left for satellites_drop (under 1: that share of those tracked), seconds for time_jump, bytes per second for garbage, metres per second for position_walk (a spoofer walking the position off), decibels of C/N0 lost on every satellite for jamming, milliseconds the receiver\'s time runs ahead for pps_offset (a subtle spoof: the pulses move, the labels do not), seconds added to every simulated NTP server for upstream_offset (upstream_down: they answer nothing).', 0),
 });
 
 export const configSchema = section('stratum1-agent configuration.', {

@@ -234,7 +234,9 @@ export class Discipline {
     this.jump.jumpNs = jumpNs;
     const persistedS = Number(rx - this.jump.since) / 1e9;
     const byTime = this.o.acceptJumpAfterS !== undefined && persistedS >= this.o.acceptJumpAfterS && cross !== 'disagrees';
-    const byUpstream = this.o.acceptJumpWithUpstream && cross === 'agrees';
+    // The majority must vouch for the new time and contradict the old one (the served clock, 0 here):
+    // a jump the servers cannot tell from no jump (tens of milliseconds) is no jump to them.
+    const byUpstream = this.o.acceptJumpWithUpstream && cross === 'agrees' && this.upstreamContradicts(0);
     if (byTime || byUpstream) {
       this.endJump(rx, 'accepted');
       this.servo.reacquire(); // the next update sets the phase from this sample: a step, reported
@@ -242,6 +244,15 @@ export class Discipline {
     }
     this.jump.refusedSamples++;
     return this.refuse(disagreement);
+  }
+
+  /** Whether the upstream majority's interval (widened by the threshold) excludes this offset from the
+   * served clock. */
+  private upstreamContradicts(offsetNs: number): boolean {
+    const u = this.upstream;
+    if (!u) return false;
+    const thr = this.o.upstreamThresholdNs;
+    return offsetNs < u.lowNs - thr || offsetNs > u.highNs + thr;
   }
 
   private refuse(disagreement: number | undefined): false {
@@ -263,7 +274,7 @@ export class Discipline {
     const thr = this.o.upstreamThresholdNs;
     const mid = (u.lowNs + u.highNs) / 2;
     const off = labelMinusServed - mid;
-    const bad = labelMinusServed < u.lowNs - thr || labelMinusServed > u.highNs + thr;
+    const bad = this.upstreamContradicts(labelMinusServed);
     if (bad && !this.falseticker) {
       this.falseticker = { since: rx };
       this.emit({

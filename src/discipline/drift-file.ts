@@ -45,8 +45,10 @@ export function saveDrift(path: string, r: DriftRecord): void {
   renameSync(tmp, path);
 }
 
-/** The uncertainty of a saved frequency after `ageS` seconds of random-walk wander. */
+/** The uncertainty of a saved frequency after its age of random-walk wander. A file saved "in the
+ * future" (the clock was wrong then or is now, or the file came from elsewhere) is aged by the
+ * distance all the same: its age is unknown, not zero. */
 export function agedSigma(r: DriftRecord, now: Nanos, wanderPpbPerSqrtS: number): number {
-  const age = Math.max(0, Number(now - r.savedAt) / 1e9);
+  const age = Math.abs(Number(now - r.savedAt) / 1e9);
   return Math.sqrt(r.sigmaPpb ** 2 + wanderPpbPerSqrtS ** 2 * age);
 }

@@ -66,6 +66,8 @@ export class KalmanServo implements Servo {
   private seedY = 0;
   private seedSigma: number;
   private streak = 0;
+  /** The first outlier of the current streak: when, and its innovation. */
+  private firstOutlier: { t: Nanos; innov: number } | undefined;
 
   constructor(private readonly o: KalmanOptions) {
     this.seedSigma = o.initialFreqSigmaPpb;
@@ -96,6 +98,7 @@ export class KalmanServo implements Servo {
     this.seedSigma = Math.sqrt(pyy);
     this.t = undefined;
     this.streak = 0;
+    this.firstOutlier = undefined;
   }
 
   /** State and covariance propagated dt seconds ahead. */
@@ -126,16 +129,26 @@ export class KalmanServo implements Servo {
     const S = p.pxx + R;
     if (Math.abs(innov) > this.o.outlierSigma * Math.sqrt(S)) {
       this.streak++;
+      if (this.streak === 1) this.firstOutlier = { t, innov };
       if (this.streak >= this.o.reacquireAfter) {
-        // Persistent disagreement: the clock or the reference really moved. Start again from here,
-        // keeping the frequency we learned.
+        // Persistent disagreement: the clock or the reference really moved. Start again from here.
+        // Innovations that grew steadily through the streak say the frequency was wrong (a saved
+        // frequency from another board, or a confident filter after a temperature change): their slope
+        // corrects it, and widens its uncertainty so the filter can learn again. Innovations that held
+        // still say the phase stepped: the frequency is kept.
+        const f = this.firstOutlier!;
+        const span = Number(t - f.t) / 1e9;
+        const slope = span > 0 ? (innov - f.innov) / span : 0;
         this.reacquire();
+        this.seedY += slope;
+        this.seedSigma = Math.max(this.seedSigma, Math.abs(slope));
         const r2 = this.update(t, z, r);
         return { ...r2, innovationNs: innov };
       }
       return { accepted: false, innovationNs: innov, stepped: false };
     }
     this.streak = 0;
+    this.firstOutlier = undefined;
     const k0 = p.pxx / S;
     const k1 = p.pxy / S;
     this.t = t;

@@ -23,8 +23,12 @@ const NSTAGE = 8;
 /** Requests of the initial burst, and their spacing (s), as chrony's iburst. */
 const IBURST_COUNT = 4;
 const IBURST_SPACING_S = 2;
-/** A request not answered within this long is lost. */
-const TIMEOUT_S = 4;
+/** A request not answered within this long is lost (under the iburst spacing, so a slow reply is never
+ * overtaken by the next request). */
+const TIMEOUT_S = 1.5;
+/** A server whose root distance exceeds this vouches for nothing (RFC 5905's MAXDIST: 1 s); a majority
+ * of such servers could not tell one second from the next. */
+export const MAX_ROOT_DISTANCE_NS = 1e9;
 
 export interface UpstreamOptions {
   /** What the operator wrote (host or host:port), shown everywhere. */
@@ -69,6 +73,11 @@ export interface UpstreamSnapshot {
   lastSampleAgeS: number | undefined;
   counters: { sent: number; received: number; rejected: Record<string, number> };
   kiss: string | undefined;
+  /** Whether it may vote in the selection: it answered one of the last eight polls, its last reply
+   * said it is synchronized, and its root distance is at most MAX_ROOT_DISTANCE_NS. */
+  fit: boolean;
+  /** Why not, in words (empty when fit). */
+  unfit: string;
 }
 
 export class UpstreamPeer {
@@ -82,6 +91,8 @@ export class UpstreamPeer {
   private filter: UpstreamSample[] = [];
   private server: { stratum: number; refId: string; leap: number; rootDelayS: number; rootDispersionS: number } | undefined;
   private refused = false;
+  /** Its last reply said it is not synchronized: its earlier samples vouch for nothing now. */
+  private unsynchronized = false;
   private kiss: string | undefined;
   readonly counters = { sent: 0, received: 0, rejected: {} as Record<string, number> };
 
@@ -119,6 +130,12 @@ export class UpstreamPeer {
     return out;
   }
 
+  /** Whether a datagram echoes our outstanding request's cookie (its origin timestamp). */
+  answers(b: Uint8Array): boolean {
+    if (!this.outstanding || b.length < NTP_HEADER) return false;
+    return new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(24) === this.outstanding.cookie;
+  }
+
   /** A datagram from this server, received at `rx` (served clock). */
   onReply(b: Uint8Array, rx: Nanos): ReplyVerdict {
     const no = (reason: Extract<ReplyVerdict, { ok: false }>['reason'], detail: string): ReplyVerdict => {
@@ -144,7 +161,11 @@ export class UpstreamPeer {
       return no('kiss', `kiss o' death ${code}`);
     }
     this.reachReg |= 1;
-    if (h.li === 3 || h.stratum >= 16) return no('unsynchronized', `leap indicator ${h.li}, stratum ${h.stratum}`);
+    if (h.li === 3 || h.stratum >= 16) {
+      this.unsynchronized = true;
+      return no('unsynchronized', `leap indicator ${h.li}, stratum ${h.stratum}`);
+    }
+    this.unsynchronized = false;
     if (h.transmit === 0n || h.receive === 0n) return no('bogus-time', 'zero receive or transmit timestamp');
     const t1 = out.sentAt;
     const t2 = fromNtp64(h.receive, t1);
@@ -185,6 +206,7 @@ export class UpstreamPeer {
       s.offsetNs -= deltaNs;
       s.at += BigInt(Math.round(deltaNs));
     }
+    if (this.nextPoll !== undefined) this.nextPoll += BigInt(Math.round(deltaNs));
     this.outstanding = undefined;
   }
 
@@ -210,6 +232,9 @@ export class UpstreamPeer {
       const disp = best.dispersionS + PHI * ageS;
       rootDistance = Math.round((s.rootDelayS / 2 + s.rootDispersionS + disp) * 1e9 + best.delayNs / 2 + (jitter ?? 0));
     }
+    const unfit = this.refused ? 'refused' : this.reachReg === 0 ? 'no answer to the last eight polls'
+      : this.unsynchronized ? 'says it is not synchronized' : rootDistance === undefined ? 'no sample'
+      : rootDistance > MAX_ROOT_DISTANCE_NS ? `root distance ${(rootDistance / 1e9).toFixed(3)} s over ${MAX_ROOT_DISTANCE_NS / 1e9} s` : '';
     return {
       name: this.o.name, state: this.refused ? 'refused' : this.reachReg === 0 && this.counters.sent > 1 ? 'unreachable' : 'polling', reach: this.reachReg, pollS: 2 ** this.pollLog2,
       stratum: s?.stratum, refId: s?.refId, leap: s?.leap,
@@ -218,6 +243,8 @@ export class UpstreamPeer {
       lastSampleAgeS: this.filter.length ? Number(now - this.filter[this.filter.length - 1]!.at) / 1e9 : undefined,
       counters: { sent: this.counters.sent, received: this.counters.received, rejected: { ...this.counters.rejected } },
       kiss: this.kiss,
+      fit: unfit === '',
+      unfit,
     };
   }
 

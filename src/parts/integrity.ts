@@ -67,9 +67,7 @@ export const integrity: PartFactory = {
       const cands = [];
       for (const p of peers) {
         const s = p.snapshot(now);
-        if (s.offsetNs !== undefined && s.rootDistanceNs !== undefined && s.state !== 'refused') {
-          cands.push({ name: s.name, offsetNs: s.offsetNs, rootDistanceNs: s.rootDistanceNs });
-        }
+        if (s.fit) cands.push({ name: s.name, offsetNs: s.offsetNs!, rootDistanceNs: s.rootDistanceNs! });
       }
       selection = selectMajority(cands, peers.length);
       const m = selection.majority;
@@ -79,9 +77,11 @@ export const integrity: PartFactory = {
     const publishIntegrity = (now: Nanos): IntegrityStatus => {
       const d = discipline.snapshot(now);
       const ps: PlausibilitySnapshot = plaus.snapshot(now);
+      // The peers keep their times on the served clock (the one their offsets are measured against).
+      const servedNow = served.now();
       const servers: UpstreamServerStatus[] = peers.map((p) => {
-        const s = p.snapshot(now);
-        let state: UpstreamServerStatus['state'] = s.state === 'polling' && s.offsetNs === undefined ? 'polling' : s.state === 'polling' ? 'candidate' : s.state;
+        const s = p.snapshot(servedNow);
+        let state: UpstreamServerStatus['state'] = s.state === 'polling' && s.offsetNs === undefined ? 'polling' : s.state === 'polling' ? (s.fit ? 'candidate' : 'unfit') : s.state;
         if (state === 'candidate' && selection.majority) state = selection.truechimers.includes(s.name) ? 'majority' : 'falseticker';
         return {
           name: s.name, state, reach: s.reach, pollS: s.pollS, stratum: s.stratum ?? null, refId: s.refId ?? null,
@@ -141,10 +141,12 @@ export const integrity: PartFactory = {
       name: 'integrity',
       selection: () => selection,
       start() {
-        const deliver = (offset: number) => (i: number, pkt: Buffer, rx: Nanos) => {
-          const p = peers[offset + i];
-          if (!p) return;
-          if (p.onReply(pkt, rx).ok) reselect(rx);
+        // A datagram from an address and port several servers share goes to the one whose request it
+        // answers (the echoed cookie); one none of them expects is counted by the first as unexpected.
+        const deliver = (offset: number) => (candidates: number[], pkt: Buffer, rx: Nanos) => {
+          const ps = candidates.map((i) => peers[offset + i]).filter((p) => p !== undefined);
+          const p = ps.find((x) => x.answers(pkt)) ?? ps[0];
+          if (p && p.onReply(pkt, rx).ok) reselect(rx);
         };
         if (real.length && ctx.listen) transports.push({ t: new UdpUpstream(real, served, deliver(0)), first: 0 });
         if (simulated.length) {

@@ -28,7 +28,7 @@ import { Rng } from './random.ts';
 import type { Oscillator } from './oscillator.ts';
 import type { LeapTable } from '../discipline/leap.ts';
 
-export type FaultKind = 'antenna_unplugged' | 'antenna_short' | 'pps_lost' | 'satellites_drop' | 'time_jump' | 'garbage' | 'silence' | 'position_walk' | 'jamming';
+export type FaultKind = 'antenna_unplugged' | 'antenna_short' | 'pps_lost' | 'satellites_drop' | 'time_jump' | 'garbage' | 'silence' | 'position_walk' | 'jamming' | 'pps_offset';
 
 export interface Fault {
   at_s: number;
@@ -192,7 +192,9 @@ export class GpsSimulator {
 
     // PPS: only with a fix, and not while the PPS line is broken.
     if (hasFix && !this.active('pps_lost', t)) {
-      const local = this.osc.localAt(t) + BigInt(Math.round(this.rng.normal() * this.opts.ppsJitterNs));
+      // A receiver whose time runs `value` ms ahead (a subtle spoof) marks each second that much early.
+      const ahead = BigInt(Math.round((this.active('pps_offset', t)?.value ?? 0) * 1e6));
+      const local = this.osc.localAt(t - ahead) + BigInt(Math.round(this.rng.normal() * this.opts.ppsJitterNs));
       this.ppsSeq++;
       this.stats.edges++;
       this.sinks.edge({ assert: local, sequence: this.ppsSeq });

@@ -68,7 +68,7 @@ export class SimulatedUpstream implements UpstreamTransport {
         refTime: ts, origin: d.header.transmit, receive: ts, transmit: ts,
       }, out);
       this.trueClock.setTimeout(() => {
-        if (!this.closed) this.deliver(index, out, this.served.now());
+        if (!this.closed) this.deliver([index], out, this.served.now());
       }, oneWay());
     }, oneWay());
   }

@@ -96,8 +96,8 @@ const TC_ANTENNA: Syntax = { base: 'enum', tc: 'S1AntennaStatus', values: { unkn
 const TC_SEVERITY: Syntax = { base: 'enum', tc: 'S1Severity', values: { none: 0, warning: 1, critical: 2 } };
 const ACCEPT_JUMP = { never: 1, after: 2, with_upstream: 3 } as const;
 const TC_ACCEPT_JUMP: Syntax = { base: 'enum', tc: 'S1AcceptJump', values: { never: 1, after: 2, withUpstream: 3 }, description: 'never: a jump is believed only once the holdover budget is spent; after: once it has persisted integrity.accept_after_s; withUpstream: once the upstream majority agrees with it.' };
-const UPSTREAM_STATE = { polling: 1, majority: 2, falseticker: 3, candidate: 4, unreachable: 5, refused: 6 } as const;
-const TC_UPSTREAM_STATE: Syntax = { base: 'enum', tc: 'S1SourceState', values: UPSTREAM_STATE, description: 'polling: no answer yet; majority: agrees with the majority; falseticker: answers but outside the majority; candidate: answers, no majority to judge it by; unreachable: no answer to the last eight polls; refused: it sent a kiss o\' death DENY or RSTR.' };
+const UPSTREAM_STATE = { polling: 1, majority: 2, falseticker: 3, candidate: 4, unreachable: 5, refused: 6, unfit: 7 } as const;
+const TC_UPSTREAM_STATE: Syntax = { base: 'enum', tc: 'S1SourceState', values: UPSTREAM_STATE, description: 'polling: no answer yet; majority: agrees with the majority; falseticker: answers but outside the majority; candidate: answers, no majority to judge it by; unreachable: none of the last eight polls answered (before its first answer: none of the first two); refused: it sent a kiss o\' death DENY or RSTR; unfit: it answers but may not vote (it says it is not synchronized, or its root distance is over 1 s).' };
 const SEVERITY: Record<string, number> = { none: 0, warning: 1, critical: 2 };
 // The history's codes (STATE_CODES), so that a threshold set on one surface holds on every other.
 const TC_STATE: Syntax = {

@@ -218,8 +218,9 @@ export interface HostStatus {
 export interface UpstreamServerStatus {
   name: string;
   /** majority: agrees with the majority; falseticker: answers but outside it; candidate: answers, no
-   * majority to judge it by; unreachable; refused (kiss o' death DENY or RSTR); polling: no answer yet. */
-  state: 'majority' | 'falseticker' | 'candidate' | 'unreachable' | 'refused' | 'polling';
+   * majority to judge it by; unfit: answers but may not vote (says it is unsynchronized, or its root
+   * distance is over 1 s); unreachable; refused (kiss o' death DENY or RSTR); polling: no answer yet. */
+  state: 'majority' | 'falseticker' | 'candidate' | 'unfit' | 'unreachable' | 'refused' | 'polling';
   /** The 8-bit reach register (as chronyc shows it in octal: 377 is eight answers of eight). */
   reach: number;
   pollS: number;

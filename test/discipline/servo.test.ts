@@ -71,3 +71,27 @@ test('the PI servo (linuxptp style) converges too, and is pluggable behind the s
   const rms = Math.sqrt(errs.reduce((a, b) => a + b * b, 0) / errs.length);
   assert.ok(rms < 2000, `PI RMS ${rms.toFixed(0)} ns`);
 });
+
+test('a confidently wrong seeded frequency (1.5 ppm off, 11 ppb sigma) is corrected at the first re-acquisition, and the filter tracks after it', () => {
+  // Measured before the fix: such a seed (a drift file from another board) made the filter reject
+  // every sample, re-acquire after the streak with the same wrong frequency, and do it again forever.
+  const s = new KalmanServo({ wanderPpbPerSqrtS: 2, initialFreqSigmaPpb: 1e5, outlierSigma: 5, reacquireAfter: 30 });
+  s.seedFrequency(20_000 - 1_500, 11);
+  const data = synthetic(5, 1200, 1000);
+  let steps = 0;
+  let rejected = 0;
+  data.forEach((d, i) => {
+    const u = s.update(d.t, d.z, 1000);
+    if (u.stepped && i > 0) steps++;
+    if (!u.accepted && i > 200) rejected++;
+  });
+  assert.equal(steps, 1, 'one re-acquisition, not a cycle');
+  assert.ok(rejected < 10, `${rejected} samples rejected after the first 200`);
+  const p = s.predict(data.at(-1)!.t);
+  assert.ok(Math.abs(p.freqPpb - 20_000) < 300, `frequency ${p.freqPpb}`);
+  // A phase step still keeps the frequency: the slope of a constant offset is none.
+  const before = p.freqPpb;
+  const last = data.at(-1)!;
+  for (let k = 1; k <= 31; k++) s.update(last.t + BigInt(k) * NS_PER_S, s.predict(last.t + BigInt(k) * NS_PER_S).offsetNs + 1e6, 1000);
+  assert.ok(Math.abs(s.predict(last.t + 32n * NS_PER_S).freqPpb - before) < 50, 'a 1 ms step does not move the frequency');
+});

@@ -43,7 +43,12 @@ test('/metrics: promtool accepts it, and its values agree with Status', async (t
     assert.equal(m.get('stratum1_discipline_state{state="HOLDOVER"}'), 0);
     assert.equal(m.get('gpsd_tpv_mode'), after.gnss.fixMode);
     assert.equal(m.get('stratum1_discipline_state_code'), after.discipline.stateCode);
-    assert.equal(m.get('gpsd_tpv_lat'), after.gnss.latitudeDeg);
+    // The simulated position wanders by metres: within 1e-4 degrees (11 m) of Status.
+    assert.ok(Math.abs(m.get('gpsd_tpv_lat')! - after.gnss.latitudeDeg!) < 1e-4, `lat ${m.get('gpsd_tpv_lat')} vs ${after.gnss.latitudeDeg}`);
+    assert.equal(m.get('stratum1_integrity_failing'), after.integrity.failing ? 1 : 0);
+    for (const c of after.integrity.checks.filter((x) => x.enabled && x.armed)) {
+      assert.equal(m.get(`stratum1_integrity_check_failing{check="${c.name}"}`), c.failing ? 1 : 0, c.name);
+    }
     assert.equal(m.get('stratum1_ptp_clock_class'), after.discipline.ptpClockClass);
     between('chrony_serverstats_ntp_packets_received_total', before.ntp.received, after.ntp.received);
     between('stratum1_pps_pulses_total', before.pps.pulses, after.pps.pulses);

@@ -118,3 +118,17 @@ test('accept_jump: never keeps holding over in the same case: the correction is 
   assert.notEqual(r.last.discipline.state, 'LOCKED');
   assert.equal(r.last.discipline.timeJumpRefused, true);
 });
+
+test('with_upstream: a 40 ms shift of the receiver\'s time, within what the servers can tell apart, is refused and never believed', async () => {
+  const r = await run((c) => {
+    c.integrity.accept_jump = 'with_upstream';
+    c.simulator.faults = [{ at_s: 120, kind: 'pps_offset', duration_s: 300, value: 40 }];
+  }, 480);
+  // The gate sees a jump (40 ms is far outside the clock's microseconds); the servers agree with both
+  // the old time and the new (their interval is tens of milliseconds wide): no reason to step.
+  assert.equal(of(r.events, 'timeJumpRefused').length, 1);
+  assert.equal(of(r.events, 'clockStepped').length, 1, 'never stepped to the shift');
+  assert.deepEqual(of(r.events, 'timeJumpEnded').map((e) => e.outcome), ['agreed']);
+  const worst = Math.max(...r.errs.slice(100).map(Math.abs));
+  assert.ok(worst < 1e6, `the served clock was ${worst} ns off the truth`);
+});

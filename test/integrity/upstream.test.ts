@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { UpstreamPeer } from '../../src/integrity/ntp-client.ts';
 import { selectMajority } from '../../src/integrity/select.ts';
 import { decodePacket, encodeHeader, NTP_HEADER, refIdFromAscii } from '../../src/ntp/packet.ts';
-import { toNtp64, NS_PER_S } from '../../src/time/index.ts';
+import { toNtp64, NS_PER_S, type Clock } from '../../src/time/index.ts';
+import { UdpUpstream, canonicalIp } from '../../src/integrity/upstream-udp.ts';
+import { createSocket } from 'node:dgram';
 
 const S = NS_PER_S;
 const T0 = BigInt(Date.now()) * 1_000_000n;
@@ -11,13 +13,13 @@ let cookie = 0n;
 const peer = (iburst = true) => new UpstreamPeer({ name: 'srv', minPollLog2: 6, maxPollLog2: 10, iburst }, () => ++cookie + 0x1234_5678_0000n);
 
 /** A server whose clock is `offsetNs` ahead of ours, answering a request sent at t1 after delayNs. */
-function answer(req: Buffer, t1: bigint, offsetNs: number, delayNs: number, over: Partial<{ stratum: number; li: number; refId: number; origin: bigint }> = {}) {
+function answer(req: Buffer, t1: bigint, offsetNs: number, delayNs: number, over: Partial<{ stratum: number; li: number; refId: number; origin: bigint; precision: number; rootDispersion: number }> = {}) {
   const d = decodePacket(req);
   assert.ok(d.ok);
   const srv = t1 + BigInt(delayNs / 2) + BigInt(offsetNs);
   const out = Buffer.alloc(NTP_HEADER);
   encodeHeader({
-    li: over.li ?? 0, version: 4, mode: 4, stratum: over.stratum ?? 2, poll: 6, precision: -20, rootDelay: 0, rootDispersion: 0,
+    li: over.li ?? 0, version: 4, mode: 4, stratum: over.stratum ?? 2, poll: 6, precision: over.precision ?? -20, rootDelay: 0, rootDispersion: over.rootDispersion ?? 0,
     refId: over.refId ?? 0x7f000001, refTime: toNtp64(srv), origin: over.origin ?? d.header.transmit, receive: toNtp64(srv), transmit: toNtp64(srv),
   }, out);
   return { reply: out, t4: t1 + BigInt(delayNs) };
@@ -129,4 +131,76 @@ test('select: no majority of those configured, no verdict; touching intervals ag
   const touch = selectMajority([{ name: 'a', offsetNs: 0, rootDistanceNs: ms }, { name: 'b', offsetNs: 2 * ms, rootDistanceNs: ms }], 2);
   assert.deepEqual(touch.majority?.members, ['a', 'b']);
   assert.equal(touch.majority?.lowNs, ms);
+});
+
+test('upstream client: a server may vote only while it answers, says it is synchronized, and vouches for under a second', () => {
+  const fitAfter = (over: Parameters<typeof answer>[4]) => {
+    const p = peer(false);
+    const r = answer(p.request(T0), T0, 0, 1000, over);
+    p.onReply(r.reply, r.t4);
+    return p.snapshot(r.t4);
+  };
+  assert.equal(fitAfter({}).fit, true);
+  const vague = fitAfter({ precision: 127 });
+  assert.equal(vague.fit, false);
+  assert.match(vague.unfit, /root distance .* over 1 s/);
+  assert.equal(fitAfter({ rootDispersion: 3 * 65536 }).fit, false, 'a root dispersion of 3 s vouches for nothing');
+  // Synchronized, then not: its earlier sample no longer votes.
+  const p = peer(false);
+  let r = answer(p.request(T0), T0, 0, 1000);
+  p.onReply(r.reply, r.t4);
+  const t = T0 + 64n * S;
+  r = answer(p.request(t), t, 0, 1000, { li: 3, stratum: 16 });
+  p.onReply(r.reply, r.t4);
+  assert.equal(p.snapshot(r.t4).fit, false);
+  assert.match(p.snapshot(r.t4).unfit, /not synchronized/);
+  // Silent for eight polls: reach 0, no vote.
+  const q = peer(false);
+  r = answer(q.request(T0), T0, 0, 1000);
+  q.onReply(r.reply, r.t4);
+  let u = T0;
+  for (let i = 0; i < 8; i++) {
+    u += 2000n * S;
+    if (q.due(u)) q.request(u);
+  }
+  assert.equal(q.snapshot(u).reach, 0);
+  assert.equal(q.snapshot(u).fit, false);
+});
+
+test('upstream client: a step of the served clock moves the next poll with it', () => {
+  const p = peer(false);
+  p.request(T0);
+  assert.equal(p.due(T0 + 63n * S), false);
+  p.servedClockStepped(-100 * 1e9); // the served clock went back 100 s
+  assert.equal(p.due(T0 - 100n * S + 63n * S), false);
+  assert.equal(p.due(T0 - 100n * S + 64n * S), true);
+});
+
+test('upstream socket: a reply from ::1 reaches a server configured as 0:0:0:0:0:0:0:1 (addresses compared in canonical form)', async (t) => {
+  const srv = createSocket({ type: 'udp6', ipv6Only: true });
+  try {
+    await new Promise<void>((res, rej) => { srv.once('error', rej); srv.bind(0, '::1', () => res()); });
+  } catch {
+    t.skip('no IPv6 loopback on this machine');
+    return;
+  }
+  srv.on('message', (m, r) => {
+    const d = decodePacket(m);
+    if (!d.ok) return;
+    const out = Buffer.alloc(NTP_HEADER);
+    encodeHeader({ ...d.header, mode: 4, stratum: 2, origin: d.header.transmit, receive: toNtp64(BigInt(Date.now()) * 1_000_000n), transmit: toNtp64(BigInt(Date.now()) * 1_000_000n) }, out);
+    srv.send(out, r.port, r.address);
+  });
+  const port = (srv.address() as { port: number }).port;
+  const got: number[][] = [];
+  const clock = { now: () => BigInt(Date.now()) * 1_000_000n, monotonic: () => process.hrtime.bigint() } as unknown as Clock;
+  const u = new UdpUpstream([{ host: '0:0:0:0:0:0:0:1', port }, { host: '::1', port }], clock, (idx) => got.push(idx));
+  const p = peer(false);
+  u.send(0, p.request(clock.now()));
+  for (let i = 0; i < 50 && !got.length; i++) await new Promise((r) => setTimeout(r, 20));
+  u.close();
+  srv.close();
+  assert.deepEqual(got, [[0, 1]], 'both servers at that address are offered the reply');
+  assert.equal(u.strays, 0);
+  assert.equal(canonicalIp('2001:DB8:0:0::1'), '2001:db8::1');
 });
