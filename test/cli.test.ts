@@ -18,7 +18,8 @@ const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cw
 test('stratum1 run --simulate prints its loopback endpoints and stratum1 status reads it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 's1-'));
   const cfg = join(dir, 'c.yaml');
-  writeFileSync(cfg, 'receiver:\n  source: simulator\ncontrol:\n  http:\n    address: 127.0.0.1\n    port: 0\nprometheus:\n  port: 0\nntp:\n  addresses: [127.0.0.1]\n  port: 0\n' +
+  // Three simulated upstream servers, one 4 s off: the status shows them as chronyc sources would.
+  writeFileSync(cfg, 'receiver:\n  source: simulator\nsimulator:\n  ntp_servers: [{ offset_ms: 0 }, { offset_ms: 0 }, { offset_ms: 4000 }]\ncontrol:\n  http:\n    address: 127.0.0.1\n    port: 0\nprometheus:\n  port: 0\nntp:\n  addresses: [127.0.0.1]\n  port: 0\n' +
     `agent:\n  state_dir: ${dir}\n`);
   const child = spawn(process.execPath, [BIN, 'run', '--simulate', '--config', cfg], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -52,6 +53,10 @@ test('stratum1 run --simulate prints its loopback endpoints and stratum1 status 
     assert.match(human.stdout, /^Agent +: /m);
     assert.match(human.stdout, /SIMULATED GPS/);
     assert.match(human.stdout, /^PPS +: simulator simulator: present/m);
+    assert.match(human.stdout, /^Integrity +: ok \(upstream, pps_count(, leap)?\); learning: position, jamming, satellites; accept_jump never$/m);
+    assert.match(human.stdout, /^Upstream servers: 2 of 3 agree; receiver - majority -?\d+(\.\d+)?(us|ms)$/m);
+    assert.match(human.stdout, /^ {2}\* sim1 +2 +64 +\d+ +\d+s {2}-?\d/m);
+    assert.match(human.stdout, /^ {2}x sim3 +2 +64 +\d+ +\d+s {2}(3\.99\d|4\.00\d)s \[/m);
     // The operator's trap actions answer even with SNMP off, and say why nothing was sent.
     const traps = run(['traps', 'test', '--url', url]);
     assert.equal(traps.status, 1);
@@ -120,7 +125,8 @@ test('stratum1 replay --check agrees with gpsd on every capture of the corpus', 
 test('stratum1 run refuses to start, saying why, when PTP is asked for on an interface that does not exist', () => {
   const dir = mkdtempSync(join(tmpdir(), 's1-'));
   const cfg = join(dir, 'c.yaml');
-  writeFileSync(cfg, 'receiver:\n  source: simulator\ncontrol:\n  http:\n    address: 127.0.0.1\n    port: 0\nprometheus:\n  port: 0\nntp:\n  enabled: false\n' +
+  // Three simulated upstream servers, one 4 s off: the status shows them as chronyc sources would.
+  writeFileSync(cfg, 'receiver:\n  source: simulator\nsimulator:\n  ntp_servers: [{ offset_ms: 0 }, { offset_ms: 0 }, { offset_ms: 4000 }]\ncontrol:\n  http:\n    address: 127.0.0.1\n    port: 0\nprometheus:\n  port: 0\nntp:\n  enabled: false\n' +
     `ptp:\n  enabled: true\n  interface: nosuch0\nagent:\n  state_dir: ${dir}\n`);
   const r = run(['run', '--config', cfg]);
   assert.equal(r.status, 1);
