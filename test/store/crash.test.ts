@@ -97,7 +97,10 @@ test('the real agent, SIGKILLed 5 times while it runs: its database opens clean 
     try {
       assert.equal(db.pragma('integrity_check', { simple: true }), 'ok', `kill ${k}`);
       const last = db.prepare('SELECT max(t) FROM samples').pluck().get() as number;
-      assert.ok(killedAt - last <= 1 + 1.5, `kill ${k}: the last second kept is ${(killedAt - last).toFixed(1)} s before the kill (flush interval 1 s)`);
+      // A sample is labelled with the floor of its second (up to 1 s), the flush runs every 1 s, and a
+      // machine busy with the rest of the suite delays timers by up to a second or so: 3.5 s at most,
+      // far under the 10 s a default flush interval (or a missed flush) would lose.
+      assert.ok(killedAt - last <= 1 + 1 + 1.5, `kill ${k}: the last second kept is ${(killedAt - last).toFixed(1)} s before the kill (flush interval 1 s)`);
       assert.ok((db.prepare('SELECT count(*) FROM samples').pluck().get() as number) >= flushedBefore);
     } finally {
       db.close();
