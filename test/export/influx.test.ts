@@ -51,7 +51,7 @@ test('influxd stopped for a minute: every point of that minute arrives, in order
   try {
     await a.waitFor((s) => s.influx.written > 20 && s.discipline.state === 'LOCKED', 60_000, 'points written');
     const measurements = (await db.query('s1test', 'SHOW MEASUREMENTS'))[0]!.values.map((v) => v[0]);
-    for (const m of ['timing', 'gnss', 'constellation', 'satellite', 'pps', 'ntp']) assert.ok(measurements.includes(m), `${m} in ${measurements.join(',')}`);
+    for (const m of ['timing', 'gnss', 'constellation', 'satellite', 'pps', 'ntp', 'integrity']) assert.ok(measurements.includes(m), `${m} in ${measurements.join(',')}`);
     const tags = await db.query('s1test', 'SHOW TAG VALUES FROM "timing" WITH KEY IN ("host", "source")');
     assert.deepEqual(tags[0]!.values.map((v) => v[1]).sort(), ['simulator', 'stratum1']);
 
