@@ -49,7 +49,9 @@ test('influxd stopped for a minute: every point of that minute arrives, in order
   ].join('\n'));
   const a = await startAgent(cfg);
   try {
-    await a.waitFor((s) => s.influx.written > 20 && s.discipline.state === 'LOCKED', 60_000, 'points written');
+    // The sky view (satellites, constellations) comes every 5 s: wait for it, then for two more sets.
+    const sky = await a.waitFor((s) => s.gnss.satellites.length > 0 && s.discipline.state === 'LOCKED', 60_000, 'a sky view and lock');
+    await a.waitFor((s) => s.influx.written > sky.influx.written + sky.influx.queued + 40, 30_000, 'points written after the sky view');
     const measurements = (await db.query('s1test', 'SHOW MEASUREMENTS'))[0]!.values.map((v) => v[0]);
     for (const m of ['timing', 'gnss', 'constellation', 'satellite', 'pps', 'ntp', 'integrity']) assert.ok(measurements.includes(m), `${m} in ${measurements.join(',')}`);
     const tags = await db.query('s1test', 'SHOW TAG VALUES FROM "timing" WITH KEY IN ("host", "source")');
