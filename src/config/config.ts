@@ -246,6 +246,8 @@ export const configSchema = section('stratum1-agent configuration.', {
     announce_receipt_timeout: int('Announce intervals after which a silent foreign master is forgotten.', 3, { min: 2, max: 10 }),
     utc_offset_fallback: int('TAI-UTC announced (marked not valid) while no leap second table is loaded.', 37, { min: 0, max: 100 }),
     management_per_second: int('Management answers per second at most (the rest are dropped and counted).', 20, { min: 1, max: 1000 }),
+    max_foreign_masters: int('Foreign masters remembered at most (Status, /status); new ones beyond it are counted, not kept.', 16, { min: 1, max: 1024 }),
+    delay_resp_per_second: int('Delay_Resp sent per second at most, whoever asks (each goes to the whole segment); each asking port is also held to twice the Delay_Req rate it is told, in bursts of 8.', 1000, { min: 1, max: 100_000 }),
   }),
   influx: section('Export to InfluxDB (1.x write API; InfluxDB 2.x and 3.x accept it on their compatibility endpoint).', {
     enabled: bool('Write points to InfluxDB.', false),

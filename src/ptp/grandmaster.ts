@@ -12,6 +12,7 @@ import {
   type AnnounceBody, type Decoded, type Header, type ManagementBody,
 } from './codec.ts';
 import type { Status } from '../status/status.ts';
+import { RateLimiter } from '../ntp/ratelimit.ts';
 
 export interface GrandmasterOptions {
   clockIdentity: Buffer;
@@ -24,6 +25,11 @@ export interface GrandmasterOptions {
   announceReceiptTimeout: number;
   /** Management answers per second at most (the rest are dropped and counted). */
   managementPerSecond: number;
+  /** Foreign masters remembered at most: a new identity while the table is full is counted, not kept
+   * (the table empties as silent masters time out). */
+  maxForeignMasters: number;
+  /** Delay_Resp per second at most, whoever asks (each goes to the whole segment by multicast). */
+  delayRespPerSecond: number;
 }
 
 /** What Announce and the data sets say about the clock: Status in PTP's words. */
@@ -89,6 +95,12 @@ export interface PtpCounters {
   malformed: Record<string, number>;
   otherDomain: number;
   managementDropped: number;
+  /** Delay_Req not answered: over the asking port's rate, or over delayRespPerSecond. */
+  delayReqDropped: number;
+  /** Announces from new foreign masters while the table was full. */
+  foreignDropped: number;
+  /** Announces naming our own clock as grandmaster (a boundary clock passing ours on, or a spoof). */
+  ownGrandmaster: number;
 }
 
 /** The BMCA data set comparison (9.3.4) between two announced clocks, for grandmasters one hop away:
@@ -105,13 +117,22 @@ export class GrandmasterCore {
   readonly port: PortIdentity;
   private seq = { sync: 0, announce: 0 };
   private props: TimeProperties;
-  readonly counters: PtpCounters = { sent: {}, received: {}, malformed: {}, otherDomain: 0, managementDropped: 0 };
+  readonly counters: PtpCounters = { sent: {}, received: {}, malformed: {}, otherDomain: 0, managementDropped: 0, delayReqDropped: 0, foreignDropped: 0, ownGrandmaster: 0 };
   readonly foreign = new Map<string, ForeignMaster>();
   private mgmtWindow = { startNs: 0n, count: 0 };
+  private delayWindow = { startNs: 0n, count: 0 };
+  /** Per asking port: a compliant slave asks once per 2^logMinDelayReqInterval s on average (randomised
+   * up to twice that): it may ask twice as often, in bursts of eight. A bounded table (the NTP server's
+   * limiter), so random identities cost a slot each and evict the oldest. */
+  private readonly perPort: RateLimiter;
+  /** How many foreign masters are better than us now: the events report the set becoming non-empty
+   * and empty again, so a flood of identities is one event pair, not two events per identity. */
+  private betterCount = 0;
 
   constructor(readonly o: GrandmasterOptions, initial: TimeProperties, private readonly onEvent: (e: PtpEvent) => void = () => {}) {
     this.port = { clockIdentity: o.clockIdentity, portNumber: 1 };
     this.props = initial;
+    this.perPort = new RateLimiter({ intervalS: 2 ** o.logMinDelayReqInterval / 2, burst: 8, slots: 4096 });
   }
 
   get properties(): TimeProperties {
@@ -185,6 +206,10 @@ export class GrandmasterCore {
     }
     switch (d.kind) {
       case 'delay_req': {
+        if (!this.allowDelayResp(h, rxTaiNs)) {
+          this.counters.delayReqDropped++;
+          return [];
+        }
         const resp = encodeDelayResp({ ...this.h(MSG.DELAY_RESP, h.sequenceId, this.o.logMinDelayReqInterval), correction: h.correction }, ptpTime(rxTaiNs), h.sourcePortIdentity);
         this.count('sent', MSG.DELAY_RESP);
         return [{ port: 'general', msg: resp }];
@@ -199,22 +224,41 @@ export class GrandmasterCore {
     }
   }
 
+  /** Whether a Delay_Req may be answered: within its port's rate and the overall cap. */
+  private allowDelayResp(h: Header, nowNs: bigint): boolean {
+    const key = `${identityHex(h.sourcePortIdentity.clockIdentity)}/${h.sourcePortIdentity.portNumber}`;
+    if (!this.perPort.allow(key, Number(nowNs / 1000n) / 1e6)) return false;
+    if (nowNs - this.delayWindow.startNs >= 1_000_000_000n || nowNs < this.delayWindow.startNs) this.delayWindow = { startNs: nowNs, count: 0 };
+    return ++this.delayWindow.count <= this.o.delayRespPerSecond;
+  }
+
   private foreignAnnounce(domain: number, a: AnnounceBody, nowNs: bigint): void {
+    if (a.grandmasterIdentity.equals(this.o.clockIdentity)) {
+      // Our own time passed on by a boundary clock (stepsRemoved > 0), or a spoof of us: not a master
+      // to compare with.
+      this.counters.ownGrandmaster++;
+      return;
+    }
     const id = identityHex(a.grandmasterIdentity);
     const better = compareClocks(
       { priority1: a.grandmasterPriority1, quality: a.grandmasterClockQuality, priority2: a.grandmasterPriority2, identity: a.grandmasterIdentity },
       { priority1: this.o.priority1, quality: this.props.quality, priority2: this.o.priority2, identity: this.o.clockIdentity },
     ) < 0;
     const prev = this.foreign.get(id);
+    if (!prev && this.foreign.size >= this.o.maxForeignMasters) {
+      this.counters.foreignDropped++;
+      return;
+    }
     const f: ForeignMaster = {
       identity: id, domain, priority1: a.grandmasterPriority1, clockClass: a.grandmasterClockQuality.clockClass,
       clockAccuracy: a.grandmasterClockQuality.clockAccuracy, priority2: a.grandmasterPriority2, better, lastSeenNs: nowNs,
       announces: (prev?.announces ?? 0) + 1,
     };
     this.foreign.set(id, f);
-    if (better && !prev?.better) this.onEvent({ kind: 'betterMaster', master: f });
-    if (!better && prev?.better) this.onEvent({ kind: 'betterMasterGone', identity: id });
+    if (better && !prev?.better && this.betterCount++ === 0) this.onEvent({ kind: 'betterMaster', master: f });
+    if (!better && prev?.better && --this.betterCount === 0) this.onEvent({ kind: 'betterMasterGone', identity: id });
   }
+
 
   /** Forgets foreign masters not heard for announceReceiptTimeout announce intervals. */
   expire(nowNs: bigint): void {
@@ -222,7 +266,7 @@ export class GrandmasterCore {
     for (const [id, f] of this.foreign) {
       if (nowNs - f.lastSeenNs > timeout) {
         this.foreign.delete(id);
-        if (f.better) this.onEvent({ kind: 'betterMasterGone', identity: id });
+        if (f.better && --this.betterCount === 0) this.onEvent({ kind: 'betterMasterGone', identity: id });
       }
     }
   }

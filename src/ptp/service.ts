@@ -23,6 +23,7 @@ export class PtpGrandmaster {
       clockIdentity: clockIdentityFromMac(iface.mac), domain: p.domain, priority1: p.priority1, priority2: p.priority2,
       logAnnounceInterval: p.log_announce_interval, logSyncInterval: p.log_sync_interval, logMinDelayReqInterval: p.log_min_delay_req_interval,
       announceReceiptTimeout: p.announce_receipt_timeout, managementPerSecond: p.management_per_second,
+      maxForeignMasters: p.max_foreign_masters, delayRespPerSecond: p.delay_resp_per_second,
     }, this.props(status), (e) => {
       const at = clock.now();
       if (e.kind === 'betterMaster') emit({ type: 'ptpBetterMaster', at, identity: e.master.identity, priority1: e.master.priority1, clockClass: e.master.clockClass, domain: e.master.domain });
@@ -58,7 +59,7 @@ export class PtpGrandmaster {
       offsetScaledLogVariance: p.quality.offsetScaledLogVariance, currentUtcOffset: p.currentUtcOffset, utcOffsetValid: p.utcOffsetValid,
       timeTraceable: p.timeTraceable, frequencyTraceable: p.frequencyTraceable, timeSource: p.timeSource,
       sent: { ...c.sent }, received: { ...c.received }, malformed: { ...c.malformed }, otherDomain: c.otherDomain,
-      managementDropped: c.managementDropped, sendErrors: this.udp.sendErrors,
+      managementDropped: c.managementDropped, delayReqDropped: c.delayReqDropped, foreignDropped: c.foreignDropped, ownGrandmaster: c.ownGrandmaster, sendErrors: this.udp.sendErrors,
       txStampSpreadNs: { mean: tx.n ? Math.round(tx.sumNs / tx.n) : null, max: tx.n ? tx.maxNs : null }, rxTimestamps: this.udp.rxTimestamps, syncsUnstamped: this.udp.txUnstamped,
       foreignMasters: [...this.core.foreign.values()].map((f) => ({ identity: f.identity, domain: f.domain, priority1: f.priority1, clockClass: f.clockClass, better: f.better, announces: f.announces })),
     };

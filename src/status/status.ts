@@ -292,7 +292,11 @@ export interface PtpStatus {
   portState: 'MASTER' | 'DISABLED'; clockClass: number | null; clockAccuracy: number | null; offsetScaledLogVariance: number | null;
   currentUtcOffset: number | null; utcOffsetValid: boolean; timeTraceable: boolean; frequencyTraceable: boolean; timeSource: number | null;
   sent: Record<string, number>; received: Record<string, number>; malformed: Record<string, number>; otherDomain: number;
-  managementDropped: number; sendErrors: number; txStampSpreadNs: { mean: number | null; max: number | null };
+  managementDropped: number;
+  /** Delay_Req left unanswered by the rate limits; Announces of new foreign masters while the table was
+   * full (ptp.max_foreign_masters); Announces naming our own clock as grandmaster. */
+  delayReqDropped: number; foreignDropped: number; ownGrandmaster: number;
+  sendErrors: number; txStampSpreadNs: { mean: number | null; max: number | null };
   rxTimestamps: 'kernel' | 'event loop' | null;
   /** Syncs the kernel gave no transmit timestamp for (sent without a Follow_Up). */
   syncsUnstamped: number;
@@ -302,7 +306,7 @@ export interface PtpStatus {
 export const PTP_DISABLED: PtpStatus = {
   enabled: false, interface: null, address: null, clockIdentity: null, domain: null, portState: 'DISABLED', clockClass: null, clockAccuracy: null,
   offsetScaledLogVariance: null, currentUtcOffset: null, utcOffsetValid: false, timeTraceable: false, frequencyTraceable: false, timeSource: null,
-  sent: {}, received: {}, malformed: {}, otherDomain: 0, managementDropped: 0, sendErrors: 0, txStampSpreadNs: { mean: null, max: null }, rxTimestamps: null, syncsUnstamped: 0, foreignMasters: [],
+  sent: {}, received: {}, malformed: {}, otherDomain: 0, managementDropped: 0, delayReqDropped: 0, foreignDropped: 0, ownGrandmaster: 0, sendErrors: 0, txStampSpreadNs: { mean: null, max: null }, rxTimestamps: null, syncsUnstamped: 0, foreignMasters: [],
 };
 
 export const INTEGRITY_NONE: IntegrityStatus = {

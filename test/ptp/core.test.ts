@@ -5,7 +5,7 @@ import {
   MSG, MGMT_ACTION, MGMT_ID, ALL_PORTS, FLAG_TWO_STEP, FLAG_PTP_TIMESCALE, FLAG_TIME_TRACEABLE, FLAG_UTC_OFFSET_VALID, TLV_MANAGEMENT_ERROR_STATUS,
   type PortIdentity,
 } from '../../src/ptp/codec.ts';
-import { GrandmasterCore, scaledLogVariance, compareClocks, timePropertiesFrom, type TimeProperties, type PtpEvent } from '../../src/ptp/grandmaster.ts';
+import { GrandmasterCore, scaledLogVariance, compareClocks, timePropertiesFrom, type TimeProperties, type PtpEvent, type GrandmasterOptions } from '../../src/ptp/grandmaster.ts';
 import type { Status } from '../../src/status/status.ts';
 
 const ours = clockIdentityFromMac('b8:27:eb:12:34:56');
@@ -14,9 +14,9 @@ const props = (clockClass = 6): TimeProperties => ({
   quality: { clockClass, clockAccuracy: 0x27, offsetScaledLogVariance: scaledLogVariance(400) }, currentUtcOffset: 37, utcOffsetValid: true,
   leap59: false, leap61: false, timeTraceable: clockClass === 6, frequencyTraceable: clockClass === 6, timeSource: 0x20,
 });
-const core = (events: PtpEvent[] = []) => new GrandmasterCore({
+const core = (events: PtpEvent[] = [], over: Partial<GrandmasterOptions> = {}) => new GrandmasterCore({
   clockIdentity: ours, domain: 0, priority1: 128, priority2: 128, logAnnounceInterval: 1, logSyncInterval: 0, logMinDelayReqInterval: 0,
-  announceReceiptTimeout: 3, managementPerSecond: 5,
+  announceReceiptTimeout: 3, managementPerSecond: 5, maxForeignMasters: 16, delayRespPerSecond: 1000, ...over,
 }, props(), (e) => events.push(e));
 const T = 1_800_000_037_123_456_789n; // some TAI time
 
@@ -181,4 +181,63 @@ test('Delay_Resp encoding carries the requesting port', () => {
   const b = encodeDelayResp({ messageType: MSG.DELAY_RESP, domainNumber: 0, flags: 0, sourcePortIdentity: { clockIdentity: ours, portNumber: 1 }, sequenceId: 5, logMessageInterval: 0 }, ptpTime(T), other);
   const d = decode(b);
   assert.ok(d.ok && d.kind === 'delay_resp' && d.requestingPortIdentity.portNumber === 1 && d.header.control === 3);
+});
+
+/** An Announce from `identity` (as source and grandmaster), better than us unless said otherwise. */
+const announceFrom = (identity: Buffer, priority1 = 10, gm: Buffer = identity) => encodeAnnounce({ messageType: MSG.ANNOUNCE, domainNumber: 0, flags: 0, sourcePortIdentity: { clockIdentity: identity, portNumber: 1 }, sequenceId: 1, logMessageInterval: 1 }, {
+  originTimestamp: ptpTime(T), currentUtcOffset: 37, grandmasterPriority1: priority1, grandmasterClockQuality: { clockClass: 6, clockAccuracy: 0x21, offsetScaledLogVariance: 0x4000 },
+  grandmasterPriority2: 128, grandmasterIdentity: gm, stepsRemoved: gm.equals(identity) ? 0 : 1, timeSource: 0x20,
+});
+const identityOf = (i: number) => { const b = Buffer.alloc(8); b.writeUInt32BE(0xdead0000 + (i >>> 16), 0); b.writeUInt32BE(i, 4); return b; };
+
+test('hostile LAN: 100 000 Announces from new identities keep the foreign master table at its bound, and are one event pair', () => {
+  // Found under attack: one million Announces took RSS from 110 to 483 MB and put two events per
+  // identity in the history. The table now holds at most maxForeignMasters, and the events report the
+  // set of better masters becoming non-empty and empty again.
+  const events: PtpEvent[] = [];
+  const c = core(events);
+  for (let i = 0; i < 100_000; i++) c.receive(announceFrom(identityOf(i)), T + BigInt(i) * 10_000n); // 1 s in all
+  assert.equal(c.foreign.size, 16);
+  assert.equal(c.counters.foreignDropped, 100_000 - 16);
+  assert.deepEqual(events.map((e) => e.kind), ['betterMaster']);
+  c.expire(T + 10_000_000_000n);
+  assert.equal(c.foreign.size, 0);
+  assert.deepEqual(events.map((e) => e.kind), ['betterMaster', 'betterMasterGone']);
+  // A known master keeps being heard while the table is full of others.
+  const d = core();
+  d.receive(announceFrom(other.clockIdentity), T);
+  for (let i = 0; i < 100; i++) d.receive(announceFrom(identityOf(i)), T);
+  d.receive(announceFrom(other.clockIdentity), T + 1n);
+  assert.equal(d.foreign.get(identityHex(other.clockIdentity))!.announces, 2);
+});
+
+test('an Announce naming our own clock as grandmaster is no foreign master and no better-master report', () => {
+  // Found under attack: it was reported as a better master, naming ourselves.
+  const events: PtpEvent[] = [];
+  const c = core(events);
+  c.receive(announceFrom(other.clockIdentity, 0, ours), T); // a boundary clock passing ours on, priority1 0
+  assert.equal(c.foreign.size, 0);
+  assert.equal(events.length, 0);
+  assert.equal(c.counters.ownGrandmaster, 1);
+});
+
+test('Delay_Req floods: one port is held to its rate, many spoofed ports to the overall cap', () => {
+  // Found under attack: every Delay_Req was answered, each by multicast to the whole segment.
+  const req = (id: PortIdentity, seq: number) => encodeTimed({ messageType: MSG.DELAY_REQ, domainNumber: 0, flags: 0, sourcePortIdentity: id, sequenceId: seq, logMessageInterval: 0x7f }, ptpTime(0n));
+  const c = core();
+  let answered = 0;
+  for (let i = 0; i < 1000; i++) answered += c.receive(req(other, i), T + BigInt(i) * 1_000_000n).length; // 1000 in 1 s
+  // A burst of 8, then one per 0.5 s (twice the rate logMinDelayReqInterval 0 asks for).
+  assert.ok(answered >= 8 && answered <= 11, `${answered} answered`);
+  assert.equal(c.counters.delayReqDropped, 1000 - answered);
+  // A well-behaved slave, once a second for a minute: every request answered.
+  const slave: PortIdentity = { clockIdentity: Buffer.from('a0a1a2a3a4a5a6a7', 'hex'), portNumber: 1 };
+  let ok = 0;
+  for (let s = 0; s < 60; s++) ok += c.receive(req(slave, s), T + 10_000_000_000n + BigInt(s) * 1_000_000_000n).length;
+  assert.equal(ok, 60);
+  // 5000 spoofed identities in one second: no more than the cap.
+  const capped = core([], { delayRespPerSecond: 100 });
+  let out = 0;
+  for (let i = 0; i < 5000; i++) out += capped.receive(req({ clockIdentity: identityOf(i), portNumber: 1 }, i), T + BigInt(i) * 200_000n).length;
+  assert.equal(out, 100);
 });
