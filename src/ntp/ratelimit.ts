@@ -95,6 +95,30 @@ export class RateLimiter {
   }
 }
 
+/**
+ * An overall cap: at most `perSecond` events in each one-second window, whoever causes them. The
+ * per-client limiter above bounds each source; this bounds the total when the sources are spoofed and
+ * each one is new (reflection and amplification toward many addresses, or to a whole segment).
+ */
+export class PerSecondCap {
+  private startNs = 0n;
+  private count = 0;
+  dropped = 0;
+
+  constructor(private readonly perSecond: number) {}
+
+  /** Whether one more may go at `nowNs` (any nanosecond timescale that only moves forward, mostly). */
+  allow(nowNs: bigint): boolean {
+    if (nowNs - this.startNs >= 1_000_000_000n || nowNs < this.startNs) {
+      this.startNs = nowNs;
+      this.count = 0;
+    }
+    if (++this.count <= this.perSecond) return true;
+    this.dropped++;
+    return false;
+  }
+}
+
 /** HyperLogLog with 2^10 registers: distinct clients in 1 KB, about 3 % standard error. */
 export class DistinctCounter {
   private reg = new Uint8Array(1024);

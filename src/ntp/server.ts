@@ -7,7 +7,7 @@
  */
 import { type Nanos, toNtp64, toNtpShort } from '../time/index.ts';
 import { decodePacket, encodeHeader, refIdFromAscii, NTP_HEADER } from './packet.ts';
-import { RateLimiter, DistinctCounter, clientKey } from './ratelimit.ts';
+import { RateLimiter, DistinctCounter, PerSecondCap, clientKey } from './ratelimit.ts';
 import type { AccessList } from './acl.ts';
 import type { DropReason, NtpCounters } from '../status/status.ts';
 
@@ -25,6 +25,10 @@ export interface NtpServerState {
 
 export interface NtpServerOptions {
   rateLimit: { enabled: boolean; intervalS: number; burst: number; slots: number; kod: boolean };
+  /** Kiss-o'-death answers: at most one per client per `kodIntervalS`, and `kodPerSecond` in all (a
+   * KoD toward a spoofed address is a reflection; the rest are dropped silently). */
+  kodIntervalS?: number;
+  kodPerSecond?: number;
   /** Denied clients: dropped, or answered with a KoD DENY. */
   denyAction: 'drop' | 'kod';
 }
@@ -42,10 +46,19 @@ export class NtpServerCore {
     dropped: { malformed: 0, mode: 0, rate: 0, denied: 0, unauthenticated: 0 }, malformed: {}, byVersionMode: {},
   };
   private limiter: RateLimiter | undefined;
+  private readonly kodLimiter: RateLimiter;
+  private readonly kodCap: PerSecondCap;
   readonly distinct = new DistinctCounter();
 
   constructor(private readonly o: NtpServerOptions, private readonly acl: AccessList | undefined) {
     if (o.rateLimit.enabled) this.limiter = new RateLimiter({ intervalS: o.rateLimit.intervalS, burst: o.rateLimit.burst, slots: o.rateLimit.slots });
+    this.kodLimiter = new RateLimiter({ intervalS: o.kodIntervalS ?? 16, burst: 1, slots: Math.min(o.rateLimit.slots, 16384) });
+    this.kodCap = new PerSecondCap(o.kodPerSecond ?? 100);
+  }
+
+  /** Whether a kiss-o'-death may go to this client now. */
+  private mayKiss(key: string, monoS: number): boolean {
+    return this.kodLimiter.allow(key, monoS) && this.kodCap.allow(BigInt(Math.round(monoS * 1e9)));
   }
 
   /**
@@ -72,12 +85,12 @@ export class NtpServerCore {
     const key = clientKey(client);
     this.distinct.add(key);
     if (this.acl && !this.acl.permits(client)) {
-      if (this.o.denyAction === 'kod') return this.kod(h.version, h.origin, h.transmit, 'DENY');
+      if (this.o.denyAction === 'kod' && this.mayKiss(key, monoS)) return this.kod(h.version, h.origin, h.transmit, 'DENY');
       c.dropped.denied++;
       return { reply: undefined, reason: 'denied' };
     }
     if (this.limiter && !this.limiter.allow(key, monoS)) {
-      if (this.o.rateLimit.kod) return this.kod(h.version, h.origin, h.transmit, 'RATE');
+      if (this.o.rateLimit.kod && this.mayKiss(key, monoS)) return this.kod(h.version, h.origin, h.transmit, 'RATE');
       c.dropped.rate++;
       return { reply: undefined, reason: 'rate' };
     }

@@ -12,7 +12,7 @@ import {
   type AnnounceBody, type Decoded, type Header, type ManagementBody,
 } from './codec.ts';
 import type { Status } from '../status/status.ts';
-import { RateLimiter } from '../ntp/ratelimit.ts';
+import { RateLimiter, PerSecondCap } from '../ntp/ratelimit.ts';
 
 export interface GrandmasterOptions {
   clockIdentity: Buffer;
@@ -119,8 +119,8 @@ export class GrandmasterCore {
   private props: TimeProperties;
   readonly counters: PtpCounters = { sent: {}, received: {}, malformed: {}, otherDomain: 0, managementDropped: 0, delayReqDropped: 0, foreignDropped: 0, ownGrandmaster: 0 };
   readonly foreign = new Map<string, ForeignMaster>();
-  private mgmtWindow = { startNs: 0n, count: 0 };
-  private delayWindow = { startNs: 0n, count: 0 };
+  private readonly mgmtCap: PerSecondCap;
+  private readonly delayCap: PerSecondCap;
   /** Per asking port: a compliant slave asks once per 2^logMinDelayReqInterval s on average (randomised
    * up to twice that): it may ask twice as often, in bursts of eight. A bounded table (the NTP server's
    * limiter), so random identities cost a slot each and evict the oldest. */
@@ -133,6 +133,8 @@ export class GrandmasterCore {
     this.port = { clockIdentity: o.clockIdentity, portNumber: 1 };
     this.props = initial;
     this.perPort = new RateLimiter({ intervalS: 2 ** o.logMinDelayReqInterval / 2, burst: 8, slots: 4096 });
+    this.mgmtCap = new PerSecondCap(o.managementPerSecond);
+    this.delayCap = new PerSecondCap(o.delayRespPerSecond);
   }
 
   get properties(): TimeProperties {
@@ -227,9 +229,7 @@ export class GrandmasterCore {
   /** Whether a Delay_Req may be answered: within its port's rate and the overall cap. */
   private allowDelayResp(h: Header, nowNs: bigint): boolean {
     const key = `${identityHex(h.sourcePortIdentity.clockIdentity)}/${h.sourcePortIdentity.portNumber}`;
-    if (!this.perPort.allow(key, Number(nowNs / 1000n) / 1e6)) return false;
-    if (nowNs - this.delayWindow.startNs >= 1_000_000_000n || nowNs < this.delayWindow.startNs) this.delayWindow = { startNs: nowNs, count: 0 };
-    return ++this.delayWindow.count <= this.o.delayRespPerSecond;
+    return this.perPort.allow(key, Number(nowNs / 1000n) / 1e6) && this.delayCap.allow(nowNs);
   }
 
   private foreignAnnounce(domain: number, a: AnnounceBody, nowNs: bigint): void {
@@ -276,8 +276,7 @@ export class GrandmasterCore {
     const forUs = (t.clockIdentity.equals(Buffer.alloc(8, 0xff)) || t.clockIdentity.equals(this.o.clockIdentity)) && (t.portNumber === 0xffff || t.portNumber === this.port.portNumber);
     if (!forUs || m.managementId === undefined) return [];
     if (m.action !== MGMT_ACTION.GET && m.action !== MGMT_ACTION.SET && m.action !== MGMT_ACTION.COMMAND) return [];
-    if (nowNs - this.mgmtWindow.startNs >= 1_000_000_000n) this.mgmtWindow = { startNs: nowNs, count: 0 };
-    if (++this.mgmtWindow.count > this.o.managementPerSecond) {
+    if (!this.mgmtCap.allow(nowNs)) {
       this.counters.managementDropped++;
       return [];
     }

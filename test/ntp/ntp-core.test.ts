@@ -122,11 +122,34 @@ test('rate limiting holds a client to its rate, recovers, and can answer with Ko
   assert.ok(core.handle(request(), NOW, LOCKED, '192.0.2.1', 100).reply, 'recovered');
   assert.equal(core.counters.dropped.rate, 7);
   const kod = new NtpServerCore(opts(true), undefined);
-  let last;
-  for (let i = 0; i < 6; i++) last = kod.handle(request({ transmit: 42n }), NOW, LOCKED, '192.0.2.1', 0);
-  const d = decodePacket(last!.reply!);
+  const replies = Array.from({ length: 6 }, () => kod.handle(request({ transmit: 42n }), NOW, LOCKED, '192.0.2.1', 0).reply);
+  const d = decodePacket(replies[4]!);
   assert.ok(d.ok && d.header.stratum === 0 && d.header.li === 3 && refIdToAscii(d.header.refId) === 'RATE' && d.header.origin === 42n);
-  assert.equal(kod.counters.kod, 2);
+  // One kiss per client per 16 s: the sixth request, over the limit again at once, is dropped silently.
+  assert.equal(replies[5], undefined);
+  assert.equal(kod.counters.kod, 1);
+});
+
+test('kiss-o\'-death answers are rate limited: no reflection of one packet per packet toward a spoofed address', () => {
+  // Found under attack: with kod: true (or deny_action: kod) every over-limit packet got a KoD.
+  const core = new NtpServerCore({ rateLimit: { enabled: true, intervalS: 2, burst: 4, slots: 65536, kod: true }, denyAction: 'kod' },
+    new AccessList([], ['198.18.0.0/15']));
+  // 10 000 requests from one (spoofed) address in 10 s: 4 answered, 1 KoD per 16 s, the rest silent.
+  let kods = 0;
+  let times = 0;
+  for (let i = 0; i < 10_000; i++) {
+    const h = core.handle(request(), NOW, LOCKED, '192.0.2.9', i / 1000);
+    if (h.reply && h.kind === 'kod') kods++;
+    else if (h.reply) times++;
+  }
+  assert.ok(times <= 4 + 5, `${times} time replies`);
+  assert.equal(kods, 1);
+  // 10 000 denied addresses in one second (a spoofed sweep): at most 100 KoD DENY in all.
+  let deny = 0;
+  for (let i = 0; i < 10_000; i++) {
+    if (core.handle(request(), NOW, LOCKED, `198.18.${i >> 8}.${i & 255}`, 20 + i / 10_000).reply) deny++;
+  }
+  assert.equal(deny, 100);
 });
 
 test('allow and deny lists, IPv4 and IPv6, with deny as drop or KoD DENY', () => {
