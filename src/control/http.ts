@@ -3,14 +3,34 @@
  * answer. Read-only; anything else is 404/405. `stratum1 status` reads it. The listening, limits and
  * shutdown are net/http-server.ts's, shared with the /metrics endpoint.
  */
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Status } from '../status/status.ts';
 import { listenHttp, type HttpListener } from '../net/http-server.ts';
 
+/**
+ * The endpoint is for the operator's own tools (stratum1, curl, an NMS poller) on this machine; a web
+ * page the operator happens to visit must not reach it through the browser. A request naming another
+ * origin (the Origin header, or Sec-Fetch-Site cross-site/same-site) is a page's, and could post an
+ * action with a simple text/plain form. A Host that is a DNS name other than localhost means DNS
+ * rebinding: a page whose name now points here, reading Status (the antenna's position) as if it
+ * were its own. Both are refused; the CLI and curl send neither.
+ */
+function refusal(req: IncomingMessage): { status: number; why: string } | undefined {
+  if (req.headers.origin !== undefined) return { status: 403, why: 'requests from web pages are refused' };
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'none' && site !== 'same-origin') return { status: 403, why: 'requests from web pages are refused' };
+  const host = (req.headers.host ?? '').toLowerCase();
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  if (name !== '' && name !== 'localhost' && isIP(name) === 0) return { status: 421, why: `not served under the name ${JSON.stringify(name.slice(0, 64))}: use an address` };
+  return undefined;
+}
+
 export class ControlServer {
   private server: HttpListener | undefined;
   requests = 0;
+  /** Requests refused as coming from a browser page (a cross-origin post, a rebound DNS name). */
+  refused = 0;
 
   /** Actions a local operator may trigger with POST /<name> (sending a test trap, resending the
    * active faults): they change no state. */
@@ -24,6 +44,12 @@ export class ControlServer {
   /** An action or a route that throws is answered 500 with its message (by listenHttp). */
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.requests++;
+    const refused = refusal(req);
+    if (refused) {
+      this.refused++;
+      res.writeHead(refused.status, { 'content-type': 'text/plain' }).end(`${refused.why}\n`);
+      return;
+    }
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const name = path.slice(1);
     const action = Object.hasOwn(this.actions, name) ? this.actions[name] : undefined; // never Object.prototype's members

@@ -70,7 +70,8 @@ export const snmpAgent: PartFactory = {
       },
       onEvent: (e) => traps?.onEvent(e),
       actions: () => ({
-        'traps/test': () => (traps ? { sent: traps.sendByName('s1Test') ? ['s1Test'] : [] } : { error: 'SNMP is not enabled' }),
+        'traps/test': () => (!traps ? { error: 'SNMP is not enabled' } : traps.sinkCount === 0 ? { error: 'no trap receivers configured (snmp.trap_sinks): nothing sent' }
+          : { sent: traps.sendByName('s1Test') ? ['s1Test'] : [] }),
         'traps/resend': () => (traps ? { sent: traps.resendActive() } : { error: 'SNMP is not enabled' }),
       }),
       publish: () => (agent || agentx ? {

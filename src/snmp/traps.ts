@@ -116,6 +116,11 @@ export class TrapSender {
     this.dispatch(name, `${NTPV4}.0.${def.sub}`, vbs);
   }
 
+  /** How many trap receivers are configured. */
+  get sinkCount(): number {
+    return this.sessions.length;
+  }
+
   sendByName(name: string): boolean {
     const n = NOTIFICATIONS.find((x) => x.name === name);
     if (!n) return false;

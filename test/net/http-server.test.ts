@@ -13,9 +13,9 @@ interface Answer {
   body: string;
 }
 
-function get(port: number, path: string, method = 'GET', agent?: Agent): Promise<Answer> {
+function get(port: number, path: string, method = 'GET', agent?: Agent, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, agent }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, agent, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -119,5 +119,35 @@ test('listenHttp: a throw after the headers went ends the connection; a port in 
     assert.equal((await get(a.address.port, '/')).body, 'fine\n', 'the first server is unaffected');
   } finally {
     await a.close();
+  }
+});
+
+test('the control endpoint refuses web pages: a cross-origin post, a rebound DNS name', async () => {
+  // Found under attack: POST /traps/test accepted cross-origin text/plain posts, and with no Host check
+  // a page could read Status (the antenna's position) by DNS rebinding.
+  let calls = 0;
+  const ctl = new ControlServer(() => ({ agent: { name: 'x' } }) as unknown as Status, { 'traps/test': () => { calls++; return { sent: [] }; } });
+  const { port } = await ctl.listen('127.0.0.1', 0);
+  try {
+    assert.equal((await get(port, '/traps/test', 'POST')).status, 200, 'the CLI\'s post');
+    assert.equal(calls, 1);
+    const page = await get(port, '/traps/test', 'POST', undefined, { origin: 'http://evil.example', 'content-type': 'text/plain' });
+    assert.equal(page.status, 403);
+    assert.equal((await get(port, '/traps/test', 'POST', undefined, { 'sec-fetch-site': 'cross-site' })).status, 403);
+    assert.equal(calls, 1, 'no action ran for a page');
+    const rebound = await get(port, '/status', 'GET', undefined, { host: `evil.example:${port}` });
+    assert.equal(rebound.status, 421);
+    assert.doesNotMatch(rebound.body, /"agent"/);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'localhost']) {
+      assert.equal((await get(port, '/status', 'GET', undefined, { host })).status, 200, host);
+    }
+    assert.equal(ctl.refused, 3);
+    // Object.prototype's names are no actions, and no 500 with internal text.
+    assert.equal((await get(port, '/constructor', 'POST')).status, 405);
+    const proto = await get(port, '/__proto__', 'POST');
+    assert.equal(proto.status, 405);
+    assert.equal((await get(port, '/__proto__')).status, 404);
+  } finally {
+    await ctl.close();
   }
 });

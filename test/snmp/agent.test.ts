@@ -59,6 +59,9 @@ test('snmpwalk v2c and v3 (SHA-256/AES): every declared object is served, values
   if (!requirePeers(t, 'snmpwalk', 'snmpget')) return;
   await withAgent(async (a, port) => {
     await a.waitFor((s) => s.gnss.satellitesInView > 0 && s.discipline.state !== 'FREERUN', 30_000, 'a sky and samples');
+    // No trap receiver configured: a test trap says nothing was sent (it said "sent" before).
+    const tt = (await (await fetch(a.statusUrl.replace(/\/status$/, '/traps/test'), { method: 'POST' })).json()) as { error?: string; sent?: string[] };
+    assert.match(tt.error ?? '', /no trap receivers configured/);
     // The agent refreshes its values from Status once a second: let it, then compare the walk with
     // Status read just before and just after it (a value must equal one of them).
     await new Promise((r) => setTimeout(r, 1500));
