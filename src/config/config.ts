@@ -29,6 +29,16 @@ const cidrProblem = (s: string) => {
 };
 import { section, num, int, bool, str, oneOf, list, strList, type ValueOf, type Issue, type Section, type Node } from './schema.ts';
 
+/** A URL the WHATWG parser (what fetch and the influx client use) accepts. */
+const validUrl = (u: string) => {
+  try {
+    new URL(u);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** An upstream server: host, host:port, [v6] or [v6]:port. */
 export function parseUpstream(s: string): { host: string; port: number } {
   const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(s) ?? /^([^:\s[\]]+)(?::(\d+))?$/.exec(s);
@@ -50,7 +60,7 @@ const upstreamProblem = (s: string) => {
 };
 
 const hostPort = (doc: string, address: string, port: number) => section(doc, {
-  address: str('Address to listen on. 127.0.0.1 or ::1 keeps it on this machine.', address),
+  address: str('Address to listen on. 127.0.0.1 or ::1 keeps it on this machine.', address, { what: 'an IP address', valid: (a) => isIP(a) !== 0 }),
   port: int('Port to listen on (0 picks a free one).', port, { min: 0, max: 65535 }),
 });
 
@@ -107,12 +117,12 @@ export const configSchema = section('stratum1-agent configuration.', {
     trust_after: int('Consecutive good, agreeing labels before the receiver\'s time is trusted.', 3, { min: 1, max: 60 }),
     wander_ppb_per_sqrt_s: num('Random-walk frequency wander of the local oscillator (ppb per root second) assumed by the servo; a Pi crystal in a room: about 2.', 2, { min: 0.001, max: 1000 }),
     pps_jitter_ns: num('PPS timestamp noise assumed until the pulse monitor has measured it (and the floor under the measurement is 100 ns).', 2000, { min: 10 }),
-    lock_min_samples: int('Accepted samples in a row before LOCKED.', 8, { min: 1 }),
+    lock_min_samples: int('Accepted samples in a row before LOCKED.', 8, { min: 1, max: 3600 }),
     lock_error_ns: num('Time error estimate under which the clock counts as LOCKED.', 10000, { min: 10 }),
     lock_freq_sigma_ppb: num('LOCKED also needs the frequency known this well (one sigma): what holdover lives on.', 50, { min: 0.1 }),
     holdover_after_s: num('No accepted sample for this long: LOCKED becomes HOLDOVER (4 s rides out a single bad second, which can cost up to three samples).', 4, { min: 1.5, max: 60 }),
-    relock_after: int('Accepted samples in a row to leave HOLDOVER.', 5, { min: 1 }),
-    reacquire_after: int('Outliers in a row after which the reference is believed and the clock steps to it (a receiver wrong for a while must not drag the clock).', 300, { min: 5 }),
+    relock_after: int('Accepted samples in a row to leave HOLDOVER.', 5, { min: 1, max: 3600 }),
+    reacquire_after: int('Outliers in a row after which the reference is believed and the clock steps to it (a receiver wrong for a while must not drag the clock).', 300, { min: 5, max: 86_400 }),
     holdover_budget_us: num('HOLDOVER becomes FREERUN when the time error estimate passes this.', 100, { min: 1 }),
     out_of_budget_clock_class: int('PTP clockClass once the holdover budget is spent: 52 or 187.', 52, { min: 52, max: 187 }),
     timestamping_error_us: num('Error of how time is stamped and served, added to the clock\'s own for the accuracy claimed (software timestamps: tens of microseconds).', 25, { min: 0 }),
@@ -156,9 +166,9 @@ export const configSchema = section('stratum1-agent configuration.', {
   snmp: section('The SNMP agent (standalone, UDP): our MIB and the system group, read-only.', {
     enabled: bool('Run the SNMP agent.', false),
     mode: oneOf('standalone: our own UDP agent; agentx: a subagent of the system\'s snmpd (which then owns the port, the users and the system group).', 'standalone', ['standalone', 'agentx'] as const),
-    agentx_master: str('AgentX master (snmpd) address, TCP.', '127.0.0.1'),
+    agentx_master: str('AgentX master (snmpd) address, TCP.', '127.0.0.1', { what: 'an IP address', valid: (a) => isIP(a) !== 0 }),
     agentx_port: int('AgentX master port (snmpd: agentXSocket tcp:127.0.0.1:705).', 705, { min: 1, max: 65535 }),
-    address: str('Address to listen on.', '0.0.0.0', { pattern: /^[0-9a-fA-F.:]+$/, what: 'an IP address' }),
+    address: str('Address to listen on.', '0.0.0.0', { what: 'an IP address', valid: (a) => isIP(a) !== 0 }),
     port: int('UDP port (161 needs CAP_NET_BIND_SERVICE).', 161, { min: 1, max: 65535 }),
     enterprise_oid: str('Where our MIB lives. The default is Net-SNMP\'s experimental netSnmpPlaypen; use your own enterprise number.', '1.3.6.1.4.1.8072.9999.9999', { pattern: /^1\.3\.6\.1\.4\.1(\.\d+)+$/, what: 'an OID under 1.3.6.1.4.1' }),
     engine_id: str('SNMPv3 engine ID (hex). Empty: generated once and kept in agent.state_dir/snmp-engine-id, so trap receivers can bind users to it.', '', { pattern: /^([0-9a-fA-F]{10,64})?$/, what: '10 to 64 hex digits, or empty' }),
@@ -251,7 +261,7 @@ export const configSchema = section('stratum1-agent configuration.', {
   }),
   influx: section('Export to InfluxDB (1.x write API; InfluxDB 2.x and 3.x accept it on their compatibility endpoint).', {
     enabled: bool('Write points to InfluxDB.', false),
-    url: str('InfluxDB URL (http:// or https://).', 'http://127.0.0.1:8086', { pattern: /^https?:\/\/[^\s]+$/, what: 'an http:// or https:// URL' }),
+    url: str('InfluxDB URL (http:// or https://).', 'http://127.0.0.1:8086', { pattern: /^https?:\/\/[^\s]+$/, what: 'an http:// or https:// URL', valid: validUrl }),
     database: str('Database (InfluxDB 2.x: the bucket mapped by a DBRP mapping).', 'stratum1', { pattern: /^[^\s"]+$/, what: 'a database name' }),
     retention_policy: str('Retention policy (empty: the database\'s default).', ''),
     username: str('User name (InfluxDB 2.x: any name, with the token as password).', ''),
@@ -267,7 +277,7 @@ export const configSchema = section('stratum1-agent configuration.', {
   }),
   prometheus: section('The Prometheus /metrics endpoint (names compatible with chrony_exporter and the gpsd exporters where they mean the same).', {
     enabled: bool('Serve /metrics.', true),
-    address: str('Address to listen on (loopback by default; 0.0.0.0 or :: for a Prometheus server elsewhere).', '127.0.0.1', { pattern: /^[0-9a-fA-F.:]+$/, what: 'an IP address' }),
+    address: str('Address to listen on (loopback by default; 0.0.0.0 or :: for a Prometheus server elsewhere).', '127.0.0.1', { what: 'an IP address', valid: (a) => isIP(a) !== 0 }),
     port: int('TCP port (0 picks a free one).', 9710, { min: 0, max: 65535 }),
   }),
   control: section('The local status endpoint that `stratum1 status` reads.', {
@@ -301,8 +311,15 @@ export function parseConfig(text: string, file = '(config)'): Config {
       expected: 'valid YAML', found: e.message.split('\n')[0] ?? e.code,
     })));
   }
+  let data: unknown;
+  try {
+    // yaml refuses an alias bomb (aliases that expand exponentially) with an exception: a bad file too.
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new ConfigError(file, [{ path: '(YAML)', expected: 'valid YAML', found: (e as Error).message }]);
+  }
   const issues: Issue[] = [];
-  const cfg = configSchema.check(doc.toJS() ?? {}, '', issues);
+  const cfg = configSchema.check(data ?? {}, '', issues);
   const c = cfg as Config | undefined;
   if (c) crossCheck(c, issues);
   if (issues.length || !c) throw new ConfigError(file, issues);

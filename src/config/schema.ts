@@ -46,7 +46,7 @@ export function num(doc: string, def: number, opts: { min?: number; max?: number
   const what = `${opts.integer ? 'an integer' : 'a number'}${range}`;
   return leaf(doc, def, what, (v) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) return undefined;
-    if (opts.integer && !Number.isInteger(v)) return undefined;
+    if (opts.integer && !Number.isSafeInteger(v)) return undefined;
     if (opts.min !== undefined && v < opts.min) return undefined;
     if (opts.max !== undefined && v > opts.max) return undefined;
     return v;
@@ -61,9 +61,9 @@ export function bool(doc: string, def: boolean): Field<boolean> {
   return leaf(doc, def, 'true or false', (v) => (typeof v === 'boolean' ? v : undefined));
 }
 
-export function str(doc: string, def: string, opts: { pattern?: RegExp; what?: string } = {}): Field<string> {
+export function str(doc: string, def: string, opts: { pattern?: RegExp; what?: string; valid?: (s: string) => boolean } = {}): Field<string> {
   return leaf(doc, def, opts.what ?? 'a string', (v) =>
-    typeof v === 'string' && (!opts.pattern || opts.pattern.test(v)) ? v : undefined);
+    typeof v === 'string' && (!opts.pattern || opts.pattern.test(v)) && (!opts.valid || opts.valid(v)) ? v : undefined);
 }
 
 export function oneOf<const T extends string>(doc: string, def: T, values: readonly T[]): Field<T> {
@@ -133,7 +133,7 @@ export function section<S extends Shape>(doc: string, fields: S): Section<Infer<
       const o: Record<string, unknown> = {};
       const given = v as Record<string, unknown>;
       for (const k of Object.keys(given)) {
-        if (!(k in fields)) {
+        if (!Object.hasOwn(fields, k)) { // not `in`: constructor, toString and __proto__ are no options
           const near = Object.keys(fields).find((f) => editDistance(f, k.toLowerCase().replace(/-/g, '_')) <= 2);
           issues.push({
             path: path ? `${path}.${k}` : k,

@@ -58,6 +58,18 @@ test('a bad config names the key path, what was expected and what was found', ()
   ]);
 });
 
+test('configs that passed the check and then killed run are refused by the check (issue 15: found by a careless operator)', () => {
+  assert.deepEqual(problems('control:\n  http:\n    address: not-an-address\n'), ['control.http.address: expected an IP address, found the string "not-an-address"']);
+  assert.deepEqual(problems('snmp:\n  address: 999.999.999.999\n'), ['snmp.address: expected an IP address, found the string "999.999.999.999"']);
+  assert.deepEqual(problems("influx:\n  url: 'http://[::1'\n"), ['influx.url: expected an http:// or https:// URL, found the string "http://[::1"']);
+  assert.deepEqual(problems('discipline:\n  lock_min_samples: 1e300\n'), ['discipline.lock_min_samples: expected an integer from 1 to 3600, found number 1e+300']);
+  // Object.prototype's names are no options.
+  assert.deepEqual(problems('constructor: 1\ntoString: 2\nagent:\n  __proto__: 3\n').map((p) => p.split(':')[0]), ['constructor', 'toString', 'agent.__proto__']);
+  // An alias bomb: a clear refusal, not a stack trace.
+  const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`), 'agent: { name: *i }'].join('\n');
+  assert.match(problems(bomb).join(), /\(YAML\): expected valid YAML, found .*alias/i);
+});
+
 test('upstream servers: host, host:port, IPv6 bare or bracketed', () => {
   assert.deepEqual(parseUpstream('ntp.example.org'), { host: 'ntp.example.org', port: 123 });
   assert.deepEqual(parseUpstream('192.0.2.7:1123'), { host: '192.0.2.7', port: 1123 });
