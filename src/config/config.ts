@@ -2,8 +2,9 @@
  * The agent's configuration: one YAML file, every option documented here with its default. A bad
  * file is refused before anything starts, with the key path, what was expected and what was found.
  */
-import { readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHmac, randomBytes } from 'node:crypto';
 import { parseDocument } from 'yaml';
 import { isIP } from 'node:net';
 import { parseCidr } from '../ntp/acl.ts';
@@ -364,9 +365,12 @@ function crossCheck(c: Config, issues: Issue[]): void {
 
 const SECRET = /(^|\.)(auth_key|priv_key|password|communities|community)$|\]\.(auth_key|priv_key|community)$/;
 
-/** Every option as path -> value (JSON), secrets replaced by a digest of them: enough to tell what
- * changed between two runs without ever writing a secret down. */
-export function configFingerprint(c: Config): Record<string, string> {
+/** Every option as path -> value (JSON), secrets replaced by a keyed digest: enough to tell what changed
+ * between two runs without writing down a secret or anything a secret can be guessed from. The key is
+ * this installation's own (`fingerprintKey`), kept in the state directory readable by the agent alone,
+ * so the digest in a copied history file cannot be checked against guessed passphrases (an unsalted
+ * hash could: found by issue 15). Without a key a secret is recorded as changed or not only. */
+export function configFingerprint(c: Config, key?: Buffer): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (v: unknown, path: string) => {
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
@@ -375,7 +379,7 @@ export function configFingerprint(c: Config): Record<string, string> {
       v.forEach((x, i) => walk(x, `${path}[${i}]`));
     } else {
       const json = JSON.stringify(v);
-      out[path] = SECRET.test(path) ? `secret:${createHash('sha256').update(json).digest('hex').slice(0, 12)}` : json;
+      out[path] = !SECRET.test(path) ? json : key ? `secret:${createHmac('sha256', key).update(`${path}\0${json}`).digest('hex').slice(0, 16)}` : 'secret';
     }
   };
   walk(c, '');
@@ -421,4 +425,25 @@ export function exampleYaml(): string {
     '#     - { at_s: 600, kind: antenna_unplugged, duration_s: 300 }',
   ];
   return [...lines, ...faultDoc, ''].join('\n');
+}
+
+/**
+ * This installation's key for configFingerprint: 32 random bytes in `state_dir/fingerprint.key`, mode
+ * 0600, made on first use. Undefined when the state directory cannot hold it (read-only): secrets are
+ * then fingerprinted without a digest.
+ */
+export function fingerprintKey(stateDir: string): Buffer | undefined {
+  const path = join(stateDir, 'fingerprint.key');
+  try {
+    const k = readFileSync(path);
+    if (k.length >= 32) return k;
+  } catch { /* none yet */ }
+  try {
+    mkdirSync(stateDir, { recursive: true });
+    const k = randomBytes(32);
+    writeFileSync(path, k, { mode: 0o600, flag: 'w' });
+    return k;
+  } catch {
+    return undefined;
+  }
 }

@@ -64,6 +64,7 @@ export class InfluxExporter {
 
   start(): void {
     this.ticker = this.clock.setInterval(() => this.tick(), this.o.intervalS * 1000);
+    if (this.queue.notDurable) this.log('warn', 'InfluxDB: the outage queue is kept in memory (lost on a restart): its file cannot be opened', { file: this.o.queue.path, problem: this.queue.notDurable });
     if (this.queue.size > 0) this.log('info', 'InfluxDB: points queued before a restart will be replayed', { points: this.queue.size });
     this.pump();
   }

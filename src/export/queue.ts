@@ -14,17 +14,34 @@ export interface QueueOptions {
   maxAgeS: number;
 }
 
+const CREATE = 'CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY AUTOINCREMENT, t_ns INTEGER NOT NULL, point TEXT NOT NULL)';
+
 export class PointQueue {
   private db: Database.Database;
   private count: number;
   dropped = 0;
+  /** Why the queue lives in memory instead of on disk (undefined: on disk, as configured). */
+  readonly notDurable: string | undefined;
 
   constructor(private readonly o: QueueOptions) {
-    mkdirSync(dirname(o.path), { recursive: true });
-    this.db = new Database(o.path, { timeout: 50 });
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.exec('CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY AUTOINCREMENT, t_ns INTEGER NOT NULL, point TEXT NOT NULL)');
+    let db: Database.Database | undefined;
+    let problem: string | undefined;
+    try {
+      mkdirSync(dirname(o.path), { recursive: true });
+      db = new Database(o.path, { timeout: 50 });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.exec(CREATE);
+    } catch (e) {
+      // A read-only or missing state directory must not stop the export, let alone the agent: the
+      // queue is kept in memory (same bounds), and lost on a restart.
+      problem = (e as Error).message;
+      db?.close();
+      db = new Database(':memory:');
+      db.exec(CREATE);
+    }
+    this.db = db;
+    this.notDurable = problem;
     this.count = this.db.prepare('SELECT count(*) FROM queue').pluck().get() as number;
   }
 

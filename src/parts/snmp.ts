@@ -34,7 +34,7 @@ export const snmpAgent: PartFactory = {
       name: 'snmp',
       async start() {
         if (!ctx.listen) return;
-        const id = engineId(c.engine_id, ctx.cfg.agent.state_dir);
+        const id = engineId(c.engine_id, ctx.cfg.agent.state_dir, (msg, fields) => ctx.log.warn(msg, fields));
         if (c.mode === 'agentx') {
           agentx = new AgentxSubagent({ master: c.agentx_master, port: c.agentx_port, root: c.enterprise_oid, system }, ctx.clock,
             () => ctx.status(), v4Context, (level, msg) => ctx.log.log(level, msg));

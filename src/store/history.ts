@@ -4,7 +4,7 @@
  * clock; the store's failures and recoveries become events. Its state is a part of Status.
  */
 import { resolve } from 'node:path';
-import { configFingerprint, type Config } from '../config/config.ts';
+import { configFingerprint, fingerprintKey, type Config } from '../config/config.ts';
 import type { Clock, Timer } from '../time/index.ts';
 import { toIso } from '../time/index.ts';
 import type { AgentEvent, EventBus } from '../status/events.ts';
@@ -70,7 +70,7 @@ export class History {
   /** Compares the configuration with the one the last run recorded; a difference is a configChanged
    * event naming the options (secrets only by name). */
   private noteConfig(): void {
-    const now = configFingerprint(this.cfg);
+    const now = configFingerprint(this.cfg, fingerprintKey(this.cfg.agent.state_dir));
     const before = this.store.meta('config');
     if (before !== undefined) {
       let old: Record<string, string> = {};

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { simConfig, virtualService } from '../helpers/virtual.ts';
 
 test('a restart with a changed configuration records configChanged, naming the options and never a secret', async () => {
@@ -37,6 +39,14 @@ test('a restart with a changed configuration records configChanged, naming the o
   db.close();
   for (const secret of ['first-auth-secret', 'first-priv-secret', 'second-priv-secret']) {
     assert.ok(!stored.includes(secret) && !events.includes(secret), `${secret} written down`);
+    // Nor an unsalted hash a copied file could be checked against guesses with (what it held before).
+    const bare = createHash('sha256').update(JSON.stringify(secret)).digest('hex').slice(0, 12);
+    assert.ok(!stored.includes(bare), `an unsalted digest of ${secret} written down`);
   }
+  assert.match(stored, /"snmp\.users\[0\]\.priv_key":"secret:[0-9a-f]{16}"/, 'a keyed digest');
   assert.match(events, /ntp\.rate_limit\.burst/);
+  // The key and the history are not everyone's to read.
+  const mode = (f: string) => statSync(join(base.agent.state_dir, f)).mode & 0o777;
+  assert.equal(mode('fingerprint.key'), 0o600);
+  assert.equal(mode(base.store.file) & 0o007, 0, 'history.db is not world-readable');
 });
