@@ -133,3 +133,20 @@ test('stratum1 run refuses to start, saying why, when PTP is asked for on an int
   assert.match(r.stderr, /could not start.*PTP: cannot serve on interface nosuch0: no network interface \\"nosuch0\\"/);
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('stratum1 replay streams: a 27 MB capture replays in a 64 MB heap (it held every line before, and died)', (t) => {
+  if (!requireCorpus(t)) return;
+  const lines = readFileSync(resolve(CORPUS, 'mt3339.log'), 'latin1').split('\n').filter((l) => l.startsWith('$'));
+  const block = `${lines.join('\n')}\n`;
+  const dir = mkdtempSync(join(tmpdir(), 's1-replay-'));
+  const file = join(dir, 'big.log');
+  writeFileSync(file, block.repeat(Math.ceil(27e6 / block.length)));
+  try {
+    const r = spawnSync(process.execPath, ['--max-old-space-size=64', BIN, 'replay', file], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(r.status, 0, r.stderr.slice(-500));
+    const epochs = Math.ceil(27e6 / block.length) * 30;
+    assert.match(r.stderr, new RegExp(`^${epochs} epochs, ${epochs / 30 * lines.length} lines \\(0 rejected\\)`, 'm'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

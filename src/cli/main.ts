@@ -2,17 +2,17 @@
  * The stratum1 command: run the agent, show a running agent's status, replay a receiver capture,
  * check a configuration file, print the documented example configuration.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, createReadStream } from 'node:fs';
 import { loadConfig, ConfigError, exampleYaml } from '../config/config.ts';
 import { args, configFrom, controlBase, fetchStatus, UsageError, CliError, std, type Out } from './common.ts';
 import { cmdHistory, cmdEvents, cmdAlarms, cmdReport } from './history.ts';
 import { SystemClock, toIsoLabel } from '../time/index.ts';
 import { Logger } from '../log.ts';
 import { Service } from '../service.ts';
-import { replayCapture } from '../gnss/replay.ts';
+import { replayCapture, ReplayStream } from '../gnss/replay.ts';
 import { parseChk, compareWithChk, describeDifference, classify } from '../gnss/gpsd-chk.ts';
 import { basename } from 'node:path';
-import { FixMode } from '../gnss/receiver.ts';
+import { FixMode, type Epoch } from '../gnss/receiver.ts';
 import type { Status } from '../status/status.ts';
 import { VERSION } from '../version.ts';
 import { generateMib } from '../snmp/smi.ts';
@@ -49,7 +49,7 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
     switch (cmd) {
       case 'run': return await cmdRun(rest, io);
       case 'status': return await cmdStatus(rest, io);
-      case 'replay': return cmdReplay(rest, io);
+      case 'replay': return await cmdReplay(rest, io);
       case 'check-config': return cmdCheckConfig(rest, io);
       case 'traps': return await cmdTraps(rest, io);
       case 'history': return cmdHistory(rest, io);
@@ -245,21 +245,14 @@ function formatSources(st: Status): string {
   return out;
 }
 
-function cmdReplay(rest: string[], io: Out): number {
+async function cmdReplay(rest: string[], io: Out): Promise<number> {
   const a = args(rest, { json: { type: 'boolean' }, check: { type: 'string' }, 'min-date': { type: 'string' } }, 1);
   const file = a.positionals[0];
   if (!file) throw new UsageError('replay needs a capture file');
-  let text: string;
-  try {
-    text = readFileSync(file, 'latin1');
-  } catch (e) {
-    io.err(`stratum1: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
-    return 1;
-  }
   const minDate = a.values['min-date'] as string | undefined;
   if (minDate !== undefined && !/^\d{4}-\d\d-\d\d$/.test(minDate)) throw new UsageError('--min-date takes YYYY-MM-DD');
-  const r = replayCapture(text, minDate ? { minValidDate: BigInt(Date.parse(`${minDate}T00:00:00Z`)) * 1_000_000n } : {});
-  for (const e of r.epochs) {
+  const opts = minDate ? { minValidDate: BigInt(Date.parse(`${minDate}T00:00:00Z`)) * 1_000_000n } : {};
+  const print = (e: Epoch & { rejectedLines: number }) => {
     if (a.values.json) {
       io.out(JSON.stringify({
         time: toIsoLabel(e.time, e.leapSecond, 3), mode: e.mode, lat: e.lat ?? null, lon: e.lon ?? null, altMSL: e.altMsl ?? null,
@@ -270,12 +263,36 @@ function cmdReplay(rest: string[], io: Out): number {
         `${e.lon === undefined ? '            -' : e.lon.toFixed(9).padStart(14)} ${e.altMsl === undefined ? '       -' : e.altMsl.toFixed(1).padStart(8)}  ` +
         `sats ${String(e.satellitesUsed).padStart(2)}/${String(e.satellitesInView).padStart(2)}  rejected ${e.rejectedLines}\n`);
     }
-  }
-  const rejected = r.lines.filter((l) => !l.accepted).length;
-  io.err(`${r.epochs.length} epochs, ${r.lines.length} lines (${rejected} rejected), ${r.junkLines} junk lines` +
-    `${r.datesRejected.length ? `, refused dates: ${[...new Set(r.datesRejected)].join(' ')}` : ''}\n`);
+  };
+  const summary = (epochs: number, lines: number, rejected: number, junk: number, dates: string[]) =>
+    io.err(`${epochs} epochs, ${lines} lines (${rejected} rejected), ${junk} junk lines` +
+      `${dates.length ? `, refused dates: ${[...new Set(dates)].join(' ')}` : ''}\n`);
   const chkFile = a.values.check as string | undefined;
-  if (chkFile) {
+  if (!chkFile) {
+    // Streamed: a capture of any size in the memory of a few chunks.
+    const s = new ReplayStream(opts, { epoch: print });
+    try {
+      for await (const chunk of createReadStream(file, { encoding: 'latin1', highWaterMark: 256 * 1024 })) s.push(chunk as string);
+    } catch (e) {
+      io.err(`stratum1: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+      return 1;
+    }
+    s.finish();
+    summary(s.stats.epochs, s.stats.lines, s.stats.rejected, s.junkLines, s.stats.datesRejected);
+    return 0;
+  }
+  // Compared with gpsd's regression file: every line is needed, so the capture is held whole.
+  let text: string;
+  try {
+    text = readFileSync(file, 'latin1');
+  } catch (e) {
+    io.err(`stratum1: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+    return 1;
+  }
+  const r = replayCapture(text, opts);
+  for (const e of r.epochs) print(e);
+  summary(r.epochs.length, r.lines.length, r.lines.filter((l) => !l.accepted).length, r.junkLines, r.datesRejected);
+  {
     const cmp = compareWithChk(r, parseChk(readFileSync(chkFile, 'latin1')));
     const c = classify(basename(file), cmp);
     io.err(`compared with ${chkFile}: ${cmp.epochsCompared} epochs, ${cmp.skiesCompared} sky reports, ${cmp.linesCompared} lines: ` +
