@@ -39,6 +39,8 @@ export class InfluxExporter {
   private client: InfluxDB;
   private queue: PointQueue;
   private memory: Point[] = [];
+  /** The durable queue's disk refused the last spill. */
+  private diskRefused = false;
   private sending = false;
   private down = false;
   private dbCreated = false;
@@ -86,14 +88,32 @@ export class InfluxExporter {
     else this.pump();
   }
 
-  /** Moves what waits in memory to the durable queue (behind what is there: order is kept). */
+  /**
+   * Moves what waits in memory to the durable queue (behind what is there: order is kept). When the
+   * disk refuses them too (full), they stay in memory, bounded like the queue: the oldest beyond the
+   * bound are dropped, counted, and raise export_loss. Never throws: this runs in the failure path,
+   * and an exception here once left the exporter without its retry for good.
+   */
   private spill(): void {
     if (this.memory.length === 0) return;
-    const dropped = this.queue.push(this.memory.splice(0), this.clock.now());
-    if (dropped > 0) {
-      this.lastDropAt = this.clock.now();
-      this.log('warn', 'InfluxDB queue full: oldest points dropped', { dropped, total: this.queue.dropped });
+    const r = this.queue.push(this.memory, this.clock.now());
+    if ('error' in r) {
+      if (!this.diskRefused) this.log('warn', 'InfluxDB queue: the disk refuses points, holding them in memory', { error: r.error.slice(0, 200), held: this.memory.length });
+      this.diskRefused = true;
+      // One bound for both: what is on disk and what waits in memory together.
+      const over = this.memory.length + this.queue.size - this.o.queue.maxPoints;
+      if (over > 0) this.dropped(this.memory.splice(0, Math.min(over, this.memory.length)).length, 'InfluxDB and the disk both refuse points: oldest in memory dropped');
+      return;
     }
+    this.memory = [];
+    this.diskRefused = false;
+    if (r.dropped > 0) this.dropped(0, 'InfluxDB queue full: oldest points dropped', r.dropped);
+  }
+
+  private dropped(outside: number, msg: string, inQueue = 0): void {
+    if (outside > 0) this.queue.countDropped(outside);
+    this.lastDropAt = this.clock.now();
+    this.log('warn', msg, { dropped: outside + inQueue, total: this.queue.dropped });
   }
 
   private inFlight: Promise<void> = Promise.resolve();
@@ -130,14 +150,19 @@ export class InfluxExporter {
           // be accepted, so they are counted and logged, not retried forever.
           this.stats.rejected += batch.length;
           this.log('warn', 'InfluxDB rejected points', { points: batch.length, error: (e as Error).message.slice(0, 300) });
-          if (fromQueue) this.queue.remove(fromQueue.lastId);
+          if (fromQueue && !this.queue.remove(fromQueue.lastId)) return;
           continue;
         }
         if (!fromQueue) this.memory.unshift(...batch);
         if (!this.stopped) this.failed(e);
         return;
       }
-      if (fromQueue) this.queue.remove(fromQueue.lastId);
+      if (fromQueue && !this.queue.remove(fromQueue.lastId)) {
+        // Written, but the disk will not let them go: stop here rather than send them over and over.
+        this.stats.written += batch.length;
+        if (!this.stopped) this.failed(new Error('the queue cannot forget written points (disk full)'));
+        return;
+      }
       this.stats.written += batch.length;
       this.stats.batches++;
       this.stats.lastWriteAt = this.clock.now();
@@ -155,13 +180,14 @@ export class InfluxExporter {
     this.stats.lastError = msg;
     if (!this.down) this.log('warn', 'InfluxDB write failed: queueing points until it comes back', { error: msg });
     this.down = true;
-    this.spill();
+    // The retry first: whatever happens to the points below, the exporter tries again.
     this.retry?.cancel();
     this.retry = this.clock.setTimeout(() => {
       this.retry = undefined;
       this.pump();
     }, this.backoffMs);
     this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+    this.spill();
   }
 
   snapshot(toIso: (t: bigint) => string): InfluxStats {
@@ -180,8 +206,12 @@ export class InfluxExporter {
     this.stopped = true;
     this.ticker?.cancel();
     this.retry?.cancel();
-    await this.inFlight;
-    if (this.memory.length) this.queue.push(this.memory.splice(0), this.clock.now());
+    // A write in flight ends by its own timeout (influx.timeout_ms); shutdown waits no longer than that.
+    await Promise.race([this.inFlight, new Promise((r) => setTimeout(r, Math.min(this.o.timeoutMs, 5000)).unref())]);
+    if (this.memory.length) {
+      const r = this.queue.push(this.memory.splice(0), this.clock.now());
+      if ('error' in r) this.log('warn', 'InfluxDB: points in memory lost at stop (the disk refuses them)', { error: r.error.slice(0, 200) });
+    }
     this.queue.close();
   }
 }

@@ -49,21 +49,33 @@ export class PointQueue {
     return this.count;
   }
 
-  /** Appends points in order, then enforces the bounds. Returns how many were dropped. */
-  push(points: Point[], nowNs: bigint): number {
+  /**
+   * Appends points in order, then enforces the bounds. Returns how many were dropped, or the error
+   * when the disk refused them (full, read-only, I/O error): nothing of this call is then in the
+   * queue (the transaction rolled back) and the count still says what is on disk.
+   */
+  push(points: Point[], nowNs: bigint): { dropped: number } | { error: string } {
     const ins = this.db.prepare('INSERT INTO queue (t_ns, point) VALUES (?, ?)');
     let dropped = 0;
-    this.db.transaction(() => {
-      for (const p of points) ins.run(BigInt(p.timestamp), JSON.stringify(p));
-      this.count += points.length;
-      const cutoff = nowNs - BigInt(Math.round(this.o.maxAgeS * 1e9));
-      dropped += this.db.prepare('DELETE FROM queue WHERE t_ns < ?').run(cutoff).changes;
-      const over = this.count - dropped - this.o.maxPoints;
-      if (over > 0) dropped += this.db.prepare('DELETE FROM queue WHERE id IN (SELECT id FROM queue ORDER BY id LIMIT ?)').run(over).changes;
-    })();
-    this.count -= dropped;
+    try {
+      this.db.transaction(() => {
+        for (const p of points) ins.run(BigInt(p.timestamp), JSON.stringify(p));
+        const cutoff = nowNs - BigInt(Math.round(this.o.maxAgeS * 1e9));
+        dropped += this.db.prepare('DELETE FROM queue WHERE t_ns < ?').run(cutoff).changes;
+        const over = this.count + points.length - dropped - this.o.maxPoints;
+        if (over > 0) dropped += this.db.prepare('DELETE FROM queue WHERE id IN (SELECT id FROM queue ORDER BY id LIMIT ?)').run(over).changes;
+      })();
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+    this.count += points.length - dropped;
     this.dropped += dropped;
-    return dropped;
+    return { dropped };
+  }
+
+  /** Points dropped outside the file (held in memory while the disk refused them, beyond the bound). */
+  countDropped(n: number): void {
+    this.dropped += n;
   }
 
   /** The oldest points, up to `n`, with the id of the last one (to remove them once written). */
@@ -72,12 +84,21 @@ export class PointQueue {
     return { points: rows.map((r) => JSON.parse(r.point) as Point), lastId: rows.at(-1)?.id ?? 0 };
   }
 
-  remove(lastId: number): void {
-    const n = this.db.prepare('DELETE FROM queue WHERE id <= ?').run(lastId).changes;
-    this.count -= n;
+  /** Forgets the points up to `lastId` once written. A disk that refuses even this (full) leaves them
+   * to be sent again: InfluxDB overwrites a point with the same timestamp, so nothing doubles. */
+  remove(lastId: number): boolean {
+    try {
+      const n = this.db.prepare('DELETE FROM queue WHERE id <= ?').run(lastId).changes;
+      this.count -= n;
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   close(): void {
-    this.db.close();
+    try {
+      this.db.close();
+    } catch { /* closing a database on a failed disk: nothing more to save */ }
   }
 }
