@@ -45,7 +45,7 @@ export const snmpAgent: PartFactory = {
           agent = new SnmpAgent({
             address: c.address, port: c.port, root: c.enterprise_oid, engineId: id, communities: c.communities, v2cAllow: c.v2c_allow,
             users, system, maxRequestBytes: c.max_request_bytes, maxRepetitions: c.max_repetitions,
-          }, () => ctx.status(), (msg) => ctx.log.warn(msg), v4Context);
+          }, () => ctx.status(), (msg) => ctx.log.warn(msg), v4Context, () => Number(ctx.clock.monotonic()) / 1e9);
           try {
             ctx.listening(await agent.start());
           } catch (e) {
@@ -76,7 +76,7 @@ export const snmpAgent: PartFactory = {
       }),
       publish: () => (agent || agentx ? {
         snmp: {
-          requests: 0, droppedSource: 0, droppedSize: 0, errors: 0, ...agent?.stats,
+          requests: 0, droppedSource: 0, droppedSize: 0, droppedMalformed: 0, badCommunity: 0, guessingRefused: 0, errors: 0, ...agent?.stats,
           agentxConnected: agentx?.connected ?? false, agentxSessions: agentx?.sessions ?? 0, trapsSent: traps?.stats.sent ?? 0, trapsAcknowledged: traps?.stats.acknowledged ?? 0,
           trapsFailed: traps?.stats.failed ?? 0, trapsByName: traps?.stats.byName ?? {},
         },

@@ -8,6 +8,8 @@ import dgram from 'node:dgram';
 import snmp from 'net-snmp';
 import type { Status, Endpoint } from '../status/status.ts';
 import { AccessList } from '../ntp/acl.ts';
+import { RateLimiter, clientKey } from '../ntp/ratelimit.ts';
+import { timingSafeEqual } from 'node:crypto';
 import { allScalars, allTables, type Syntax, type Value } from './mib.ts';
 import { V4_SCALARS, V4_TABLES, type V4Type, type V4Context } from './ntpv4-mib.ts';
 
@@ -46,6 +48,11 @@ export interface SnmpStats {
   requests: number;
   droppedSource: number;
   droppedSize: number;
+  /** Datagrams that are no SNMP message (not BER, or no version). */
+  droppedMalformed: number;
+  /** v1/v2c requests with a wrong community, and requests refused because their source kept guessing. */
+  badCommunity: number;
+  guessingRefused: number;
   errors: number;
 }
 
@@ -67,14 +74,77 @@ export function encode(s: Syntax, v: Value): number | string {
   return typeof v === 'number' ? v : v === null ? 0 : Number(v);
 }
 
+/** A BER length at b[i]: its value and where the content starts, or undefined. */
+function berLength(b: Buffer, i: number): { len: number; at: number } | undefined {
+  const l = b[i];
+  if (l === undefined) return undefined;
+  if (l < 0x80) return { len: l, at: i + 1 };
+  const n = l & 0x7f;
+  if (n === 0 || n > 4 || i + 1 + n > b.length) return undefined;
+  let len = 0;
+  for (let k = 0; k < n; k++) len = len * 256 + b[i + 1 + k]!;
+  return { len, at: i + 1 + n };
+}
+
+/**
+ * The start of an SNMP message, read as BER allows it to be written: the version (0 v1, 1 v2c, 3 v3),
+ * in any length encoding (a non-minimal one slipped past a gate that knew only the one-octet form:
+ * found by issue 15), and for v1/v2c the community. Undefined if it is not an SNMP message at all.
+ */
+export function messageHead(b: Buffer): { version: number; community: Buffer | undefined } | undefined {
+  if (b[0] !== 0x30) return undefined;
+  const seq = berLength(b, 1);
+  if (!seq || b[seq.at] !== 0x02) return undefined;
+  const vl = berLength(b, seq.at + 1);
+  if (!vl || vl.len < 1 || vl.len > 4 || vl.at + vl.len > b.length) return undefined;
+  let version = 0;
+  for (let k = 0; k < vl.len; k++) version = version * 256 + b[vl.at + k]!;
+  if (b[vl.at]! & 0x80) return undefined; // negative
+  const next = vl.at + vl.len;
+  if (version !== 0 && version !== 1) return { version, community: undefined };
+  if (b[next] !== 0x04) return undefined;
+  const cl = berLength(b, next + 1);
+  if (!cl || cl.at + cl.len > b.length) return undefined;
+  return { version, community: b.subarray(cl.at, cl.at + cl.len) };
+}
+
 /** SNMP version of a raw message (0 v1, 1 v2c, 3 v3), or undefined if it is not BER we understand. */
 export function messageVersion(b: Buffer): number | undefined {
-  if (b.length < 5 || b[0] !== 0x30) return undefined;
-  let i = 1;
-  const l = b[i]!;
-  i += l & 0x80 ? 1 + (l & 0x7f) : 1;
-  if (b[i] !== 0x02 || b[i + 1] !== 0x01) return undefined;
-  return b[i + 2];
+  return messageHead(b)?.version;
+}
+
+/**
+ * Community guessing, bounded: each wrong community costs its source a token (10 a minute, burst 10,
+ * in the NTP server's bounded limiter); a source out of tokens is not heard at all, right community or
+ * not, for a minute. At 25 000 guesses a second that is 10 a minute instead.
+ */
+export class CommunityGuard {
+  private readonly failures = new RateLimiter({ intervalS: 6, burst: 10, slots: 4096 });
+  /** Sources not heard until the time given (monotonic s); bounded, the oldest forgotten first. */
+  private readonly blocked = new Map<string, number>();
+  wrong = 0;
+  refused = 0;
+
+  constructor(private readonly communities: readonly Buffer[]) {}
+
+  /** Whether a v1/v2c request from `source` with `community` may reach the agent. */
+  allow(source: string, community: Buffer, nowS: number): boolean {
+    const until = this.blocked.get(source);
+    if (until !== undefined) {
+      if (nowS < until) {
+        this.refused++;
+        return false;
+      }
+      this.blocked.delete(source);
+    }
+    if (this.communities.some((c) => c.length === community.length && timingSafeEqual(c, community))) return true;
+    this.wrong++;
+    if (!this.failures.allow(source, nowS)) {
+      if (this.blocked.size >= 1024) this.blocked.delete(this.blocked.keys().next().value!);
+      this.blocked.set(source, nowS + 60);
+    }
+    return false;
+  }
 }
 
 /** Every provider the agent serves: the system group (standalone only: under AgentX the master owns
@@ -158,16 +228,20 @@ export function refreshMib(mib: NetSnmpMib, st: Status, v4: (s: Status) => V4Con
 export class SnmpAgent {
   private agent: ReturnType<typeof snmp.createAgent> | undefined;
   private rowKeys: RowKeys = new Map();
-  readonly stats: SnmpStats = { requests: 0, droppedSource: 0, droppedSize: 0, errors: 0 };
+  readonly stats: SnmpStats = { requests: 0, droppedSource: 0, droppedSize: 0, droppedMalformed: 0, badCommunity: 0, guessingRefused: 0, errors: 0 };
   private acl: AccessList;
+  private readonly guard: CommunityGuard;
 
   constructor(
     private readonly o: SnmpAgentOptions,
     private readonly status: () => Status,
     private readonly onError: (msg: string) => void,
     private readonly v4: (s: Status) => V4Context,
+    /** A monotonic reading in seconds (the community guard's clock). */
+    private readonly monotonicS: () => number = () => 0,
   ) {
     this.acl = new AccessList(o.v2cAllow, []);
+    this.guard = new CommunityGuard(o.communities.map((c) => Buffer.from(c, 'utf8')));
   }
 
   start(): Promise<Endpoint> {
@@ -178,9 +252,18 @@ export class SnmpAgent {
         this.stats.droppedSize++;
         return false;
       }
-      const v = messageVersion(msg);
-      if ((v === 0 || v === 1) && (o.communities.length === 0 || !this.acl.permits(rinfo.address))) {
+      const head = messageHead(msg);
+      if (!head) {
+        this.stats.droppedMalformed++;
+        return false;
+      }
+      if ((head.version === 0 || head.version === 1) && (o.communities.length === 0 || !this.acl.permits(rinfo.address))) {
         this.stats.droppedSource++;
+        return false;
+      }
+      if (head.community && !this.guard.allow(clientKey(rinfo.address), head.community, this.monotonicS())) {
+        this.stats.badCommunity = this.guard.wrong;
+        this.stats.guessingRefused = this.guard.refused;
         return false;
       }
       return true;

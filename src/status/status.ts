@@ -185,7 +185,9 @@ export interface Status {
     distinctClients: number; precisionLog2: number | null; sendErrors: number; rxTimestamps: 'kernel' | 'event loop' | null;
   };
   snmp: {
-    enabled: boolean; agentxConnected: boolean; agentxSessions: number; requests: number; droppedSource: number; droppedSize: number; errors: number;
+    enabled: boolean; agentxConnected: boolean; agentxSessions: number; requests: number; droppedSource: number; droppedSize: number;
+    /** Not SNMP at all; a wrong v1/v2c community; refused because the source kept guessing communities. */
+    droppedMalformed: number; badCommunity: number; guessingRefused: number; errors: number;
     trapsSent: number; trapsAcknowledged: number; trapsFailed: number; trapsByName: Record<string, number>;
   };
   /** The machine the agent runs on. */
@@ -325,7 +327,8 @@ export const STORE_DISABLED: StoreStatus = {
 };
 
 export interface SnmpSnapshot {
-  agentxConnected: boolean; agentxSessions: number; requests: number; droppedSource: number; droppedSize: number; errors: number;
+  agentxConnected: boolean; agentxSessions: number; requests: number; droppedSource: number; droppedSize: number;
+  droppedMalformed: number; badCommunity: number; guessingRefused: number; errors: number;
   trapsSent: number; trapsAcknowledged: number; trapsFailed: number; trapsByName: Record<string, number>;
 }
 
@@ -447,7 +450,7 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
       requestsPerSecond: 0, distinctClients: 0, precisionLog2: null, sendErrors: 0, rxTimestamps: null,
     },
     snmp: snmp ? { enabled: true, ...snmp, trapsByName: { ...snmp.trapsByName } } : {
-      enabled: false, agentxConnected: false, agentxSessions: 0, requests: 0, droppedSource: 0, droppedSize: 0, errors: 0, trapsSent: 0, trapsAcknowledged: 0, trapsFailed: 0, trapsByName: {},
+      enabled: false, agentxConnected: false, agentxSessions: 0, requests: 0, droppedSource: 0, droppedSize: 0, droppedMalformed: 0, badCommunity: 0, guessingRefused: 0, errors: 0, trapsSent: 0, trapsAcknowledged: 0, trapsFailed: 0, trapsByName: {},
     },
     host: i.host ?? { cpuTemperatureC: null },
     store,

@@ -28,7 +28,9 @@ async function withAgent(fn: (a: RunningAgent, port: number) => Promise<void>): 
     'control:', '  http: { address: 127.0.0.1, port: 0 }', 'prometheus:', '  port: 0',
     'ntp:', '  addresses: [127.0.0.1]', '  port: 0',
     'snmp:', '  enabled: true', '  address: 127.0.0.1', `  port: ${port}`, '  communities: [ro-community-x]',
-    '  v2c_allow: [127.0.0.1/32]', '  location: "rack 4"', '  contact: "noc@example.org"',
+    // 127.0.0.3 and 127.0.0.4 are allowed too: the fuzzer and the guesser send from there, so their
+    // guessing does not get 127.0.0.1 refused (a source that keeps guessing communities is not heard).
+    '  v2c_allow: [127.0.0.1/32, 127.0.0.3/32, 127.0.0.4/32]', '  location: "rack 4"', '  contact: "noc@example.org"',
     '  users:', '    - { name: nms, auth_key: auth-pass-123, priv_key: priv-pass-123 }',
     'agent:', `  state_dir: ${JSON.stringify(dir)}`, '',
   ].join('\n'));
@@ -141,7 +143,7 @@ test('hostile input (malformed BER, oversize, huge GetBulk) never crashes the ag
   if (!requirePeers(t, 'snmpbulkget', 'snmpget')) return;
   await withAgent(async (a, port) => {
     const s = createSocket('udp4');
-    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => s.bind(0, '127.0.0.3', () => r()));
     let seed = 7;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
     // A valid v2c GetRequest for sysName.0 (community ro-community-x), to mutate. First, it is answered.
@@ -169,6 +171,49 @@ test('hostile input (malformed BER, oversize, huge GetBulk) never crashes the ag
     // Still alive and answering.
     assert.equal(snmp('snmpget', port, ['-v2c', '-c', 'ro-community-x', '1.3.6.1.2.1.1.5.0']).status, 0);
     assert.equal(a.proc.exitCode, null);
+  });
+});
+
+test('community guessing is bounded, and a non-minimal BER version does not slip past the v2c source gate', async (t) => {
+  // Found under attack: 25 000 guesses a second with no limit; and the gate read only the one-octet
+  // version encoding, so a v2c request from outside v2c_allow with a two-octet version was answered.
+  if (!requirePeers(t, 'snmpget')) return;
+  await withAgent(async (a, port) => {
+    const sysName = '1.3.6.1.2.1.1.5.0';
+    const request = (community: string, version = Buffer.from([0x02, 0x01, 0x01])) => {
+      const c = Buffer.from(community);
+      const pdu = Buffer.from('a019020101020100020100300e300c06082b060102010105000500', 'hex');
+      const body = Buffer.concat([version, Buffer.from([0x04, c.length]), c, pdu]);
+      return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+    };
+    const ask = async (from: string, msg: Buffer) => {
+      const s = createSocket('udp4');
+      await new Promise<void>((r) => s.bind(0, from, () => r()));
+      const got = new Promise<boolean>((res) => {
+        s.once('message', () => res(true));
+        setTimeout(() => res(false), 1000);
+      });
+      s.send(msg, port, '127.0.0.1');
+      const r = await got;
+      s.close();
+      return r;
+    };
+    assert.equal(await ask('127.0.0.4', request('ro-community-x')), true, 'the right community is answered');
+    assert.equal(await ask('127.0.0.4', request('ro-community-x', Buffer.from([0x02, 0x02, 0x00, 0x01]))), true, 'a two-octet version is still v2c');
+    // From outside v2c_allow, the two-octet version is v2c too: dropped.
+    assert.equal(await ask('127.0.0.2', request('ro-community-x', Buffer.from([0x02, 0x02, 0x00, 0x01]))), false);
+    // 500 guesses from one source: it is not heard for a while, even with the right community.
+    const g = createSocket('udp4');
+    await new Promise<void>((r) => g.bind(0, '127.0.0.4', () => r()));
+    for (let i = 0; i < 500; i++) g.send(request(`guess-${i}`), port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 500));
+    g.close();
+    assert.equal(await ask('127.0.0.4', request('ro-community-x')), false, 'a guessing source is refused');
+    // Others are not affected.
+    assert.equal(snmp('snmpget', port, ['-v2c', '-c', 'ro-community-x', sysName]).status, 0);
+    const st = await a.waitFor((x) => x.snmp.badCommunity >= 10, 3000, 'the guesses counted');
+    assert.ok(st.snmp.guessingRefused >= 1, `refused ${st.snmp.guessingRefused}`);
+    assert.ok(st.snmp.badCommunity <= 20, `${st.snmp.badCommunity} wrong communities reached the check: the rest were refused unread`);
   });
 });
 
