@@ -45,7 +45,7 @@ export class Service {
   private readonly startedAt: Nanos;
   private current: Status;
   private ticker: Timer | undefined;
-  private ticks = 0;
+  private lastSecond: bigint | undefined;
 
   constructor(readonly cfg: Config, private readonly opts: ServiceOptions) {
     const log = opts.log;
@@ -117,7 +117,14 @@ export class Service {
   private tick(): void {
     this.timing.tick(this.localClock.now());
     this.rebuild();
-    if (++this.ticks % (1000 / TICK_MS) === 0) {
+    // Once in each second of the local clock, at the first tick of it: a tick that runs late (a busy
+    // event loop, timers drifting) never makes a second be skipped or counted twice, as every fourth
+    // tick did (the history then had a hole: found on a loaded CI machine).
+    const second = this.localClock.now() / 1_000_000_000n;
+    if (second !== this.lastSecond) {
+      const first = this.lastSecond === undefined;
+      this.lastSecond = second;
+      if (first) return;
       const st = this.current;
       for (const p of this.parts) if (p.everySecond) this.guard(p, 'everySecond', () => p.everySecond!(st));
     }
