@@ -22,7 +22,8 @@ function chronydServer(dir: string, tag: string, port: number, shift?: string): 
   const conf = join(dir, `${tag}.conf`);
   writeFileSync(conf, [`port ${port}`, 'bindaddress 127.0.0.1', 'local stratum 2', 'allow 127.0.0.1', 'cmdport 0', `pidfile ${join(dir, `${tag}.pid`)}`, ''].join('\n'));
   const args = ['-u', 'root', '-x', '-d', '-f', conf];
-  return shift ? spawn('faketime', ['-f', shift, 'chronyd', ...args], { stdio: 'ignore' }) : spawn('chronyd', args, { stdio: 'ignore' });
+  // faketime runs chronyd as its child: each server leads its own process group, ended as a whole.
+  return shift ? spawn('faketime', ['-f', shift, 'chronyd', ...args], { stdio: 'ignore', detached: true }) : spawn('chronyd', args, { stdio: 'ignore', detached: true });
 }
 
 test('three chronyds, one under faketime +5 s: it is named the falseticker and GPS is kept; a +2 s GPS spoof is refused', async (t) => {
@@ -68,7 +69,11 @@ test('three chronyds, one under faketime +5 s: it is named the falseticker and G
     assert.equal(after.events.counts.integrityCheckFailed, after.events.counts.integrityCheckPassed, 'every failure ended');
   } finally {
     await agent.stop();
-    for (const s of servers) s.kill('SIGTERM');
+    for (const s of servers) {
+      try {
+        process.kill(-s.pid!, 'SIGTERM');
+      } catch { /* already gone */ }
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 });
