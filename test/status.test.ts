@@ -67,7 +67,7 @@ function snapshotInputs(o: { sampleAgeS: number; ptpEnabled: boolean }) {
     lastUpdate: now - BigInt(Math.round(o.sampleAgeS * 1e9)), lastInnovationNs: -123.45678,
     samples: { accepted: 90, rejected: 0, steps: 1 }, pairing: { paired: 90, rejected: {}, nmeaDelayS: 0.4, trusted: true, consecutiveGood: 90 },
     synchronized: true, stratum: 1, leapIndicator: 0, refId: 'GPS', rootDispersionS: 2e-6, clockClass: 7, clockAccuracy: 0x23,
-    clockAccuracyNs: 2_000, taiUtcS: undefined, leapTableExpired: undefined, nextLeap: undefined, jump: undefined, samplesRefused: 0, upstream: undefined,
+    clockAccuracyNs: 2_000, taiUtcS: undefined, leapTableExpired: undefined, nextLeap: undefined, jump: undefined, samplesRefused: 0, upstream: undefined, falsetickerEpisodes: 0,
   };
   const agent: AgentInfo = {
     name: 't', version: '0', pid: 1, startedAt: now - 3600n * NS_PER_S, receiverSource: 'simulator', ppsSource: 'simulator',

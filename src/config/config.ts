@@ -20,14 +20,16 @@ const alarmRules = Object.fromEntries(DEFAULT_RULES.map((r) => [r.name, section(
   clear_after_s: num('Seconds the condition must be gone before the alarm clears.', r.clearAfterS, { min: 0 }),
 })]));
 
-const cidrProblem = (s: string) => {
+/** A list item's problem, from a parser that throws: its message, or undefined when it parses. */
+const problemOf = (parse: (s: string) => unknown) => (s: string): string | undefined => {
   try {
-    parseCidr(s);
+    parse(s);
     return undefined;
   } catch (e) {
     return (e as Error).message;
   }
 };
+const cidrProblem = problemOf(parseCidr);
 import { section, num, int, bool, str, oneOf, list, strList, type ValueOf, type Issue, type Section, type Node } from './schema.ts';
 
 /** A URL the WHATWG parser (what fetch and the influx client use) accepts. */
@@ -51,14 +53,7 @@ export function parseUpstream(s: string): { host: string; port: number } {
   if (!(port >= 1 && port <= 65535)) throw new Error(`port ${m[2]} is out of range`);
   return { host: m[1]!, port };
 }
-const upstreamProblem = (s: string) => {
-  try {
-    parseUpstream(s);
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-};
+const upstreamProblem = problemOf(parseUpstream);
 
 const hostPort = (doc: string, address: string, port: number) => section(doc, {
   address: str('Address to listen on. 127.0.0.1 or ::1 keeps it on this machine.', address, { what: 'an IP address', valid: (a) => isIP(a) !== 0 }),

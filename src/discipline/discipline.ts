@@ -104,6 +104,8 @@ export interface DisciplineSnapshot {
    * majority's interval (ns), the interval's half-width, and whether the receiver is a falseticker now.
    * Undefined while no majority is known and the receiver is not refused. */
   upstream: { receiverMinusMajorityNs: number | undefined; halfWidthNs: number; members: number; falseticker: boolean; since: Nanos | undefined } | undefined;
+  /** Times the receiver has been judged a falseticker since start. */
+  falsetickerEpisodes: number;
 }
 
 /** IEEE 1588 clockAccuracy codes and the bound each stands for, ns. */
@@ -140,6 +142,7 @@ export class Discipline {
   /** The last label's offset from the served clock (label - served, ns) and the cross-check's verdict. */
   private lastLabelOffset: number | undefined;
   private falseticker: { since: Nanos } | undefined;
+  private falsetickerEpisodes = 0;
 
   constructor(
     private readonly o: DisciplineOptions,
@@ -277,6 +280,7 @@ export class Discipline {
     const bad = this.upstreamContradicts(labelMinusServed);
     if (bad && !this.falseticker) {
       this.falseticker = { since: rx };
+      this.falsetickerEpisodes++;
       this.emit({
         type: 'integrityCheckFailed', at: rx, check: 'upstream', value: off / 1e9, threshold: thr / 1e9,
         detail: `the receiver's time is ${fmtS(off)} from the ${u.members} upstream servers that agree: it is refused as a falseticker`,
@@ -410,6 +414,7 @@ export class Discipline {
       nextLeap: this.leapTable ? nextLeap(this.leapTable, now) : undefined,
       jump: this.jump && { ...this.jump },
       samplesRefused: this.refused,
+      falsetickerEpisodes: this.falsetickerEpisodes,
       upstream: this.upstream || this.falseticker ? {
         receiverMinusMajorityNs: this.lastLabelOffset === undefined || !this.upstream ? undefined : this.lastLabelOffset - (this.upstream.lowNs + this.upstream.highNs) / 2,
         halfWidthNs: this.upstream ? (this.upstream.highNs - this.upstream.lowNs) / 2 : 0, members: this.upstream?.members ?? 0,

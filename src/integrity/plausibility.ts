@@ -507,17 +507,17 @@ export class Plausibility {
     if (hidden?.insert) this.hiddenInsertions++;
     if (hidden?.delete) this.hiddenDeletions++;
     if (!mark.fix) {
-      this.dropAnchor('labels without a fix: not judged');
+      this.reanchor(undefined, 'labels without a fix: not judged');
       return;
     }
     if (mark.pps === undefined) {
       // A label without its own pulse: skipped; the count runs on to the next label that has one.
-      if (this.judged && this.judged.train !== this.train) this.dropAnchor('the pulse train broke: counting again');
+      if (this.judged && this.judged.train !== this.train) this.reanchor(undefined, 'the pulse train broke: counting again');
       return;
     }
     const anchor = this.judged;
     if (!anchor || anchor.train !== mark.train || anchor.pps === undefined) {
-      this.anchorOn(mark, 'counting from this label');
+      this.reanchor(mark, 'counting from this label');
       return;
     }
     let delta = this.labelSecondsSinceJudged - (mark.pps - anchor.pps);
@@ -560,7 +560,7 @@ export class Plausibility {
     const shown = this.ppsKept + this.ppsOffset;
     if (this.ppsCount.failing) this.ppsCount.pass(at, shown, `the clock stepped to the receiver's time, ${shown > 0 ? '+' : ''}${shown} s from the count before`);
     this.ppsKept = 0;
-    this.dropAnchor('the discipline took the receiver\'s time: counting from its labels as they are');
+    this.reanchor(undefined, 'the discipline took the receiver\'s time: counting from its labels as they are');
   }
 
   private restartCount(): void {
@@ -590,24 +590,15 @@ export class Plausibility {
     };
   }
 
-  private anchorOn(mark: LabelMark, detail: string): void {
+  /** Counts from `mark` (undefined: from the next label judged); a failure keeps the offset so far. */
+  private reanchor(mark: LabelMark | undefined, detail: string): void {
     if (this.ppsCount.failing) this.ppsKept += this.ppsOffset;
     this.judged = mark;
     this.restartCount();
     this.ppsOffset = 0;
     this.ppsBadRun = 0;
     this.ppsGoodRun = 0;
-    this.ppsCount.note(this.ppsCount.failing ? this.ppsKept : 0, detail);
-  }
-
-  private dropAnchor(detail: string): void {
-    if (this.ppsCount.failing) this.ppsKept += this.ppsOffset;
-    this.judged = undefined;
-    this.restartCount();
-    this.ppsOffset = 0;
-    this.ppsBadRun = 0;
-    this.ppsGoodRun = 0;
-    this.ppsCount.note(this.ppsCount.failing ? this.ppsKept : undefined, detail);
+    this.ppsCount.note(this.ppsCount.failing ? this.ppsKept : mark ? 0 : undefined, detail);
   }
 
   // -------------------------------------------------------------------------------------- leap

@@ -21,13 +21,12 @@ export interface Selection {
   /** The part every member's interval shares (offsets from the served clock, ns), the members' offsets
    * combined (weighted by 1 / root distance), and who they are; undefined when no majority agrees. */
   majority: { lowNs: number; highNs: number; offsetNs: number; members: string[] } | undefined;
-  truechimers: string[];
   falsetickers: string[];
 }
 
 export function selectMajority(cands: readonly Candidate[], configured: number): Selection {
   const required = Math.floor(configured / 2) + 1;
-  const none: Selection = { required, majority: undefined, truechimers: [], falsetickers: [] };
+  const none: Selection = { required, majority: undefined, falsetickers: [] };
   if (cands.length < required) return none;
   const points: { v: number; d: 1 | -1 }[] = [];
   for (const c of cands) {
@@ -49,7 +48,7 @@ export function selectMajority(cands: readonly Candidate[], configured: number):
       hi = points[i + 1]!.v; // the next end point closes the deepest stretch
     }
   }
-  if (best < required) return { ...none, falsetickers: [] };
+  if (best < required) return none;
   const overlaps = (c: Candidate) => c.offsetNs - c.rootDistanceNs <= hi && c.offsetNs + c.rootDistanceNs >= lo;
   const members = cands.filter(overlaps);
   const falsetickers = cands.filter((c) => !overlaps(c)).map((c) => c.name);
@@ -63,7 +62,17 @@ export function selectMajority(cands: readonly Candidate[], configured: number):
   return {
     required,
     majority: { lowNs: lo, highNs: hi, offsetNs: acc / wsum, members: members.map((m) => m.name) },
-    truechimers: members.map((m) => m.name),
     falsetickers,
   };
+}
+
+/** What the selection makes of one server: a peer's own state (polling, unreachable, refused, or
+ * answering and fit to vote or not), judged against the majority when there is one. */
+export function serverState(peer: { name: string; state: 'polling' | 'unreachable' | 'refused'; fit: boolean; offsetNs: number | undefined }, sel: Selection):
+  'majority' | 'falseticker' | 'candidate' | 'unfit' | 'unreachable' | 'refused' | 'polling' {
+  if (peer.state !== 'polling') return peer.state;
+  if (peer.offsetNs === undefined) return 'polling';
+  if (!peer.fit) return 'unfit';
+  if (!sel.majority) return 'candidate';
+  return sel.majority.members.includes(peer.name) ? 'majority' : 'falseticker';
 }

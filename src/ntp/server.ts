@@ -7,7 +7,7 @@
  */
 import { type Nanos, toNtp64, toNtpShort } from '../time/index.ts';
 import { decodePacket, encodeHeader, refIdFromAscii, NTP_HEADER } from './packet.ts';
-import { RateLimiter, DistinctCounter, PerSecondCap, clientKey } from './ratelimit.ts';
+import { RateLimiter, DistinctCounter, PerSecondCap, clientKey } from '../net/ratelimit.ts';
 import type { AccessList } from './acl.ts';
 import type { DropReason, NtpCounters } from '../status/status.ts';
 

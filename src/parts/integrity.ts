@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { UpstreamPeer } from '../integrity/ntp-client.ts';
-import { selectMajority, type Selection } from '../integrity/select.ts';
+import { selectMajority, serverState, type Selection } from '../integrity/select.ts';
 import { UdpUpstream, type UpstreamTransport } from '../integrity/upstream-udp.ts';
 import { Plausibility, type PlausibilitySnapshot } from '../integrity/plausibility.ts';
 import { SimulatedUpstream } from '../sim/ntp-servers.ts';
@@ -81,10 +81,8 @@ export const integrity: PartFactory = {
       const servedNow = served.now();
       const servers: UpstreamServerStatus[] = peers.map((p) => {
         const s = p.snapshot(servedNow);
-        let state: UpstreamServerStatus['state'] = s.state === 'polling' && s.offsetNs === undefined ? 'polling' : s.state === 'polling' ? (s.fit ? 'candidate' : 'unfit') : s.state;
-        if (state === 'candidate' && selection.majority) state = selection.truechimers.includes(s.name) ? 'majority' : 'falseticker';
         return {
-          name: s.name, state, reach: s.reach, pollS: s.pollS, stratum: s.stratum ?? null, refId: s.refId ?? null,
+          name: s.name, state: serverState(s, selection), reach: s.reach, pollS: s.pollS, stratum: s.stratum ?? null, refId: s.refId ?? null,
           offsetS: secs(s.offsetNs), delayS: secs(s.delayNs), jitterS: secs(s.jitterNs), rootDistanceS: secs(s.rootDistanceNs),
           lastSampleAgeS: s.lastSampleAgeS ?? null, sent: s.counters.sent, received: s.counters.received,
         };
@@ -94,7 +92,7 @@ export const integrity: PartFactory = {
         if (name === 'upstream') {
           return {
             name, enabled: peers.length > 0, armed: u !== undefined, failing: u?.falseticker ?? false,
-            sinceUnixS: unixS(u?.since), failures: upstreamFailures,
+            sinceUnixS: unixS(u?.since), failures: d.falsetickerEpisodes,
             value: u?.receiverMinusMajorityNs === undefined ? null : u.receiverMinusMajorityNs / 1e9,
             threshold: ic.upstream_threshold_ms / 1000, units: UNITS[name],
             detail: !peers.length ? 'no upstream servers configured' : !u ? `no majority (${selection.required} of ${peers.length} must agree)` :
@@ -126,7 +124,6 @@ export const integrity: PartFactory = {
         failing: checks.some((c) => c.failing),
       };
     };
-    let upstreamFailures = 0;
     const checkEnabled = (name: IntegrityCheck) => {
       switch (name) {
         case 'position': return ic.position_fence_m > 0;
@@ -179,7 +176,6 @@ export const integrity: PartFactory = {
           for (const p of peers) p.servedClockStepped(-e.stepNs);
           plaus.acceptLabels(e.at); // the clock now follows the labels as they are
         }
-        if (e.type === 'integrityCheckFailed' && e.check === 'upstream') upstreamFailures++;
       },
       publish(now) {
         return { integrity: publishIntegrity(now) };

@@ -12,7 +12,7 @@ import {
   type AnnounceBody, type Decoded, type Header, type ManagementBody,
 } from './codec.ts';
 import type { Status } from '../status/status.ts';
-import { RateLimiter, PerSecondCap } from '../ntp/ratelimit.ts';
+import { RateLimiter, PerSecondCap } from '../net/ratelimit.ts';
 
 export interface GrandmasterOptions {
   clockIdentity: Buffer;

@@ -8,7 +8,7 @@ import dgram from 'node:dgram';
 import snmp from 'net-snmp';
 import type { Status, Endpoint } from '../status/status.ts';
 import { AccessList } from '../ntp/acl.ts';
-import { RateLimiter, clientKey } from '../ntp/ratelimit.ts';
+import { RateLimiter, clientKey } from '../net/ratelimit.ts';
 import { timingSafeEqual } from 'node:crypto';
 import { allScalars, allTables, type Syntax, type Value } from './mib.ts';
 import { V4_SCALARS, V4_TABLES, type V4Type, type V4Context } from './ntpv4-mib.ts';

@@ -6,41 +6,22 @@
  * on disk, nothing was dropped or alarmed, and SIGTERM hung. Now time goes on, the loss is counted and
  * alarmed, both recover, and a SIGTERM ends the agent within 10 s.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
-import { createSocket } from 'node:dgram';
 import { startAgent, agentConfig } from '../helpers/agent.ts';
 import { freeUdpPort, freeTcpPort } from '../helpers/ports.ts';
+import { mountTmpfs } from '../helpers/mounts.ts';
+import { ntpStratum } from '../helpers/ntp.ts';
 
-function tmpfs(t: TestContext, sizeKb: number): string | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'influx-full-'));
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKb}k`, 'tmpfs', dir], { encoding: 'utf8' });
-  if (r.status === 0) return dir;
-  const msg = `cannot mount a tmpfs (${(r.stderr || r.error?.message || '').trim()}): this test needs root`;
-  if (process.env.CI) throw new Error(msg);
-  console.error(`\n*** SKIPPED: ${msg} ***\n`);
-  t.skip(msg);
-  return undefined;
-}
 
-function stratum(port: number): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createSocket('udp4');
-    const req = Buffer.alloc(48);
-    req[0] = 0x23;
-    const timer = setTimeout(() => { s.close(); rej(new Error('no NTP reply')); }, 2000);
-    s.on('message', (m) => { clearTimeout(timer); s.close(); res(m[1]!); });
-    s.send(req, port, '127.0.0.1');
-  });
-}
 
 test('InfluxDB down and the disk full together: time goes on, the loss is counted and alarmed, both recover, SIGTERM ends it within 10 s', async (t) => {
-  const dir = tmpfs(t, 2048);
+  const dir = mountTmpfs(t, 2048, { prefix: 'influx-full-' });
   if (!dir) return;
   // The stand-in InfluxDB: refuses (503) until told to accept.
   let accept = false;
@@ -76,7 +57,7 @@ test('InfluxDB down and the disk full together: time goes on, the loss is counte
       s.alarms.find((x) => x.name === 'database_write')!.severity === 'critical', 40_000, 'export_loss and database_write');
     assert.ok(bad.influx.dropped > 0, 'the loss is counted');
     assert.ok(bad.influx.queued <= 200 + 60, `queued ${bad.influx.queued}: bounded by queue_max_points (and one set in memory)`);
-    assert.equal(await stratum(ntpPort), bad.discipline.stratum, 'NTP served throughout');
+    assert.equal(await ntpStratum(ntpPort), bad.discipline.stratum, 'NTP served throughout');
     assert.doesNotMatch(a.out(), /uncaught exception/);
     // Both recover: the disk has room again and InfluxDB accepts.
     rmSync(filler);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UpstreamPeer } from '../../src/integrity/ntp-client.ts';
-import { selectMajority } from '../../src/integrity/select.ts';
+import { selectMajority, serverState } from '../../src/integrity/select.ts';
 import { decodePacket, encodeHeader, NTP_HEADER, refIdFromAscii } from '../../src/ntp/packet.ts';
 import { toNtp64, NS_PER_S, type Clock } from '../../src/time/index.ts';
 import { UdpUpstream, canonicalIp } from '../../src/integrity/upstream-udp.ts';
@@ -203,4 +203,16 @@ test('upstream socket: a reply from ::1 reaches a server configured as 0:0:0:0:0
   assert.deepEqual(got, [[0, 1]], 'both servers at that address are offered the reply');
   assert.equal(u.strays, 0);
   assert.equal(canonicalIp('2001:DB8:0:0::1'), '2001:db8::1');
+});
+
+test('select: what the selection makes of each server', () => {
+  const ms = 1_000_000;
+  const sel = selectMajority([{ name: 'a', offsetNs: 0, rootDistanceNs: ms }, { name: 'b', offsetNs: 0, rootDistanceNs: ms }, { name: 'c', offsetNs: 9e9, rootDistanceNs: ms }], 3);
+  const peer = (name: string, over: Partial<Parameters<typeof serverState>[0]> = {}) => ({ name, state: 'polling' as const, fit: true, offsetNs: 0, ...over });
+  assert.equal(serverState(peer('a'), sel), 'majority');
+  assert.equal(serverState(peer('c'), sel), 'falseticker');
+  assert.equal(serverState(peer('d', { offsetNs: undefined }), sel), 'polling');
+  assert.equal(serverState(peer('e', { fit: false }), sel), 'unfit');
+  assert.equal(serverState(peer('f', { state: 'refused' }), sel), 'refused');
+  assert.equal(serverState(peer('a'), selectMajority([], 3)), 'candidate');
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { NtpServerCore, type NtpServerState, type NtpServerOptions } from '../../src/ntp/server.ts';
 import { decodePacket, encodeHeader, refIdToAscii, NTP_HEADER } from '../../src/ntp/packet.ts';
 import { AccessList, parseCidr, cidrContains } from '../../src/ntp/acl.ts';
-import { clientKey, RateLimiter, DistinctCounter } from '../../src/ntp/ratelimit.ts';
+import { clientKey, RateLimiter, DistinctCounter } from '../../src/net/ratelimit.ts';
 import { toNtp64, fromDate, NS_PER_S } from '../../src/time/index.ts';
 import v8 from 'node:v8';
 import vm from 'node:vm';

@@ -4,25 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, agentConfig } from '../helpers/agent.ts';
 import { freeUdpPort } from '../helpers/ports.ts';
+import { ntpQuery } from '../helpers/ntp.ts';
 import { kernelTs } from '../../src/net/kernel-ts.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-function query(port: number): Promise<Buffer> {
-  return new Promise((res, rej) => {
-    const s = createSocket('udp4');
-    const req = Buffer.alloc(48);
-    req[0] = 0x23;
-    const t = setTimeout(() => { s.close(); rej(new Error('no reply')); }, 3000);
-    s.on('message', (m) => { clearTimeout(t); s.close(); res(m); });
-    s.send(req, port, '127.0.0.1');
-  });
-}
 
 for (const native of [false, true]) {
   test(`NTP ${native ? 'with' : 'without'} the native addon: answered, and Status names the timestamp source`, async () => {
@@ -40,7 +30,7 @@ for (const native of [false, true]) {
       else process.env.STRATUM1_NO_NATIVE = before;
     }
     try {
-      const reply = await query(port);
+      const reply = await ntpQuery(port);
       assert.equal(reply.length, 48);
       assert.equal(reply[0]! & 7, 4, 'a server reply');
       await sleep(300); // Status is a snapshot rebuilt every 250 ms: read one taken after the reply

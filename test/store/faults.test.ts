@@ -4,40 +4,20 @@
  * goes on serving time, raises the database_write alarm, retries, and (once the fault is gone) writes
  * what it held back, so the history has no hole. Mounting needs root (CI runs as root).
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync, statSync, truncateSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import Database from 'better-sqlite3';
 import { startAgent, agentConfig, type RunningAgent } from '../helpers/agent.ts';
 import { freeUdpPort } from '../helpers/ports.ts';
+import { mountTmpfs } from '../helpers/mounts.ts';
+import { ntpStratum } from '../helpers/ntp.ts';
 import type { Status } from '../../src/status/status.ts';
 
-function mountTmpfs(t: TestContext, sizeKb: number): string | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'store-fault-'));
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKb}k`, 'tmpfs', dir], { encoding: 'utf8' });
-  if (r.status === 0) return dir;
-  const msg = `cannot mount a tmpfs (${(r.stderr || r.error?.message || '').trim()}): this test needs root`;
-  if (process.env.CI) throw new Error(msg);
-  console.error(`\n*** SKIPPED: ${msg} ***\n`);
-  t.skip(msg);
-  return undefined;
-}
 
-/** One NTP client request; resolves with the reply's stratum. */
-function ntpQuery(port: number): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createSocket('udp4');
-    const req = Buffer.alloc(48);
-    req[0] = 0x23; // LI 0, version 4, mode 3 (client)
-    const timer = setTimeout(() => { s.close(); rej(new Error('no NTP reply')); }, 2000);
-    s.on('message', (m) => { clearTimeout(timer); s.close(); res(m[1]!); });
-    s.send(req, port, '127.0.0.1');
-  });
-}
 
 const alarm = (s: Status) => s.alarms.find((a) => a.name === 'database_write')!;
 
@@ -59,7 +39,7 @@ async function faultCycle(a: RunningAgent, ntpPort: number, what: string, inject
   assert.equal(bad.store.healthy, false);
   assert.match(bad.store.lastError ?? '', expectError, what);
   assert.ok(bad.store.pending > 0, `${what}: samples held back`);
-  assert.equal(await ntpQuery(ntpPort), bad.discipline.stratum, `${what}: NTP still served`);
+  assert.equal(await ntpStratum(ntpPort), bad.discipline.stratum, `${what}: NTP still served`);
   const flushesBefore = before.store.flushes;
   remove();
   const good = await a.waitFor((s) => s.store.healthy && alarm(s).severity === 'none', 40_000, `recovery from ${what}`);
@@ -69,7 +49,7 @@ async function faultCycle(a: RunningAgent, ntpPort: number, what: string, inject
 }
 
 test('disk full, read-only filesystem, locked and truncated database: time goes on, the alarm is raised and cleared, no second is lost', async (t) => {
-  const dir = mountTmpfs(t, 1024);
+  const dir = mountTmpfs(t, 1024, { prefix: 'store-fault-' });
   if (!dir) return;
   const ntpPort = await freeUdpPort();
   const cfgFile = join(mkdtempSync(join(tmpdir(), 'store-cfg-')), 'agent.yaml');
@@ -129,7 +109,7 @@ test('disk full, read-only filesystem, locked and truncated database: time goes 
     assert.ok(readdirSync(dir).some((f) => f.startsWith('history.db.corrupt-')));
     assert.equal(s.events.counts.storeMovedAside, 1);
     assert.match(a.out(), /"level":"error","msg":"history database damaged: moved aside, a new one started"/);
-    assert.equal(await ntpQuery(ntpPort), s.discipline.stratum);
+    assert.equal(await ntpStratum(ntpPort), s.discipline.stratum);
   } finally {
     await a.stop();
     spawnSync('umount', ['-l', dir]);
