@@ -97,7 +97,8 @@ export interface PtpCounters {
   managementDropped: number;
   /** Delay_Req not answered: over the asking port's rate, or over delayRespPerSecond. */
   delayReqDropped: number;
-  /** Announces from new foreign masters while the table was full. */
+  /** Announces from new foreign masters while the table was full (dropped, or a worse master dropped
+   * to make room for a better one). */
   foreignDropped: number;
   /** Announces naming our own clock as grandmaster (a boundary clock passing ours on, or a spoof). */
   ownGrandmaster: number;
@@ -246,8 +247,16 @@ export class GrandmasterCore {
     ) < 0;
     const prev = this.foreign.get(id);
     if (!prev && this.foreign.size >= this.o.maxForeignMasters) {
+      // Full. A better master still gets in, in place of the longest silent of the worse ones: a table
+      // an attacker filled with worse masters must not hide one that would take the segment from us.
+      // Once every entry is better, the set is non-empty and the event has been raised: drop.
+      const victim = better ? this.stalestWorse() : undefined;
+      if (victim === undefined) {
+        this.counters.foreignDropped++;
+        return;
+      }
+      this.foreign.delete(victim);
       this.counters.foreignDropped++;
-      return;
     }
     const f: ForeignMaster = {
       identity: id, domain, priority1: a.grandmasterPriority1, clockClass: a.grandmasterClockQuality.clockClass,
@@ -259,6 +268,19 @@ export class GrandmasterCore {
     if (!better && prev?.better && --this.betterCount === 0) this.onEvent({ kind: 'betterMasterGone', identity: id });
   }
 
+
+  /** The identity of the least recently heard foreign master not better than us, if any. */
+  private stalestWorse(): string | undefined {
+    let id: string | undefined;
+    let seen = 0n;
+    for (const f of this.foreign.values()) {
+      if (!f.better && (id === undefined || f.lastSeenNs < seen)) {
+        id = f.identity;
+        seen = f.lastSeenNs;
+      }
+    }
+    return id;
+  }
 
   /** Forgets foreign masters not heard for announceReceiptTimeout announce intervals. */
   expire(nowNs: bigint): void {
