@@ -21,9 +21,19 @@ export interface Section<T> extends Base<T> {
 }
 export type Node = Field<unknown> | Section<unknown>;
 
+/** A list as an error shows it: a YAML alias can make one contain itself (`&a [*a]`), which JSON
+ * cannot write (found by the fuzzer: TypeError instead of a ConfigError). */
+function listPreview(v: unknown[]): string {
+  try {
+    return JSON.stringify(v).slice(0, 40);
+  } catch {
+    return 'that contains itself';
+  }
+}
+
 export function found(v: unknown): string {
   if (v === null) return 'null';
-  if (Array.isArray(v)) return `a list (${JSON.stringify(v).slice(0, 40)})`;
+  if (Array.isArray(v)) return `a list (${listPreview(v)})`;
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '...' : v)}`;
   return `${typeof v} ${String(v)}`;
