@@ -1,0 +1,15 @@
+/** Every fuzz target, by name. */
+import type { Target } from '../engine.ts';
+import { nmeaFramer, nmeaParser, mtk, gpsdJson } from './gnss.ts';
+import { ntpPacket, ntpServer, ntpClient } from './ntp.ts';
+import { ptpCodec, ptpGrandmaster } from './ptp.ts';
+import { snmpAgent } from './snmp.ts';
+import { config } from './config.ts';
+
+export const TARGETS: readonly Target[] = [nmeaFramer, nmeaParser, mtk, gpsdJson, ntpPacket, ntpServer, ntpClient, ptpCodec, ptpGrandmaster, snmpAgent, config];
+
+export function target(name: string): Target {
+  const t = TARGETS.find((x) => x.name === name);
+  if (!t) throw new Error(`no fuzz target "${name}" (targets: ${TARGETS.map((x) => x.name).join(', ')})`);
+  return t;
+}
