@@ -8,7 +8,7 @@
  * A point's timestamp is fixed when it is made, so a batch sent twice (a timeout after InfluxDB had in
  * fact written it) overwrites itself there rather than doubling.
  */
-import { InfluxDB, type IPoint } from 'influx';
+import { InfluxDB, type IPoint, type IPoolOptions } from 'influx';
 import type { Clock, Timer } from '../time/index.ts';
 import type { Status, InfluxStats } from '../status/status.ts';
 import type { AgentEvent } from '../status/events.ts';
@@ -35,6 +35,16 @@ export { INFLUX_DISABLED } from '../status/status.ts';
 
 const statusOf = (e: unknown): number | undefined => (e as { res?: { statusCode?: number } }).res?.statusCode;
 
+/**
+ * The exporter keeps its own backoff (1 s to 30 s, a timer of the agent's clock that stop cancels).
+ * The client library's pool has one too, of up to 10 s: after a failed request it takes the host out
+ * of service behind a plain setTimeout nothing can cancel. That timer kept a stopped agent's process
+ * alive for up to 10 s after SIGTERM while InfluxDB was down, and until it fired every retry failed
+ * with "No host available" without trying. A zero delay leaves the host in service.
+ */
+type Backoff = NonNullable<IPoolOptions['backoff']>;
+const NO_BACKOFF: Backoff = { getDelay: () => 0, next: () => NO_BACKOFF, reset: () => NO_BACKOFF };
+
 export class InfluxExporter {
   private client: InfluxDB;
   private queue: PointQueue;
@@ -59,7 +69,7 @@ export class InfluxExporter {
       host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), protocol: u.protocol === 'https:' ? 'https' : 'http',
       path: u.pathname === '/' ? '' : u.pathname.replace(/\/$/, ''),
       database: o.database, username: o.username || undefined, password: o.password || undefined,
-      pool: { maxRetries: 0, requestTimeout: o.timeoutMs },
+      pool: { maxRetries: 0, requestTimeout: o.timeoutMs, backoff: NO_BACKOFF },
     });
     this.queue = new PointQueue(o.queue);
   }
