@@ -20,6 +20,7 @@ const BENCHES: [string, string[]][] = [
   ['ptp', ['ptp4l', 'setpriv', 'ip']],
   ['idle', []],
   ['integrity', []],
+  ['hostile', ['ip', 'snmpget']],
 ];
 
 for (const [name, peers] of BENCHES) {
