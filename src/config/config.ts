@@ -30,7 +30,7 @@ const problemOf = (parse: (s: string) => unknown) => (s: string): string | undef
   }
 };
 const cidrProblem = problemOf(parseCidr);
-import { section, num, int, bool, str, oneOf, list, strList, type ValueOf, type Issue, type Section, type Node } from './schema.ts';
+import { section, num, int, bool, str, oneOf, list, strList, secretPaths, type ValueOf, type Issue, type Section, type Node } from './schema.ts';
 
 /** A URL the WHATWG parser (what fetch and the influx client use) accepts. */
 const validUrl = (u: string) => {
@@ -41,6 +41,10 @@ const validUrl = (u: string) => {
     return false;
   }
 };
+/** The user information of a URL (scheme://user:password@host), whether it parses or not. */
+const URL_CREDENTIALS = /^([^:/?#]*:\/\/)([^/?#]*)@/;
+/** A URL as an error may show it: any credentials in it replaced. */
+const urlWithoutCredentials = (u: string) => u.replace(URL_CREDENTIALS, '$1(credentials not shown)@');
 
 /** An upstream server: host, host:port, [v6] or [v6]:port. */
 export function parseUpstream(s: string): { host: string; port: number } {
@@ -168,20 +172,20 @@ export const configSchema = section('stratum1-agent configuration.', {
     port: int('UDP port (161 needs CAP_NET_BIND_SERVICE).', 161, { min: 1, max: 65535 }),
     enterprise_oid: str('Where our MIB lives. The default is Net-SNMP\'s experimental netSnmpPlaypen; use your own enterprise number.', '1.3.6.1.4.1.8072.9999.9999', { pattern: /^1\.3\.6\.1\.4\.1(\.\d+)+$/, what: 'an OID under 1.3.6.1.4.1' }),
     engine_id: str('SNMPv3 engine ID (hex). Empty: generated once and kept in agent.state_dir/snmp-engine-id, so trap receivers can bind users to it.', '', { pattern: /^([0-9a-fA-F]{10,64})?$/, what: '10 to 64 hex digits, or empty' }),
-    communities: strList('v1/v2c read-only communities. Empty: v1/v2c off (SNMPv3 only).', [], 'community strings', (c) => (c.length >= 1 ? undefined : 'empty')),
+    communities: strList('v1/v2c read-only communities. Empty: v1/v2c off (SNMPv3 only). Never logged.', [], 'community strings', (c) => (c.length >= 1 ? undefined : 'empty'), { secret: true }),
     v2c_allow: strList('Networks v1/v2c requests are accepted from (CIDR).', ['127.0.0.1/32', '::1/128'], 'CIDR prefixes', cidrProblem),
     users: list('SNMPv3 users (authPriv with SHA-256 and AES unless said otherwise).', section('An SNMPv3 user.', {
       name: str('User name.', ''),
       auth: oneOf('Authentication protocol.', 'sha256', ['sha256', 'sha384', 'sha512', 'sha224', 'sha', 'md5'] as const),
-      auth_key: str('Authentication passphrase (at least 8 characters). Never logged.', '', { pattern: /^.{8,}$/, what: 'at least 8 characters' }),
+      auth_key: str('Authentication passphrase (at least 8 characters). Never logged.', '', { pattern: /^.{8,}$/, what: 'at least 8 characters', secret: true }),
       priv: oneOf('Privacy protocol.', 'aes', ['aes', 'des', 'none'] as const),
-      priv_key: str('Privacy passphrase (at least 8 characters). Never logged.', '', { pattern: /^.{8,}$/, what: 'at least 8 characters' }),
+      priv_key: str('Privacy passphrase (at least 8 characters). Never logged.', '', { pattern: /^.{8,}$/, what: 'at least 8 characters', secret: true }),
     })),
     trap_sinks: list('Where notifications go.', section('A trap receiver.', {
       host: str('Receiver address.', '127.0.0.1'),
       port: int('Receiver port.', 162, { min: 1, max: 65535 }),
       version: oneOf('v2c (community) or v3 (one of snmp.users, from our engine ID).', 'v3', ['v2c', 'v3'] as const),
-      community: str('Community for v2c.', ''),
+      community: str('Community for v2c. Never logged.', '', { secret: true }),
       user: str('Name of the snmp.users entry for v3.', ''),
       inform: bool('v2c only: send informs (acknowledged and retried) instead of traps.', false),
       retries: int('Retries of an unacknowledged inform.', 3, { min: 0, max: 10 }),
@@ -257,11 +261,14 @@ export const configSchema = section('stratum1-agent configuration.', {
   }),
   influx: section('Export to InfluxDB (1.x write API; InfluxDB 2.x and 3.x accept it on their compatibility endpoint).', {
     enabled: bool('Write points to InfluxDB.', false),
-    url: str('InfluxDB URL (http:// or https://).', 'http://127.0.0.1:8086', { pattern: /^https?:\/\/[^\s]+$/, what: 'an http:// or https:// URL', valid: validUrl }),
+    url: str('InfluxDB URL (http:// or https://), without user:password@: credentials go in username and password, which are never shown (the URL is, in Status).', 'http://127.0.0.1:8086', {
+      pattern: /^https?:\/\/[^\s]+$/, what: 'an http:// or https:// URL without credentials',
+      valid: (u) => validUrl(u) && !URL_CREDENTIALS.test(u), show: urlWithoutCredentials,
+    }),
     database: str('Database (InfluxDB 2.x: the bucket mapped by a DBRP mapping).', 'stratum1', { pattern: /^[^\s"]+$/, what: 'a database name' }),
     retention_policy: str('Retention policy (empty: the database\'s default).', ''),
     username: str('User name (InfluxDB 2.x: any name, with the token as password).', ''),
-    password: str('Password or token. Never logged.', ''),
+    password: str('Password or token. Never logged.', '', { secret: true }),
     create_database: bool('Create the database if it does not exist (InfluxDB 1.x, needs the right to).', true),
     interval_s: num('A set of points from Status this often.', 10, { min: 1, max: 3600 }),
     batch_points: int('Points per write request at most (replay after an outage goes in batches of this).', 5000, { min: 1, max: 100_000 }),
@@ -360,7 +367,9 @@ function crossCheck(c: Config, issues: Issue[]): void {
   }
 }
 
-const SECRET = /(^|\.)(auth_key|priv_key|password|communities|community)$|\]\.(auth_key|priv_key|community)$/;
+/** The secret options, from the schema (snmp.users[].auth_key, ...). */
+const SECRET_PATHS = new Set(secretPaths(configSchema as Section<unknown>));
+const isSecret = (path: string) => SECRET_PATHS.has(path.replace(/\[\d+\]/g, '[]'));
 
 /** Every option as path -> value (JSON), secrets replaced by a keyed digest: enough to tell what changed
  * between two runs without writing down a secret or anything a secret can be guessed from. The key is
@@ -376,7 +385,7 @@ export function configFingerprint(c: Config, key?: Buffer): Record<string, strin
       v.forEach((x, i) => walk(x, `${path}[${i}]`));
     } else {
       const json = JSON.stringify(v);
-      out[path] = !SECRET.test(path) ? json : key ? `secret:${createHmac('sha256', key).update(`${path}\0${json}`).digest('hex').slice(0, 16)}` : 'secret';
+      out[path] = !isSecret(path) ? json : key ? `secret:${createHmac('sha256', key).update(`${path}\0${json}`).digest('hex').slice(0, 16)}` : 'secret';
     }
   };
   walk(c, '');

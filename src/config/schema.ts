@@ -8,6 +8,11 @@ export type Issue = { path: string; expected: string; found: string };
 
 type Base<T> = {
   doc: string;
+  /** Holds a secret (a passphrase, a community, a password): an error shows its kind and size, never
+   * its text, and the history's configuration fingerprint keeps only a keyed digest of it. */
+  secret?: boolean;
+  /** A list's items (list fields only). */
+  item?: Section<unknown>;
   /** Validates and returns the value, or records issues and returns undefined. */
   check(v: unknown, path: string, issues: Issue[]): T | undefined;
   defaultValue(): T;
@@ -20,6 +25,14 @@ export interface Section<T> extends Base<T> {
   fields: Record<string, Node>;
 }
 export type Node = Field<unknown> | Section<unknown>;
+
+/** What a secret value looked like, without a character of it. */
+export function foundSecret(v: unknown): string {
+  if (typeof v === 'string') return `a string of ${v.length} characters (a secret: not shown)`;
+  if (Array.isArray(v)) return `a list of ${v.length} (a secret: not shown)`;
+  if (v !== null && typeof v === 'object') return 'a mapping (a secret: not shown)';
+  return `${v === null ? 'null' : typeof v} (a secret: not shown)`;
+}
 
 /** A list as an error shows it: a YAML alias can make one contain itself (`&a [*a]`), which JSON
  * cannot write (found by the fuzzer: TypeError instead of a ConfigError). */
@@ -39,12 +52,19 @@ export function found(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-function leaf<T>(doc: string, def: T, describe: string, check: (v: unknown) => T | undefined): Field<T> {
+/** How a value is shown in an error: `secret`, never; `show`, a string as it says (a URL without its
+ * credentials); otherwise as it is. */
+type Shown = { secret?: boolean; show?: (s: string) => string };
+const shown = (o: Shown) => (v: unknown): string =>
+  (o.secret ? foundSecret(v) : o.show && typeof v === 'string' ? found(o.show(v)) : found(v));
+
+function leaf<T>(doc: string, def: T, describe: string, check: (v: unknown) => T | undefined, o: Shown = {}): Field<T> {
+  const show = shown(o);
   return {
-    kind: 'leaf', doc, describe: () => describe, defaultValue: () => def,
+    kind: 'leaf', doc, describe: () => describe, defaultValue: () => def, ...(o.secret ? { secret: true } : {}),
     check(v, path, issues) {
       const r = check(v);
-      if (r === undefined) issues.push({ path, expected: describe, found: found(v) });
+      if (r === undefined) issues.push({ path, expected: describe, found: show(v) });
       return r;
     },
   };
@@ -71,9 +91,9 @@ export function bool(doc: string, def: boolean): Field<boolean> {
   return leaf(doc, def, 'true or false', (v) => (typeof v === 'boolean' ? v : undefined));
 }
 
-export function str(doc: string, def: string, opts: { pattern?: RegExp; what?: string; valid?: (s: string) => boolean } = {}): Field<string> {
+export function str(doc: string, def: string, opts: { pattern?: RegExp; what?: string; valid?: (s: string) => boolean } & Shown = {}): Field<string> {
   return leaf(doc, def, opts.what ?? 'a string', (v) =>
-    typeof v === 'string' && (!opts.pattern || opts.pattern.test(v)) && (!opts.valid || opts.valid(v)) ? v : undefined);
+    typeof v === 'string' && (!opts.pattern || opts.pattern.test(v)) && (!opts.valid || opts.valid(v)) ? v : undefined, opts);
 }
 
 export function oneOf<const T extends string>(doc: string, def: T, values: readonly T[]): Field<T> {
@@ -82,19 +102,20 @@ export function oneOf<const T extends string>(doc: string, def: T, values: reado
 }
 
 /** A list of strings, each checked by `valid` (which returns a problem or undefined). */
-export function strList(doc: string, def: string[], what: string, valid: (s: string) => string | undefined = () => undefined): Field<string[]> {
+export function strList(doc: string, def: string[], what: string, valid: (s: string) => string | undefined = () => undefined, o: Shown = {}): Field<string[]> {
+  const show = shown(o);
   return {
-    kind: 'leaf', doc, describe: () => `a list of ${what}`, defaultValue: () => [...def],
+    kind: 'leaf', doc, describe: () => `a list of ${what}`, defaultValue: () => [...def], ...(o.secret ? { secret: true } : {}),
     check(v, path, issues) {
       if (v === null || v === undefined) return [];
       if (!Array.isArray(v)) {
-        issues.push({ path, expected: `a list of ${what}`, found: found(v) });
+        issues.push({ path, expected: `a list of ${what}`, found: show(v) });
         return undefined;
       }
       const out: string[] = [];
       v.forEach((x, i) => {
         const problem = typeof x === 'string' ? valid(x) : 'not a string';
-        if (problem !== undefined) issues.push({ path: `${path}[${i}]`, expected: what, found: typeof x === 'string' ? `${found(x)} (${problem})` : found(x) });
+        if (problem !== undefined) issues.push({ path: `${path}[${i}]`, expected: what, found: typeof x === 'string' ? `${show(x)} (${problem})` : show(x) });
         else out.push(x as string);
       });
       return out;
@@ -105,7 +126,7 @@ export function strList(doc: string, def: string[], what: string, valid: (s: str
 /** A list of items described by a section schema. */
 export function list<T>(doc: string, item: Section<T>): Field<T[]> {
   return {
-    kind: 'leaf', doc, describe: () => 'a list', defaultValue: () => [],
+    kind: 'leaf', doc, describe: () => 'a list', defaultValue: () => [], item: item as Section<unknown>,
     check(v, path, issues) {
       if (v === null || v === undefined) return [];
       if (!Array.isArray(v)) {
@@ -159,6 +180,13 @@ export function section<S extends Shape>(doc: string, fields: S): Section<Infer<
       return o as Infer<S>;
     },
   };
+}
+
+/** The paths of every secret option under `n`, list items written `[]` (snmp.users[].auth_key). */
+export function secretPaths(n: Node, path = ''): string[] {
+  if (n.kind === 'section') return Object.entries(n.fields).flatMap(([k, f]) => secretPaths(f, path ? `${path}.${k}` : k));
+  if (n.secret) return [path];
+  return n.item ? secretPaths(n.item, `${path}[]`) : [];
 }
 
 /** Levenshtein distance, for "did you mean" hints. */

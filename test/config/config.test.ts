@@ -49,7 +49,10 @@ test('a bad config names the key path, what was expected and what was found', ()
   assert.match(problems('a: [\n')[0]!, /^line \d+ column \d+: expected valid YAML/);
   assert.match(problems('a: 1\na: 2\n').join(), /valid YAML/);
   assert.deepEqual(problems('store:\n  schedules:\n    backup: at three\n'), ['store.schedules.backup: expected a cron expression (minute hour day month weekday) or empty, found "at three"']);
-  assert.match(problems('influx:\n  url: ftp://x\n')[0]!, /^influx\.url: expected an http:\/\/ or https:\/\/ URL, found the string "ftp:\/\/x"$/);
+  assert.match(problems('influx:\n  url: ftp://x\n')[0]!, /^influx\.url: expected an http:\/\/ or https:\/\/ URL without credentials, found the string "ftp:\/\/x"$/);
+  // Credentials in the URL are refused (they go in influx.username and influx.password) and not shown.
+  assert.match(problems('influx:\n  url: http://me:hunter22@influx.example:8086\n').join(), /^influx\.url: expected an http:\/\/ or https:\/\/ URL without credentials, found the string "http:\/\/\(credentials not shown\)@influx\.ex/);
+  assert.deepEqual(problems('snmp:\n  users: [{ name: nms, auth_key: hunter2 }]\n'), ['snmp.users[0].auth_key: expected at least 8 characters, found a string of 7 characters (a secret: not shown)']);
   assert.match(problems('ptp:\n  domain: 200\n')[0]!, /^ptp\.domain: expected an integer from 0 to 127/);
   assert.match(problems('prometheus:\n  address: anywhere\n')[0]!, /^prometheus\.address: expected an IP address/);
   assert.deepEqual(problems('integrity:\n  ntp_servers: ["ntp1.example:123", "[::1]:70000", "a b"]\n'), [
@@ -61,7 +64,7 @@ test('a bad config names the key path, what was expected and what was found', ()
 test('configs that passed the check and then killed run are refused by the check (issue 15: found by a careless operator)', () => {
   assert.deepEqual(problems('control:\n  http:\n    address: not-an-address\n'), ['control.http.address: expected an IP address, found the string "not-an-address"']);
   assert.deepEqual(problems('snmp:\n  address: 999.999.999.999\n'), ['snmp.address: expected an IP address, found the string "999.999.999.999"']);
-  assert.deepEqual(problems("influx:\n  url: 'http://[::1'\n"), ['influx.url: expected an http:// or https:// URL, found the string "http://[::1"']);
+  assert.deepEqual(problems("influx:\n  url: 'http://[::1'\n"), ['influx.url: expected an http:// or https:// URL without credentials, found the string "http://[::1"']);
   assert.deepEqual(problems('discipline:\n  lock_min_samples: 1e300\n'), ['discipline.lock_min_samples: expected an integer from 1 to 3600, found number 1e+300']);
   // Object.prototype's names are no options.
   assert.deepEqual(problems('constructor: 1\ntoString: 2\nagent:\n  __proto__: 3\n').map((p) => p.split(':')[0]), ['constructor', 'toString', 'agent.__proto__']);
