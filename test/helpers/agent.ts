@@ -9,6 +9,8 @@ export const BIN = resolve(ROOT, 'bin/stratum1.js');
 export interface RunningAgent {
   proc: ChildProcess;
   out: () => string;
+  /** Everything the process wrote to stdout and stderr, whole (out() cuts long stderr chunks short). */
+  all: () => string;
   ntp: { address: string; port: number }[];
   statusUrl: string;
   status(): Promise<Status>;
@@ -21,11 +23,15 @@ export async function startAgent(configFile: string, netns?: string): Promise<Ru
     : [process.execPath, [BIN, 'run', '--simulate', '--config', configFile]] as const;
   const proc = spawn(cmd[0], [...cmd[1]], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d.length > 4000 ? d.slice(0, 4000) : d; });
+  let all = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; all += d; });
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d.length > 4000 ? d.slice(0, 4000) : d; all += d; });
   const deadline = Date.now() + 20_000;
   while (!/^listening: .*\n/m.test(out)) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`the agent did not start: ${out}`);
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      proc.kill('SIGKILL'); // not left running behind a failed test
+      throw new Error(`the agent did not start: ${out}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   const line = /^listening: (.*)$/m.exec(out)![1]!;
@@ -42,7 +48,7 @@ export async function startAgent(configFile: string, netns?: string): Promise<Ru
     return (await res.json()) as Status;
   };
   return {
-    proc, out: () => out, ntp, statusUrl, status,
+    proc, out: () => out, all: () => all, ntp, statusUrl, status,
     async waitFor(pred, ms, what) {
       const end = Date.now() + ms;
       for (;;) {
