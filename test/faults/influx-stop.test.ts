@@ -4,7 +4,7 @@
  * failed out of service behind a plain setTimeout of up to 10 s (its own exponential backoff, on top
  * of the exporter's), which nothing cancels at stop and which keeps the process alive; until it fires,
  * every retry fails with "No host available" without trying. Here an exporter whose InfluxDB refuses
- * connections fails four times at the server and is stopped, in a process of its own: every retry really tried, and
+ * connections fails six times at the server and is stopped, in a process of its own: every retry really tried, and
  * the process ends at once.
  */
 import { test } from 'node:test';
@@ -24,11 +24,11 @@ const x = new InfluxExporter({
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const failures = async (n) => { while (x.stats.failures < n) await sleep(5); };
 x.start();
-// Until four requests have really failed at the server (a retry that never reached it is noted and
-// made again, 50 ms later): the library's backoff, where it applies, is then 1.2 s or more.
+// Until six requests have really failed at the server (a retry that never reached it is noted and
+// made again, 50 ms later): the library's backoff, where it applies, is then 4.8 s or more.
 const errors = [];
 let tried = 0;
-while (tried < 4) {
+while (tried < 6) {
   if (errors.length > 0) {
     await sleep(50);
     clock.advance(30_000); // the exporter's own retry, on its clock
@@ -53,7 +53,7 @@ test('InfluxDB down: every retry of the exporter tries, and a stopped exporter l
   const code = await new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
   const exitMs = performance.now() - stoppedAt;
   assert.equal(code, 0);
-  assert.ok(exitMs < 500, `the process ended ${Math.round(exitMs)} ms after the exporter stopped`);
+  assert.ok(exitMs < 3000, `the process ended ${Math.round(exitMs)} ms after the exporter stopped`);
   const { errors } = JSON.parse(out) as { errors: string[] };
-  assert.equal(errors.length, 4, `every retry tried the server: ${JSON.stringify(errors)}`);
+  assert.equal(errors.length, 6, `every retry tried the server: ${JSON.stringify(errors)}`);
 });
