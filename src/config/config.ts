@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHmac, randomBytes } from 'node:crypto';
-import { parseDocument } from 'yaml';
+import { parseDocument, visit, isCollection, isNode } from 'yaml';
 import { isIP } from 'node:net';
 import { parseCidr } from '../ntp/acl.ts';
 import { DEFAULT_RULES } from '../alarms/rules.ts';
@@ -306,6 +306,8 @@ export function defaultConfig(): Config {
   return configSchema.defaultValue() as Config;
 }
 
+const lineOf = (text: string, offset: number): number => text.slice(0, offset).split('\n').length;
+
 export function parseConfig(text: string, file = '(config)'): Config {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
@@ -313,6 +315,20 @@ export function parseConfig(text: string, file = '(config)'): Config {
       path: e.linePos ? `line ${e.linePos[0].line} column ${e.linePos[0].col}` : '(YAML)',
       expected: 'valid YAML', found: e.message.split('\n')[0] ?? e.code,
     })));
+  }
+  // A mapping key that is itself a list or mapping (`? [a, b]`, `? {a: {a: ...}}`) is no option name,
+  // and yaml's toJS turns such keys into strings in time that grows with the cube of their depth (a
+  // 10 kB file took minutes: found by the fuzzer): refused before toJS.
+  let collectionKey: string | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isCollection(pair.key)) return undefined;
+      collectionKey = isNode(pair.key) && pair.key.range ? `line ${lineOf(text, pair.key.range[0])}` : '(YAML)';
+      return visit.BREAK;
+    },
+  });
+  if (collectionKey !== undefined) {
+    throw new ConfigError(file, [{ path: collectionKey, expected: 'a plain key (an option name)', found: 'a list or mapping used as a key' }]);
   }
   let data: unknown;
   try {
