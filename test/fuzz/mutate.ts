@@ -240,7 +240,8 @@ export function mutateTextOnce(rng: Rng, s: string, seeds: readonly string[], o:
       break;
   }
   // Byte-level, on the latin1 view, as a last resort.
-  const b = mutateBytesOnce(rng, Buffer.from(s, 'latin1'), seeds.map((x) => Buffer.from(x, 'latin1')), { maxLen: o.maxLen });
+  const other = seeds.length ? [Buffer.from(rng.pick(seeds), 'latin1')] : [Buffer.alloc(0)];
+  const b = mutateBytesOnce(rng, Buffer.from(s, 'latin1'), other, { maxLen: o.maxLen });
   return Buffer.from(b).toString('latin1');
 }
 

@@ -91,7 +91,7 @@ function mutateYaml(rng: Rng, input: Uint8Array, seeds: readonly Uint8Array[]): 
         break;
       }
       default:
-        s = mutateText(rng, lines.join('\n'), seeds.map(fromUtf8), { maxLen: 65536, words: YAML_VALUES, separators: [':', ',', '-', '[', ']', '{', '}', '"', "'", '&', '*', '!', '|', '>', '#', '\n', ' '] });
+        s = mutateText(rng, lines.join('\n'), [fromUtf8(rng.pick(seeds))], { maxLen: 65536, words: YAML_VALUES, separators: [':', ',', '-', '[', ']', '{', '}', '"', "'", '&', '*', '!', '|', '>', '#', '\n', ' '] });
         continue;
     }
     s = lines.join('\n');

@@ -18,6 +18,13 @@ import { check, type Target } from '../engine.ts';
 const latin1 = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
 const fromLatin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 const utf8 = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
+/** The seeds as text, converted once per seed list (not once per input: thousands of seeds). */
+const textCache = new WeakMap<readonly Uint8Array[], string[]>();
+const asText = (seeds: readonly Uint8Array[], decode: (b: Uint8Array) => string): string[] => {
+  let t = textCache.get(seeds);
+  if (!t || t.length !== seeds.length) textCache.set(seeds, (t = seeds.map(decode)));
+  return t;
+};
 const fromUtf8 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
 
 /** The capture files (whole), if the corpus is here. */
@@ -61,7 +68,7 @@ const NMEA_WORDS = ['GPRMC', 'GPGGA', 'GNGSA', 'GPGSV', 'GPZDA', 'GPGLL', 'GPVTG
 
 /** A sentence mutated and, most of the time, given its right checksum back so the field decoders see it. */
 function mutateSentence(rng: Rng, input: Uint8Array, seeds: readonly Uint8Array[]): Uint8Array {
-  let s = mutateText(rng, fromLatin1(input), seeds.map(fromLatin1), { maxLen: 2 * MAX_SENTENCE, words: NMEA_WORDS, separators: [',', '.', '*', '$'] });
+  let s = mutateText(rng, fromLatin1(input), asText(seeds, fromLatin1), { maxLen: 2 * MAX_SENTENCE, words: NMEA_WORDS, separators: [',', '.', '*', '$'] });
   if (rng.chance(0.85)) {
     const star = s.lastIndexOf('*');
     const body = s.slice(1, star >= 0 ? star : undefined);
@@ -149,7 +156,7 @@ export const nmeaFramer: Target = {
       mutate(rng, input, all) {
         return rng.chance(0.5)
           ? mutateBytes(rng, input, all, { maxLen: 16384 })
-          : latin1(mutateText(rng, fromLatin1(input), all.map(fromLatin1), { maxLen: 16384, words: NMEA_WORDS, separators: [',', '*', '$', '\n', '\r'] }));
+          : latin1(mutateText(rng, fromLatin1(input), asText(all, fromLatin1), { maxLen: 16384, words: NMEA_WORDS, separators: [',', '*', '$', '\n', '\r'] }));
       },
       run(input) {
         const f = new LineFramer();
@@ -269,7 +276,7 @@ export const gpsdJson: Target = {
       '[]', '{}', '"2026-13-45T25:61:61.9999999999Z"', '"1970-01-01T00:00:00Z"', '"+275760-09-13T00:00:00.000Z"', '1e400', '-1', '9007199254740993', '"__proto__"'];
     return {
       seeds: [...lines].map(utf8),
-      mutate: (rng, input, all) => utf8(mutateText(rng, fromUtf8(input), all.map(fromUtf8), { maxLen: 8192, words, separators: [',', ':', '"', '{', '}', '[', ']'] })),
+      mutate: (rng, input, all) => utf8(mutateText(rng, fromUtf8(input), asText(all, fromUtf8), { maxLen: 8192, words, separators: [',', ':', '"', '{', '}', '[', ']'] })),
       run(input) {
         const r = decodeGpsd(fromUtf8(input));
         if (r.ok) checkGpsd(r.msg);
