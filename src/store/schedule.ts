@@ -30,6 +30,10 @@ export interface CronSchedule {
 
 /** Parses a cron expression; throws an Error saying what is wrong. */
 export function parseCron(expression: string): CronSchedule {
+  // No field goes past 59, and node-cron expands a range into every value before it checks one: a
+  // range such as 1-99999999 held the configuration check for minutes (found by the fuzzer).
+  const big = /\d{3,}/.exec(expression);
+  if (big) throw new Error(`${big[0]}: no field of a cron expression goes past 59`);
   const f = cron.parse(expression);
   const numbers = (field: string, values: (number | string)[]): ReadonlySet<number> => {
     const bad = values.find((v) => typeof v !== 'number');
