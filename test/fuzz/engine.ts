@@ -174,7 +174,11 @@ export function loadRegressions(target: string): Regression[] {
 export function saveRegression(target: string, c: Crash): string {
   const dir = join(REGRESSIONS, target);
   mkdirSync(dir, { recursive: true });
-  const file = `${createHash('sha256').update(c.signature).digest('hex').slice(0, 12)}.hex`;
+  const sig = createHash('sha256').update(c.signature).digest('hex').slice(0, 12);
+  // A kept regression is never overwritten: another input with the same signature (every hang has
+  // one) gets a name of its own.
+  let file = `${sig}.hex`;
+  if (existsSync(join(dir, file))) file = `${sig}-${createHash('sha256').update(c.input).digest('hex').slice(0, 8)}.hex`;
   const hex = Buffer.from(c.input).toString('hex').replace(/(.{64})/g, '$1\n');
   writeFileSync(join(dir, file), `# ${c.signature.replace(/\n/g, ' ')}\n${hex}\n`);
   return file;
