@@ -30,6 +30,9 @@ async function startOurs(): Promise<ChildProcess> {
   writeFileSync(cfg, [
     'receiver:', '  source: simulator', 'control:', '  http: { address: 127.0.0.1, port: 0 }', 'prometheus:', '  port: 0', 'ntp:', '  addresses: [127.0.0.1]', '  port: 0',
     'snmp:', '  enabled: true', '  address: 127.0.0.1', `  port: ${OURS}`, '  communities: [bench]', '  max_repetitions: 50',
+    // Throughput is what is measured here: the per-source limit and the v2c reply cap (on by default)
+    // would measure themselves, and snmpd has neither.
+    '  requests_per_second: 0', '  max_reply_ratio: 0',
     'logging:', '  level: warn', 'agent:', `  state_dir: ${JSON.stringify(tmp)}`, '',
   ].join('\n'));
   const p = spawn(process.execPath, [BIN, 'run', '--simulate', '--config', cfg], { stdio: ['ignore', 'pipe', 'ignore'] });

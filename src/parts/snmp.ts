@@ -6,6 +6,7 @@ import { SnmpAgent } from '../snmp/agent.ts';
 import { TrapSender } from '../snmp/traps.ts';
 import { AgentxSubagent } from '../snmp/agentx.ts';
 import { engineId } from '../snmp/engine-id.ts';
+import { nextEngineBoots } from '../snmp/usm.ts';
 import type { V4Context } from '../snmp/ntpv4-mib.ts';
 import type { Status } from '../status/status.ts';
 import type { Timer } from '../time/index.ts';
@@ -45,6 +46,8 @@ export const snmpAgent: PartFactory = {
           agent = new SnmpAgent({
             address: c.address, port: c.port, root: c.enterprise_oid, engineId: id, communities: c.communities, v2cAllow: c.v2c_allow,
             users, system, maxRequestBytes: c.max_request_bytes, maxRepetitions: c.max_repetitions,
+            requestsPerSecond: c.requests_per_second, maxReplyRatio: c.max_reply_ratio, reportsPerSecond: c.reports_per_second,
+            engineBoots: nextEngineBoots(id, ctx.cfg.agent.state_dir, (msg, fields) => ctx.log.warn(msg, fields)),
           }, () => ctx.status(), (msg) => ctx.log.warn(msg), v4Context, () => Number(ctx.clock.monotonic()) / 1e9);
           try {
             ctx.listening(await agent.start());
@@ -76,7 +79,8 @@ export const snmpAgent: PartFactory = {
       }),
       publish: () => (agent || agentx ? {
         snmp: {
-          requests: 0, droppedSource: 0, droppedSize: 0, droppedMalformed: 0, badCommunity: 0, guessingRefused: 0, errors: 0, ...agent?.stats,
+          requests: 0, droppedSource: 0, droppedSize: 0, droppedMalformed: 0, badCommunity: 0, guessingRefused: 0, rateLimited: 0,
+          unknownEngineId: 0, notInTimeWindow: 0, repliesCapped: 0, reportsCapped: 0, errors: 0, ...agent?.stats,
           agentxConnected: agentx?.connected ?? false, agentxSessions: agentx?.sessions ?? 0, trapsSent: traps?.stats.sent ?? 0, trapsAcknowledged: traps?.stats.acknowledged ?? 0,
           trapsFailed: traps?.stats.failed ?? 0, trapsByName: traps?.stats.byName ?? {},
         },

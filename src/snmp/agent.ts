@@ -8,7 +8,8 @@ import dgram from 'node:dgram';
 import snmp from 'net-snmp';
 import type { Status, Endpoint } from '../status/status.ts';
 import { AccessList } from '../ntp/acl.ts';
-import { RateLimiter, clientKey } from '../net/ratelimit.ts';
+import { PerSecondCap, RateLimiter, clientKey } from '../net/ratelimit.ts';
+import { EngineClock, timeliness } from './usm.ts';
 import { timingSafeEqual } from 'node:crypto';
 import { allScalars, allTables, type Syntax, type Value } from './mib.ts';
 import { V4_SCALARS, V4_TABLES, type V4Type, type V4Context } from './ntpv4-mib.ts';
@@ -42,6 +43,14 @@ export interface SnmpAgentOptions {
   system: { descr: string; contact: string; name: string; location: string };
   maxRequestBytes: number;
   maxRepetitions: number;
+  /** Requests a source may send each second (its burst is twice that); 0: no limit. */
+  requestsPerSecond: number;
+  /** v1/v2c replies are at most this many times their request's size; 0: no cap. */
+  maxReplyRatio: number;
+  /** Report PDUs (SNMPv3 discovery and USM errors) sent each second, whoever asks. */
+  reportsPerSecond: number;
+  /** snmpEngineBoots of this start (RFC 3414): counted in the state directory. */
+  engineBoots: number;
 }
 
 export interface SnmpStats {
@@ -53,6 +62,16 @@ export interface SnmpStats {
   /** v1/v2c requests with a wrong community, and requests refused because their source kept guessing. */
   badCommunity: number;
   guessingRefused: number;
+  /** Requests refused because their source went over snmp.requests_per_second. */
+  rateLimited: number;
+  /** SNMPv3 requests authenticated for another engine ID (answered with an unknownEngineID Report). */
+  unknownEngineId: number;
+  /** SNMPv3 requests outside the time window: replays, or a manager that must resynchronise. */
+  notInTimeWindow: number;
+  /** v1/v2c replies cut to the reply-size cap (GetBulk rows left out, or tooBig). */
+  repliesCapped: number;
+  /** Reports not sent because snmp.reports_per_second was reached. */
+  reportsCapped: number;
   errors: number;
 }
 
@@ -225,23 +244,72 @@ export function refreshMib(mib: NetSnmpMib, st: Status, v4: (s: Status) => V4Con
   for (const t of V4_TABLES) syncTable(mib, t.name, t.columns, t.rows(ctx), keys);
 }
 
+/** What we use of net-snmp's message and agent internals (the typings do not describe them). */
+interface NsVarbind { oid: string; type: number; value: unknown }
+interface NsPdu { id: number; type: number; varbinds: NsVarbind[]; errorStatus?: number; errorIndex?: number; getResponsePduForRequest(): NsPdu }
+interface NsUser { name: string; level: number; authProtocol?: unknown; authKey?: string }
+interface NsMessage {
+  version: number;
+  pdu: NsPdu;
+  buffer?: Buffer | null;
+  user?: NsUser;
+  msgGlobalData?: { msgID: number; msgFlags: number };
+  msgSecurityParameters?: { msgAuthoritativeEngineID: Buffer | string; msgAuthoritativeEngineBoots: number; msgAuthoritativeEngineTime: number; msgUserName: string };
+  createReportResponseMessage(engine: unknown, context: string, errorType: string): NsMessage;
+  createResponseForRequest(pdu: NsPdu): NsMessage;
+  toBuffer(): Buffer;
+}
+type Handler = (socket: unknown, message: NsMessage, rinfo: dgram.RemoteInfo) => void;
+interface NsAgent {
+  engine: { engineID: Buffer; engineBoots: number; engineTime: number };
+  listener: { send(message: NsMessage, rinfo: dgram.RemoteInfo, socket: unknown): void };
+  getRequest: Handler; getNextRequest: Handler; getBulkRequest: Handler; setRequest: Handler; onProxyRequest: Handler;
+  sendResponse(socket: unknown, rinfo: dgram.RemoteInfo, request: NsMessage, response: NsPdu): void;
+}
+
+const PDU_GETBULK = 0xa5;
+const PDU_REPORT = 0xa8;
+const ERR_TOO_BIG = 1;
+const ERR_NO_CREATION = 11;
+const ERR_NOT_WRITABLE = 17;
+const USM_NOT_IN_TIME_WINDOW = '2';
+const USM_UNKNOWN_ENGINE_ID = '4';
+const int32 = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) <= 2 ** 31 - 1;
+
 export class SnmpAgent {
   private agent: ReturnType<typeof snmp.createAgent> | undefined;
   private rowKeys: RowKeys = new Map();
-  readonly stats: SnmpStats = { requests: 0, droppedSource: 0, droppedSize: 0, droppedMalformed: 0, badCommunity: 0, guessingRefused: 0, errors: 0 };
+  readonly stats: SnmpStats = {
+    requests: 0, droppedSource: 0, droppedSize: 0, droppedMalformed: 0, badCommunity: 0, guessingRefused: 0, rateLimited: 0,
+    unknownEngineId: 0, notInTimeWindow: 0, repliesCapped: 0, reportsCapped: 0, errors: 0,
+  };
   private acl: AccessList;
   private readonly guard: CommunityGuard;
+  private readonly perSource: RateLimiter | undefined;
+  private readonly reports: PerSecondCap;
+  private lastErrorLogS = -Infinity;
 
   constructor(
     private readonly o: SnmpAgentOptions,
     private readonly status: () => Status,
     private readonly onError: (msg: string) => void,
     private readonly v4: (s: Status) => V4Context,
-    /** A monotonic reading in seconds (the community guard's clock). */
+    /** A monotonic reading in seconds (the community guard's, the rate limits' and snmpEngineTime's clock). */
     private readonly monotonicS: () => number = () => 0,
   ) {
     this.acl = new AccessList(o.v2cAllow, []);
     this.guard = new CommunityGuard(o.communities.map((c) => Buffer.from(c, 'utf8')));
+    this.perSource = o.requestsPerSecond > 0 ? new RateLimiter({ intervalS: 1 / o.requestsPerSecond, burst: 2 * o.requestsPerSecond, slots: 4096 }) : undefined;
+    this.reports = new PerSecondCap(o.reportsPerSecond);
+  }
+
+  /** A failure inside the library, counted; said in the log at most once a minute (a flood must not fill it). */
+  private failed(what: string, e: unknown): void {
+    this.stats.errors++;
+    const now = this.monotonicS();
+    if (now - this.lastErrorLogS < 60) return;
+    this.lastErrorLogS = now;
+    this.onError(`SNMP ${what} failed: ${(e as Error).message} (${this.stats.errors} failures so far; said at most once a minute)`);
   }
 
   start(): Promise<Endpoint> {
@@ -261,9 +329,14 @@ export class SnmpAgent {
         this.stats.droppedSource++;
         return false;
       }
-      if (head.community && !this.guard.allow(clientKey(rinfo.address), head.community, this.monotonicS())) {
+      const source = clientKey(rinfo.address);
+      if (head.community && !this.guard.allow(source, head.community, this.monotonicS())) {
         this.stats.badCommunity = this.guard.wrong;
         this.stats.guessingRefused = this.guard.refused;
+        return false;
+      }
+      if (this.perSource && !this.perSource.allow(source, this.monotonicS())) {
+        this.stats.rateLimited++;
         return false;
       }
       return true;
@@ -282,8 +355,7 @@ export class SnmpAgent {
             try {
               fn(msg, rinfo);
             } catch (e) {
-              this.stats.errors++;
-              this.onError(`SNMP request failed: ${(e as Error).message}`);
+              this.failed('request', e);
             }
           });
         };
@@ -298,12 +370,7 @@ export class SnmpAgent {
       if (error) this.stats.errors++;
     });
     this.agent = agent;
-    // GetBulk: answer at most maxRepetitions rows, whatever was asked (net-snmp would walk the MIB).
-    const bulk = (agent as unknown as Record<string, (...a: unknown[]) => void>).getBulkRequest!.bind(agent);
-    (agent as unknown as Record<string, unknown>).getBulkRequest = (socket: unknown, message: { pdu: { maxRepetitions: number } }, rinfo: unknown) => {
-      message.pdu.maxRepetitions = Math.max(0, Math.min(o.maxRepetitions, message.pdu.maxRepetitions));
-      bulk(socket, message, rinfo);
-    };
+    this.harden(agent as unknown as NsAgent);
     const auth = agent.getAuthorizer();
     const acm = auth.getAccessControlModel();
     for (const c of o.communities) {
@@ -331,6 +398,126 @@ export class SnmpAgent {
       s.once('listening', done);
       s.once('error', (e: Error) => reject(e));
     });
+  }
+
+  /**
+   * What net-snmp's agent leaves out, put in front of and around its handlers:
+   * - snmpEngineBoots and snmpEngineTime that move (it keeps 0 and 10 for ever), and RFC 3414's
+   *   timeliness check of every authenticated request (it makes none): replays are refused;
+   * - request and message IDs outside INTEGER's range dropped (it read them, then threw writing the reply);
+   * - SET answered by us: nothing here is writable, so notWritable for an object that exists and
+   *   noCreation for one that does not (RFC 3416 4.2.5; it said noError and noSuchObject);
+   * - GetBulk rows capped; v1/v2c replies held to a multiple of their request's size; Reports capped.
+   */
+  private harden(a: NsAgent): void {
+    const o = this.o;
+    const clock = new EngineClock(o.engineBoots, this.monotonicS);
+    Object.defineProperty(a.engine, 'engineBoots', { get: () => clock.boots, set: () => {}, configurable: true });
+    Object.defineProperty(a.engine, 'engineTime', { get: () => clock.time, set: () => {}, configurable: true });
+
+    const send = a.listener.send.bind(a.listener);
+    a.listener.send = (message, rinfo, socket) => {
+      if (message.pdu.type === PDU_REPORT && !this.reports.allow(BigInt(Math.round(this.monotonicS() * 1e9)))) {
+        this.stats.reportsCapped++;
+        return;
+      }
+      try {
+        send(message, rinfo, socket);
+      } catch (e) {
+        this.failed('reply', e);
+      }
+    };
+
+    const admit = (socket: unknown, m: NsMessage, rinfo: dgram.RemoteInfo): boolean => {
+      if (!int32(m.pdu.id) || (m.msgGlobalData && !int32(m.msgGlobalData.msgID))) {
+        this.stats.droppedMalformed++;
+        return false;
+      }
+      const p = m.msgSecurityParameters;
+      if (m.version !== 3 || !p || !((m.msgGlobalData?.msgFlags ?? 0) & 1)) return true;
+      const engineId = Buffer.isBuffer(p.msgAuthoritativeEngineID) ? p.msgAuthoritativeEngineID : Buffer.from(p.msgAuthoritativeEngineID, 'utf8');
+      const verdict = timeliness({ engineId: a.engine.engineID, boots: clock.boots, time: clock.time },
+        { engineId, boots: p.msgAuthoritativeEngineBoots, time: p.msgAuthoritativeEngineTime });
+      if (verdict === 'ok') {
+        // The response carries our notion of time (it echoed the request's).
+        p.msgAuthoritativeEngineBoots = clock.boots;
+        p.msgAuthoritativeEngineTime = clock.time;
+        return true;
+      }
+      const reportable = ((m.msgGlobalData?.msgFlags ?? 0) & 4) !== 0;
+      if (verdict === 'unknownEngineID') {
+        this.stats.unknownEngineId++;
+        if (reportable) a.listener.send(m.createReportResponseMessage(a.engine, '', USM_UNKNOWN_ENGINE_ID), rinfo, socket);
+        return false;
+      }
+      this.stats.notInTimeWindow++;
+      if (reportable && m.user) {
+        // RFC 3414 3.2 step 7(a): the notInTimeWindow Report is authenticated (authNoPriv), so the
+        // manager can trust the boots and time in it and resynchronise.
+        const r = m.createReportResponseMessage(a.engine, '', USM_NOT_IN_TIME_WINDOW);
+        r.user = { name: m.user.name, level: snmp.SecurityLevel.authNoPriv, authProtocol: m.user.authProtocol, authKey: m.user.authKey };
+        r.msgSecurityParameters!.msgUserName = m.user.name;
+        r.msgGlobalData!.msgFlags = 1;
+        a.listener.send(r, rinfo, socket);
+      }
+      return false;
+    };
+
+    const bulk = a.getBulkRequest.bind(a);
+    a.getBulkRequest = (socket, m, rinfo) => {
+      const pdu = m.pdu as NsPdu & { maxRepetitions: number; nonRepeaters: number };
+      pdu.nonRepeaters = Math.max(0, Math.min(pdu.varbinds.length, pdu.nonRepeaters));
+      // GetBulk: at most maxRepetitions rows, whatever was asked (net-snmp would walk the MIB).
+      pdu.maxRepetitions = Math.max(0, Math.min(o.maxRepetitions, pdu.maxRepetitions));
+      if (admit(socket, m, rinfo)) bulk(socket, m, rinfo);
+    };
+    for (const name of ['getRequest', 'getNextRequest', 'onProxyRequest'] as const) {
+      const handler = a[name].bind(a);
+      a[name] = (socket, m, rinfo) => {
+        if (admit(socket, m, rinfo)) handler(socket, m, rinfo);
+      };
+    }
+    a.setRequest = (socket, m, rinfo) => {
+      if (!admit(socket, m, rinfo)) return;
+      const mib = (this.agent as unknown as { getMib(): { lookup(oid: string): { value?: unknown } | null } }).getMib();
+      const exists = (oid: string): boolean => {
+        try {
+          const node = mib.lookup(oid);
+          return !!node && node.value !== undefined;
+        } catch {
+          return false;
+        }
+      };
+      const response = m.pdu.getResponsePduForRequest();
+      response.varbinds = m.pdu.varbinds.map((v) => ({ oid: v.oid, type: v.type, value: v.value }));
+      // Every binding fails alike, so the first one names the error (RFC 3416 4.2.5).
+      const first = m.pdu.varbinds[0];
+      if (first) {
+        response.errorStatus = exists(first.oid) ? ERR_NOT_WRITABLE : ERR_NO_CREATION;
+        response.errorIndex = 1;
+      }
+      a.sendResponse(socket, rinfo, m, response);
+    };
+
+    const respond = a.sendResponse.bind(a);
+    a.sendResponse = (socket, rinfo, request, response) => {
+      if (request.version !== 3 && o.maxReplyRatio > 0 && request.buffer) {
+        const budget = request.buffer.length * o.maxReplyRatio;
+        const size = () => request.createResponseForRequest(response).toBuffer().length;
+        if (size() > budget) {
+          this.stats.repliesCapped++;
+          if (request.pdu.type === PDU_GETBULK) {
+            // RFC 3416 4.2.3: a GetBulk answer may hold fewer rows; the first is always given.
+            while (response.varbinds.length > 1 && size() > budget) response.varbinds.pop();
+          } else if (response.varbinds.length > 1) {
+            response.errorStatus = ERR_TOO_BIG;
+            response.errorIndex = 0;
+            response.varbinds = [];
+          }
+        }
+      }
+      respond(socket, rinfo, request, response);
+    };
   }
 
   private register(): void {

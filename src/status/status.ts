@@ -187,7 +187,11 @@ export interface Status {
   snmp: {
     enabled: boolean; agentxConnected: boolean; agentxSessions: number; requests: number; droppedSource: number; droppedSize: number;
     /** Not SNMP at all; a wrong v1/v2c community; refused because the source kept guessing communities. */
-    droppedMalformed: number; badCommunity: number; guessingRefused: number; errors: number;
+    droppedMalformed: number; badCommunity: number; guessingRefused: number;
+    /** Over snmp.requests_per_second; SNMPv3 for another engine ID; SNMPv3 outside the time window (replays);
+     * v1/v2c replies cut to snmp.max_reply_ratio; Reports over snmp.reports_per_second. */
+    rateLimited: number; unknownEngineId: number; notInTimeWindow: number; repliesCapped: number; reportsCapped: number;
+    errors: number;
     trapsSent: number; trapsAcknowledged: number; trapsFailed: number; trapsByName: Record<string, number>;
   };
   /** The machine the agent runs on. */
@@ -328,7 +332,8 @@ export const STORE_DISABLED: StoreStatus = {
 
 export interface SnmpSnapshot {
   agentxConnected: boolean; agentxSessions: number; requests: number; droppedSource: number; droppedSize: number;
-  droppedMalformed: number; badCommunity: number; guessingRefused: number; errors: number;
+  droppedMalformed: number; badCommunity: number; guessingRefused: number;
+  rateLimited: number; unknownEngineId: number; notInTimeWindow: number; repliesCapped: number; reportsCapped: number; errors: number;
   trapsSent: number; trapsAcknowledged: number; trapsFailed: number; trapsByName: Record<string, number>;
 }
 
@@ -450,7 +455,7 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
       requestsPerSecond: 0, distinctClients: 0, precisionLog2: null, sendErrors: 0, rxTimestamps: null,
     },
     snmp: snmp ? { enabled: true, ...snmp, trapsByName: { ...snmp.trapsByName } } : {
-      enabled: false, agentxConnected: false, agentxSessions: 0, requests: 0, droppedSource: 0, droppedSize: 0, droppedMalformed: 0, badCommunity: 0, guessingRefused: 0, errors: 0, trapsSent: 0, trapsAcknowledged: 0, trapsFailed: 0, trapsByName: {},
+      enabled: false, agentxConnected: false, agentxSessions: 0, requests: 0, droppedSource: 0, droppedSize: 0, droppedMalformed: 0, badCommunity: 0, guessingRefused: 0, rateLimited: 0, unknownEngineId: 0, notInTimeWindow: 0, repliesCapped: 0, reportsCapped: 0, errors: 0, trapsSent: 0, trapsAcknowledged: 0, trapsFailed: 0, trapsByName: {},
     },
     host: i.host ?? { cpuTemperatureC: null },
     store,
