@@ -180,7 +180,7 @@ export class TrapSender {
       const done = (err: Error | null) => {
         if (err) {
           this.stats.failed++;
-          this.onError(`${name} to ${sink.host}:${sink.port}: ${err.message}`);
+          this.onError(`${name} to ${sink.host}:${sink.port}: ${failureReason(err)}`);
         } else if (sink.inform) this.stats.acknowledged++;
       };
       try {
@@ -196,4 +196,19 @@ export class TrapSender {
     for (const { session } of this.sessions) session.close();
     this.sessions = [];
   }
+}
+
+/**
+ * Why a notification failed, in words that carry nothing the network sent back: net-snmp's texts
+ * quote the community of a mismatched inform response (ours and the sender's), so anyone on the LAN
+ * who answers an inform could write our community into the log. System errors (ECONNREFUSED, ...)
+ * name only addresses and are kept.
+ */
+export function failureReason(err: Error): string {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return err.message;
+  if (err.name === 'RequestTimedOutError') return 'no acknowledgement before the timeout';
+  const names = (snmp as unknown as { ResponseInvalidCode: Record<number, string> }).ResponseInvalidCode;
+  if (err.name === 'ResponseInvalidError') return `invalid response${typeof code === 'number' && names[code] ? ` (${names[code]})` : ''}`;
+  return `${err.name || 'error'} (details withheld: they may quote what the network sent)`;
 }
