@@ -155,6 +155,8 @@ export class TimingPath {
       saveDrift(this.driftPath, { freqPpb: snap.freqPpb, sigmaPpb: snap.freqSigmaPpb, savedAt: now });
       this.lastDriftSave = now;
     } catch (e) {
+      // Tried again after save_every_s like a good save (it was retried at every tick: four warnings a second).
+      this.lastDriftSave = now;
       this.log.warn('could not save the frequency', { file: this.driftPath, error: (e as Error).message });
     }
   }
