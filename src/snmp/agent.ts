@@ -275,6 +275,13 @@ const ERR_NOT_WRITABLE = 17;
 const USM_NOT_IN_TIME_WINDOW = '2';
 const USM_UNKNOWN_ENGINE_ID = '4';
 const int32 = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) <= 2 ** 31 - 1;
+/** An OID net-snmp can look up and write back (its Mib.convertOidToAddress throws on the others):
+ * two arcs or more, the first 0, 1 or 2, the second at most 39, each at most 2^31-1. */
+export function validOid(oid: unknown): boolean {
+  if (typeof oid !== 'string' || !/^[0-2](\.(0|[1-9]\d{0,9}))+$/.test(oid)) return false;
+  const arcs = oid.split('.').map(Number);
+  return arcs[1]! <= 39 && arcs.every((a) => a <= 2 ** 31 - 1);
+}
 
 export class SnmpAgent {
   private agent: ReturnType<typeof snmp.createAgent> | undefined;
@@ -417,6 +424,11 @@ export class SnmpAgent {
 
     const send = a.listener.send.bind(a.listener);
     a.listener.send = (message, rinfo, socket) => {
+      // A Report answers before our handlers see the request: its IDs are checked here as well.
+      if (!int32(message.pdu.id) || (message.msgGlobalData && !int32(message.msgGlobalData.msgID))) {
+        this.stats.droppedMalformed++;
+        return;
+      }
       if (message.pdu.type === PDU_REPORT && !this.reports.allow(BigInt(Math.round(this.monotonicS() * 1e9)))) {
         this.stats.reportsCapped++;
         return;
@@ -429,7 +441,7 @@ export class SnmpAgent {
     };
 
     const admit = (socket: unknown, m: NsMessage, rinfo: dgram.RemoteInfo): boolean => {
-      if (!int32(m.pdu.id) || (m.msgGlobalData && !int32(m.msgGlobalData.msgID))) {
+      if (!int32(m.pdu.id) || (m.msgGlobalData && !int32(m.msgGlobalData.msgID)) || !m.pdu.varbinds.every((v) => validOid(v.oid))) {
         this.stats.droppedMalformed++;
         return false;
       }
@@ -490,6 +502,13 @@ export class SnmpAgent {
       };
       const response = m.pdu.getResponsePduForRequest();
       response.varbinds = m.pdu.varbinds.map((v) => ({ oid: v.oid, type: v.type, value: v.value }));
+      try {
+        m.createResponseForRequest(response).toBuffer();
+      } catch {
+        // A value that cannot be written back (cut short, or of a type SNMP does not have) is echoed as
+        // NULL: the error status is the answer, and a SET is never answered by a throw.
+        response.varbinds = m.pdu.varbinds.map((v) => ({ oid: v.oid, type: snmp.ObjectType.Null, value: null }));
+      }
       // Every binding fails alike, so the first one names the error (RFC 3416 4.2.5).
       const first = m.pdu.varbinds[0];
       if (first) {
