@@ -198,7 +198,7 @@ export const configSchema = section('stratum1-agent configuration.', {
     max_request_bytes: int('Requests larger than this are dropped unread.', 4096, { min: 484, max: 65507 }),
     max_repetitions: int('GetBulk answers at most this many rows, whatever was asked (no amplification).', 50, { min: 1, max: 1000 }),
     requests_per_second: int('Requests one source (an address; IPv6 by /64) may send each second, in bursts of twice that (a whole walk of our MIB with snmpwalk is about 400 requests); beyond, dropped unread. 0: no limit.', 500, { min: 0, max: 1000000 }),
-    max_reply_ratio: int('v1/v2c replies are at most this many times the size of their request: a GetBulk answers fewer rows, a Get or GetNext of several objects answers tooBig (one object is always answered). 0: no cap. SNMPv3 replies go only to authenticated users and are not capped.', 8, { min: 0, max: 1000 }),
+    max_reply_ratio: int('v1/v2c replies are at most this many times the size of their request: a GetBulk answers fewer rows, a Get or GetNext of several objects answers tooBig (one object is always answered). 0: no cap. SNMPv3 replies go only to authenticated users and are not capped.', 4, { min: 0, max: 1000 }),
     reports_per_second: int('SNMPv3 Report PDUs (engine discovery, unknown user, wrong digest, not in time window) sent each second in all: discovery is the one unauthenticated reply larger than its request.', 50, { min: 1, max: 100000 }),
   }),
   simulator: section('The built-in GPS: an oscillator, PPS edges and an MTK3339 byte stream.', {
