@@ -15,6 +15,12 @@
  *     timestamp from the socket's error queue (as ptp4l does); null if none came within 2 ms
  *   closeTx(handle)
  *   realtimeNs() -> bigint   clock_gettime(CLOCK_REALTIME)
+ *   unixDgramOpen(path) -> fd >= 0, or -errno   an AF_UNIX datagram socket, non-blocking, connected to
+ *     path (chronyd's SOCK refclock); -ENOENT or -ECONNREFUSED while nobody listens there
+ *   unixDgramSend(fd, buffer) -> bytes sent, or -errno (ECONNREFUSED once the listener is gone)
+ *   unixDgramClose(fd)
+ *   timevalBytes   sizeof(struct timeval) as this system's headers compile it (8 where time_t is
+ *     32-bit, 16 where it is 64-bit): the layout of chrony's struct sock_sample on this machine
  */
 #include <node_api.h>
 #include <stdbool.h>
@@ -26,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/errqueue.h>
@@ -421,7 +429,67 @@ static napi_value js_realtime_ns(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* Datagrams to a Unix socket (Node's dgram has none): one non-blocking socket per peer, connected so
+ * that a vanished listener is reported (ECONNREFUSED) instead of silently dropped. Errors are values. */
+static napi_value js_unix_dgram_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct sockaddr_un to;
+  size_t l = 0;
+  memset(&to, 0, sizeof to);
+  to.sun_family = AF_UNIX;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], to.sun_path, sizeof to.sun_path, &l) != napi_ok) {
+    napi_throw_type_error(env, NULL, "unixDgramOpen(path)");
+    return NULL;
+  }
+  if (l == 0 || l >= sizeof to.sun_path - 1) {
+    napi_create_int32(env, -ENAMETOOLONG, &result);
+    return result;
+  }
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    napi_create_int32(env, -errno, &result);
+    return result;
+  }
+  if (connect(fd, (struct sockaddr *)&to, sizeof to) < 0) {
+    int e = errno;
+    close(fd);
+    napi_create_int32(env, -e, &result);
+    return result;
+  }
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
+static napi_value js_unix_dgram_send(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  void *data;
+  size_t len;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 || napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "unixDgramSend(fd, buffer)");
+    return NULL;
+  }
+  ssize_t r = send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  napi_create_int32(env, r < 0 ? -errno : (int32_t)r, &result);
+  return result;
+}
+
+static napi_value js_unix_dgram_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  if (argc >= 1 && napi_get_value_int32(env, argv[0], &fd) == napi_ok && fd >= 0) close(fd);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
+  napi_value timeval_bytes;
+  napi_create_uint32(env, (uint32_t)sizeof(struct timeval), &timeval_bytes);
   napi_property_descriptor d[] = {
     { "open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
@@ -430,8 +498,12 @@ static napi_value init(napi_env env, napi_value exports) {
     { "closeTx", NULL, js_close_tx, NULL, NULL, NULL, napi_default, NULL },
     { "realtimeNs", NULL, js_realtime_ns, NULL, NULL, NULL, napi_default, NULL },
     { "sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_default, NULL },
+    { "unixDgramOpen", NULL, js_unix_dgram_open, NULL, NULL, NULL, napi_default, NULL },
+    { "unixDgramSend", NULL, js_unix_dgram_send, NULL, NULL, NULL, napi_default, NULL },
+    { "unixDgramClose", NULL, js_unix_dgram_close, NULL, NULL, NULL, napi_default, NULL },
+    { "timevalBytes", NULL, NULL, NULL, NULL, timeval_bytes, napi_enumerable, NULL },
   };
-  napi_define_properties(env, exports, 7, d);
+  napi_define_properties(env, exports, sizeof d / sizeof d[0], d);
   return exports;
 }
 

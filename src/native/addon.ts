@@ -1,6 +1,7 @@
 /**
  * The project's native addon (native/udp_ts.c, built by `npm ci` through node-gyp): CLOCK_REALTIME at
- * full resolution, and UDP sockets with kernel receive and transmit timestamps. Everything that uses
+ * full resolution, UDP sockets with kernel receive and transmit timestamps, and datagrams to a Unix
+ * socket (chronyd's SOCK refclock). Everything that uses
  * it has a pure-Node fallback; `addon` is undefined (and `addonProblem` says why) when it is not built.
  * It imports nothing of ours, so time/ may use it.
  */
@@ -15,6 +16,13 @@ export interface Addon {
   openTx(iface: string, group: string, port: number): object;
   sendStamped(h: object, buf: Buffer): [number, number] | null;
   closeTx(h: object): void;
+  /** An AF_UNIX datagram socket connected to path: its fd, or -errno (-ENOENT, -ECONNREFUSED: nobody there). */
+  unixDgramOpen(path: string): number;
+  /** Sends one datagram: bytes sent, or -errno (-ECONNREFUSED once the listener has gone). Never blocks. */
+  unixDgramSend(fd: number, buf: Buffer): number;
+  unixDgramClose(fd: number): void;
+  /** sizeof(struct timeval) on this machine: 16 with a 64-bit time_t, 8 with a 32-bit one. */
+  readonly timevalBytes: number;
 }
 
 export let addon: Addon | undefined;
