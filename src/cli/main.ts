@@ -183,6 +183,7 @@ export function formatStatus(st: Status): string {
       `${st.discipline.holdoverElapsedS !== null ? `, holdover ${dur(st.discipline.holdoverElapsedS)}` : ''}`],
     ['Oscillator', `offset ${f(us(st.discipline.localOffsetNs), 3, ' us')} (local - GPS), ` +
       `frequency ${f(st.discipline.frequencyPpb === null ? null : st.discipline.frequencyPpb / 1000, 3, ' ppm')}`],
+    ['System clock', st.host.clockOwner],
     ['Samples', `${st.discipline.samplesAccepted} accepted, ${st.discipline.samplesRejected} outliers, ${st.discipline.steps} steps, ` +
       `NMEA delay ${f(st.discipline.nmeaDelayMs, 1, ' ms')}, ${st.discipline.servo} servo` +
       `${st.discipline.taiUtcS !== null ? `, TAI-UTC ${st.discipline.taiUtcS} s${st.discipline.leapTableExpired ? ' (leap table EXPIRED)' : ''}` : ''}`],

@@ -196,6 +196,8 @@ export interface Status {
   };
   /** The machine the agent runs on. */
   host: HostStatus;
+  /** The feed of PPS-paired samples to chronyd's SOCK refclock (export.chrony_sock). */
+  chronySock: ChronySockStatus;
   /** Whether the receiver's time and position can be believed: the upstream cross-check and the GNSS
    * plausibility checks. */
   integrity: IntegrityStatus;
@@ -216,9 +218,43 @@ export interface Status {
   events: { counts: Record<string, number>; recent: Record<string, unknown>[] };
 }
 
+export interface ChronySockStatus {
+  /** export.chrony_sock is set. */
+  enabled: boolean;
+  path: string;
+  /** Why the feed cannot run (the native addon is not loaded), else null. */
+  problem: string | null;
+  connected: boolean;
+  samplesSent: number;
+  /** Sends that failed (chronyd gone: ECONNREFUSED; busy: EAGAIN). */
+  sendErrors: number;
+  /** Samples not sent because no connection could be made (chronyd not running, backing off). */
+  samplesSkipped: number;
+  /** Connections made after the first (chronyd restarted). */
+  reconnects: number;
+  lastError: string | null;
+  /** The last sample sent as chronyc shows it: system clock minus GPS at the edge, ns. */
+  lastOffsetNs: number | null;
+  /** The system clock's time of that sample's edge (ISO 8601 to the nanosecond, as sent to the
+   * microsecond with the rest in the offset): what chronyd's refclocks log names it by. */
+  lastEdgeSystemTime: string | null;
+  lastSentAgeS: number | null;
+  /** The width of time_t in the samples (64: 40-byte samples, 32: 32-byte ones). */
+  timevalBits: number;
+}
+
+export const CHRONY_SOCK_DISABLED: ChronySockStatus = {
+  enabled: false, path: '', problem: null, connected: false, samplesSent: 0, sendErrors: 0, samplesSkipped: 0, reconnects: 0,
+  lastError: null, lastOffsetNs: null, lastEdgeSystemTime: null, lastSentAgeS: null, timevalBits: 0,
+};
+
 export interface HostStatus {
   /** CPU temperature (degrees C) from agent.cpu_temperature_file, read once a second; null where there is none. */
   cpuTemperatureC: number | null;
+  /** The time daemons running on this machine and whether each steers CLOCK_REALTIME (from /proc,
+   * every 10 s), and one line saying who owns the system clock. */
+  clockDaemons: { name: string; pid: number; steers: boolean; note: string }[];
+  clockOwner: string;
 }
 
 export interface UpstreamServerStatus {
@@ -376,10 +412,11 @@ export interface StatusInputs {
   alarms?: readonly AlarmInput[];
   host?: HostStatus;
   integrity?: IntegrityStatus;
+  chronySock?: ChronySockStatus;
 }
 
 /** The sections parts publish. */
-export type PartSections = Required<Pick<StatusInputs, 'ntp' | 'snmp' | 'store' | 'influx' | 'ptp' | 'alarms' | 'host' | 'integrity'>>;
+export type PartSections = Required<Pick<StatusInputs, 'ntp' | 'snmp' | 'store' | 'influx' | 'ptp' | 'alarms' | 'host' | 'integrity' | 'chronySock'>>;
 
 export function buildStatus(now: Nanos, i: StatusInputs): Status {
   const { agent, gnss, pps, discipline: d, ntp, snmp, events } = i;
@@ -457,7 +494,8 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
     snmp: snmp ? { enabled: true, ...snmp, trapsByName: { ...snmp.trapsByName } } : {
       enabled: false, agentxConnected: false, agentxSessions: 0, requests: 0, droppedSource: 0, droppedSize: 0, droppedMalformed: 0, badCommunity: 0, guessingRefused: 0, rateLimited: 0, unknownEngineId: 0, notInTimeWindow: 0, repliesCapped: 0, reportsCapped: 0, errors: 0, trapsSent: 0, trapsAcknowledged: 0, trapsFailed: 0, trapsByName: {},
     },
-    host: i.host ?? { cpuTemperatureC: null },
+    host: i.host ? { ...i.host, clockDaemons: i.host.clockDaemons.map((d) => ({ ...d })) } : { cpuTemperatureC: null, clockDaemons: [], clockOwner: 'not looked at' },
+    chronySock: i.chronySock ? { ...i.chronySock } : { ...CHRONY_SOCK_DISABLED },
     store,
     influx,
     integrity: i.integrity ?? INTEGRITY_NONE,
