@@ -286,6 +286,11 @@ export const configSchema = section('stratum1-agent configuration.', {
     address: str('Address to listen on (loopback by default; 0.0.0.0 or :: for a Prometheus server elsewhere).', '127.0.0.1', { what: 'an IP address', valid: (a) => isIP(a) !== 0 }),
     port: int('TCP port (0 picks a free one).', 9710, { min: 0, max: 65535 }),
   }),
+  export: section('Feeds of our time to other programs on this machine.', {
+    chrony_sock: str('Path of chronyd\'s SOCK refclock socket (chrony.conf: refclock SOCK PATH refid GPS): every PPS-paired sample goes there, so chronyd disciplines the kernel clock from our GPS and PPS, as with gpsd. Needs the native addon. Empty: no feed.', '', {
+      what: 'a socket path of at most 107 bytes, or empty', valid: (p) => Buffer.byteLength(p) <= 107,
+    }),
+  }),
   control: section('The local status endpoint that `stratum1 status` reads.', {
     http: hostPort('Loopback HTTP endpoint (GET /status).', '127.0.0.1', 7323),
   }),

@@ -121,8 +121,22 @@ export function clockAccuracyCode(ns: number | undefined): number {
   return 0x31;
 }
 
+/** A PPS edge paired with its trusted label that the integrity gate let through (the servo may still
+ * call it an outlier): what a downstream reference such as chronyd's SOCK refclock is fed. */
+export interface PairedSample {
+  /** The edge on the local clock, ns. */
+  edge: Nanos;
+  /** The label: the POSIX time of the second the edge starts, and whether it is 23:59:60. */
+  utc: Nanos;
+  leapSecond: boolean;
+  /** The servo's measurement: local clock minus the label's time at the edge, ns. */
+  offsetNs: number;
+}
+
 export class Discipline {
   readonly pairer: Pairer;
+  /** Hears every paired sample the integrity gate lets through (set by the timing path). */
+  onSample: ((s: PairedSample) => void) | undefined;
   private state: DisciplineState = 'FREERUN';
   private since: Nanos;
   private everLocked = false;
@@ -181,6 +195,7 @@ export class Discipline {
     const offset = Number(r.edge - trueCont);
     const sigma = Math.max(this.o.minJitterNs, this.jitterNs ?? this.o.defaultJitterNs);
     if (!this.gate(offset, r.edge, utc, rx)) return;
+    this.onSample?.({ edge: r.edge, utc, leapSecond, offsetNs: offset });
     const u = this.servo.update(r.edge, offset, sigma);
     this.lastInnovation = u.innovationNs;
     if (!u.accepted) {

@@ -20,7 +20,7 @@ import type { Sentence } from '../gnss/nmea.ts';
 import type { ReceiverOutput } from '../gnss/receiver.ts';
 import { PpsMonitor, type EdgeVerdict } from '../pps/monitor.ts';
 import type { PpsEdge } from '../pps/edge.ts';
-import { Discipline } from './discipline.ts';
+import { Discipline, type PairedSample } from './discipline.ts';
 import { KalmanServo, PiServo, type Servo } from './servo.ts';
 import { parseLeapSecondsList, isExpired, type LeapTable } from './leap.ts';
 import { loadDrift, saveDrift, agedSigma } from './drift-file.ts';
@@ -34,6 +34,8 @@ export interface TimingObserver {
   output?(o: ReceiverOutput, rx: Nanos): void;
   label?(utc: Nanos, leapSecond: boolean, fixValid: boolean, rx: Nanos): void;
   edge?(e: PpsEdge, verdict: EdgeVerdict): void;
+  /** A paired sample the integrity gate let through (discipline.ts PairedSample). */
+  sample?(s: PairedSample): void;
 }
 
 /**
@@ -93,6 +95,7 @@ export class TimingPath {
     const each = <K extends keyof TimingObserver>(k: K, ...args: Parameters<NonNullable<TimingObserver[K]>>) => {
       for (const o of this.observers) (o[k] as ((...a: unknown[]) => void) | undefined)?.(...args);
     };
+    discipline.onSample = (s) => each('sample', s);
     this.gnss = new GnssMonitor({
       fixLostAfterS: cfg.receiver.fix_lost_after_s, silenceAfterS: cfg.receiver.serial.silence_after_s,
       externalAntenna: cfg.receiver.external_antenna, minValidDate: fromDate(new Date(`${cfg.receiver.min_valid_date}T00:00:00Z`)),

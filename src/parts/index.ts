@@ -17,6 +17,7 @@ import { ptpGrandmaster } from './ptp.ts';
 import { alarms } from './alarms.ts';
 import { host } from './host.ts';
 import { integrity } from './integrity.ts';
+import { chronySock } from './chrony-sock.ts';
 import { metricsHttp, controlHttp } from './http.ts';
 
 export const PARTS: readonly PartFactory[] = [
@@ -32,6 +33,7 @@ export const PARTS: readonly PartFactory[] = [
   ntpServer,
   snmpAgent,
   ptpGrandmaster,
+  chronySock,
   alarms,
   metricsHttp,
   controlHttp,
