@@ -2,6 +2,7 @@
  * The stratum1 command: run the agent, show a running agent's status, replay a receiver capture,
  * check a configuration file, print the documented example configuration.
  */
+import { SystemdNotifier } from '../net/sd-notify.ts';
 import { readFileSync, createReadStream } from 'node:fs';
 import { loadConfig, ConfigError, exampleYaml } from '../config/config.ts';
 import { args, configFrom, controlBase, fetchStatus, UsageError, CliError, std, type Out } from './common.ts';
@@ -107,14 +108,20 @@ async function cmdRun(rest: string[], io: Out): Promise<number> {
     `status: npx stratum1 status${a.values.config ? ` --config ${String(a.values.config)}` : ''}\n`);
   log.info('started', { receiver: svc.receiverDevice, pps: svc.ppsDevice, listening: svc.listening });
   process.on('uncaughtException', (e) => log.error('uncaught exception', { error: e.stack ?? String(e) }));
+  // Under systemd (Type=notify, WatchdogSec): ready once everything listens, then the watchdog.
+  const notifier = new SystemdNotifier();
+  if (notifier.problem) log.warn(notifier.problem);
+  notifier.ready(`serving: ${listen}`);
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       log.info('stopping', { signal: sig });
+      notifier.stopping(sig);
       void svc.stop(sig).then(resolve);
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  notifier.close();
   clock.stop();
   return 0;
 }
