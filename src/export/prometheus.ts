@@ -109,6 +109,12 @@ export function families(s: Status): Family[] {
     { name: 'stratum1_upstream_state', help: 'Each upstream server\'s state: 1 for the current one.', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_name: x.name, state: x.state }, value: 1 })) },
     { name: 'stratum1_upstream_root_distance_seconds', help: 'Half-width of the interval each upstream server vouches for.', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_name: x.name }, value: x.rootDistanceS })) },
     one('stratum1_snmp_traps_sent_total', 'SNMP notifications sent.', s.snmp.trapsSent, 'counter'),
+    // The chronyd feed (export.chrony_sock): absent while it is off.
+    one('stratum1_chrony_feed_connected', 'Whether the feed to chronyd\'s SOCK refclock is connected.', s.chronySock.enabled ? bool(s.chronySock.connected) : null),
+    one('stratum1_chrony_feed_samples_sent_total', 'PPS-paired samples sent to chronyd.', s.chronySock.enabled ? s.chronySock.samplesSent : null, 'counter'),
+    one('stratum1_chrony_feed_samples_skipped_total', 'Samples not sent: no connection to chronyd.', s.chronySock.enabled ? s.chronySock.samplesSkipped : null, 'counter'),
+    one('stratum1_chrony_feed_send_errors_total', 'Sends to chronyd that failed.', s.chronySock.enabled ? s.chronySock.sendErrors : null, 'counter'),
+    one('stratum1_chrony_feed_reconnects_total', 'Connections to chronyd after the first (chronyd restarted).', s.chronySock.enabled ? s.chronySock.reconnects : null, 'counter'),
     { name: 'stratum1_events_total', help: 'Events raised, by type.', kind: 'counter', samples: Object.entries(s.events.counts).map(([type, v]) => ({ labels: { type }, value: v })) },
   ];
   return f;

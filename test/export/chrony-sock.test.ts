@@ -113,6 +113,11 @@ test('chronyd takes our samples: lists the SOCK source and selects it, its offse
     await watch(a, seen, () => (chronyd.source()?.reach ?? 0) > reach1, 20_000, 'reach to grow');
     const sentAfter = (await a.status()).chronySock.samplesSent;
     assert.ok(sentAfter > back.chronySock.samplesSent, 'the agent keeps sending');
+    // The same counters on /metrics.
+    const [, host, port] = /prometheus-http tcp (\S+):(\d+)/.exec(a.out())!;
+    const metrics = await (await fetch(`http://${host}:${port}/metrics`)).text();
+    assert.match(metrics, /^stratum1_chrony_feed_connected 1$/m, 'connected on /metrics');
+    assert.match(metrics, new RegExp(`^stratum1_chrony_feed_reconnects_total ${before.reconnects + 1}$`, 'm'), 'one reconnect on /metrics');
   } finally {
     await agent?.stop();
     await chronyd.stop();
