@@ -48,8 +48,9 @@ test('stratum1 run --simulate prints its loopback endpoints and stratum1 status 
       assert.match(l.address, /^(127\.|::1$)/, `${l.service} listens on ${l.address}`);
       assert.ok(l.port >= 1024, `${l.service} on port ${l.port}`);
     }
-    const human = run(['status', '--url', url]);
-    assert.equal(human.status, 0);
+    // --url takes the control endpoint's base as well as its /status (the base said HTTP 404 before).
+    const human = run(['status', '--url', url.replace(/\/status$/, '')]);
+    assert.equal(human.status, 0, human.stderr);
     assert.match(human.stdout, /^Agent +: /m);
     assert.match(human.stdout, /SIMULATED GPS/);
     assert.match(human.stdout, /^PPS +: simulator simulator: present/m);
@@ -81,6 +82,12 @@ test('stratum1 status with no agent running fails clearly', () => {
   const r = run(['status', '--url', 'http://127.0.0.1:9/status']);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /no agent answered at http:\/\/127\.0\.0\.1:9\/status/);
+});
+
+test('stratum1 status --url: something that is no URL is said to be one, with exit 2', () => {
+  const r = run(['status', '--url', 'localhost:7323']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /--url localhost:7323: (not a URL|the control endpoint speaks http)/);
 });
 
 test('check-config: a good file passes, a bad one exits 2 before anything starts', () => {

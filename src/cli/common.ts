@@ -38,8 +38,23 @@ export function controlBase(configFile: string | undefined): string {
   return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${h.port}`;
 }
 
+/** The Status URL from what an operator gives --url: the control endpoint's base
+ * (http://127.0.0.1:7323, as `traps --url` takes it) or its /status; a UsageError (exit 2) if it is no URL. */
+export function statusUrl(given: string): string {
+  let u: URL;
+  try {
+    u = new URL(given);
+  } catch {
+    throw new UsageError(`--url ${given}: not a URL (for example http://127.0.0.1:7323)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--url ${given}: the control endpoint speaks http (for example http://127.0.0.1:7323)`);
+  if (!u.pathname.endsWith('/status')) u.pathname = `${u.pathname.replace(/\/+$/, '')}/status`;
+  return u.toString();
+}
+
 /** A running agent's Status from its control endpoint; a CliError (exit status 1) if none answers. */
-export async function fetchStatus(url: string): Promise<Status> {
+export async function fetchStatus(given: string): Promise<Status> {
+  const url = statusUrl(given);
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
