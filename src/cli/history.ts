@@ -3,6 +3,7 @@
  * the agent running or stopped); `alarms` asks the running agent.
  */
 import { writeFileSync } from 'node:fs';
+import { EVENT_TYPES } from '../status/events.ts';
 import { args, configFrom, controlBase, fetchStatus, UsageError, CliError, type Out } from './common.ts';
 import { openReadOnly, queryHistory, queryEvents } from '../store/query.ts';
 import { storeOptions } from '../store/history.ts';
@@ -99,6 +100,9 @@ export function cmdEvents(rest: string[], io: Out): number {
   const nowS = nowSeconds();
   const toS = parseUntil(a.values.until as string | undefined, nowS);
   const fromS = toS - parseDuration((a.values.since as string | undefined) ?? '7d', '--since');
+  const types = a.values.type as string[] | undefined;
+  const unknown = (types ?? []).filter((x) => !(EVENT_TYPES as readonly string[]).includes(x));
+  if (unknown.length) throw new UsageError(`no event type ${unknown.join(', ')}; the types are ${EVENT_TYPES.join(', ')}`);
   const { db } = open(a.values.config as string | undefined);
   let events;
   try {
@@ -144,7 +148,11 @@ export function cmdReport(rest: string[], io: Out): number {
   } finally {
     db.close();
   }
-  writeFileSync(out, html);
+  try {
+    writeFileSync(out, html);
+  } catch (e) {
+    throw new CliError(`cannot write the report to ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
   io.out(`${out}: ${html.length} bytes, ${iso(fromS)} to ${iso(toS)}\n`);
   return 0;
 }

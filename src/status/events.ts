@@ -51,6 +51,17 @@ export type AgentEvent =
   | { type: 'agentStopping'; at: Nanos; reason: string };
 
 export type EventType = AgentEvent['type'];
+
+/** Every event type, at run time (the commands check --type against it); the compiler keeps it whole. */
+export const EVENT_TYPES = [
+  'fixAcquired', 'fixLost', 'ppsLost', 'ppsRestored', 'antennaFault', 'antennaOk', 'receiverSilent', 'receiverResumed',
+  'receiverDisconnected', 'receiverConnected', 'receiverConfigured', 'dateRejected', 'timeJump', 'timeJumpRefused', 'timeJumpEnded',
+  'integrityCheckFailed', 'integrityCheckPassed', 'lockStateChanged', 'holdoverEntered', 'holdoverExited', 'clockStepped',
+  'leapSecondAnnounced', 'leapTableProblem', 'alarmRaised', 'alarmCleared', 'storeFailed', 'storeRecovered', 'storeMovedAside',
+  'ptpBetterMaster', 'ptpBetterMasterGone', 'configChanged', 'agentStarted', 'agentStopping',
+] as const satisfies readonly EventType[];
+const everyTypeListed: Exclude<EventType, (typeof EVENT_TYPES)[number]> extends never ? true : never = true;
+void everyTypeListed;
 type Of<T extends EventType> = Extract<AgentEvent, { type: T }>;
 
 export class EventBus {
