@@ -10,6 +10,8 @@ import { mkdtempSync, writeFileSync, rmSync, readFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ROOT, CORPUS, requireCorpus } from './helpers/env.ts';
+import { commandHelp } from '../src/cli/main.ts';
+import { configPath } from '../src/cli/common.ts';
 import type { Status } from '../src/status/status.ts';
 
 const BIN = resolve(ROOT, 'bin/stratum1.js');
@@ -156,4 +158,18 @@ test('stratum1 replay streams: a 27 MB capture replays in a 64 MB heap (it held 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('each command has --help, from the usage text; the configuration is found as the help says', () => {
+  const h = run(['status', '--help']);
+  assert.equal(h.status, 0, h.stderr);
+  assert.match(h.stdout, /^ {2}stratum1 status \[--config FILE\] \[--url URL\] \[--json\]\n +show a running agent's state\n/);
+  assert.match(run(['events', '-h']).stdout, /stratum1 events \[--since 7d\] \[--type T\]/);
+  assert.equal(commandHelp('nosuch'), undefined);
+  const none = () => false;
+  assert.equal(configPath('a.yaml', { STRATUM1_CONFIG: 'b.yaml' }, () => true), 'a.yaml', '--config first');
+  assert.equal(configPath(undefined, { STRATUM1_CONFIG: 'b.yaml' }, () => true), 'b.yaml', 'then $STRATUM1_CONFIG');
+  assert.equal(configPath(undefined, {}, (p) => p === 'config/stratum1.yaml'), 'config/stratum1.yaml', 'then a checkout\'s');
+  assert.equal(configPath(undefined, {}, (p) => p === '/etc/stratum1/stratum1.yaml'), '/etc/stratum1/stratum1.yaml', 'then the installed one');
+  assert.equal(configPath(undefined, {}, none), undefined, 'else the defaults');
 });

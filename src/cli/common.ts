@@ -23,11 +23,24 @@ export function args(rest: string[], options: NonNullable<ParseArgsConfig['optio
 }
 
 export const DEFAULT_CONFIG = 'config/stratum1.yaml';
+export const SYSTEM_CONFIG = '/etc/stratum1/stratum1.yaml';
+
+/**
+ * Which configuration a command reads: --config, else $STRATUM1_CONFIG, else ./config/stratum1.yaml
+ * (a checkout), else /etc/stratum1/stratum1.yaml (an installed agent), else none (the defaults). The
+ * history commands read the database the configuration names, so they must find the agent's own.
+ */
+export function configPath(file: string | undefined, env: Record<string, string | undefined> = process.env,
+  exists: (p: string) => boolean = existsSync): string | undefined {
+  if (file) return file;
+  if (env.STRATUM1_CONFIG) return env.STRATUM1_CONFIG;
+  for (const p of [DEFAULT_CONFIG, SYSTEM_CONFIG]) if (exists(p)) return p;
+  return undefined;
+}
 
 export function configFrom(file: string | undefined): Config {
-  if (file) return loadConfig(file);
-  if (existsSync(DEFAULT_CONFIG)) return loadConfig(DEFAULT_CONFIG);
-  return defaultConfig();
+  const p = configPath(file);
+  return p ? loadConfig(p) : defaultConfig();
 }
 
 

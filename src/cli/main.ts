@@ -44,8 +44,29 @@ Usage:
 Exit status: 0 success, 1 failure, 2 bad usage or bad configuration.`;
 
 
+/** A command's own lines of the usage text, for `stratum1 COMMAND --help`; undefined for no such command. */
+export function commandHelp(cmd: string): string | undefined {
+  const lines = USAGE.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i]!.startsWith(`  stratum1 ${cmd} `) && lines[i] !== `  stratum1 ${cmd}`) continue;
+    out.push(lines[i]!);
+    while (lines[i + 1]?.startsWith('       ')) out.push(lines[++i]!);
+  }
+  if (out.length === 0) return undefined;
+  return `${out.join('\n')}\n\nThe configuration: --config FILE, else $STRATUM1_CONFIG, else ./config/stratum1.yaml, else /etc/stratum1/stratum1.yaml.\n` +
+    'Exit status: 0 success, 1 failure, 2 bad usage or bad configuration.';
+}
+
 export async function main(argv: string[], io: Out = std): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd && (rest.includes('--help') || rest.includes('-h'))) {
+    const help = commandHelp(cmd);
+    if (help) {
+      io.out(`${help}\n`);
+      return 0;
+    }
+  }
   try {
     switch (cmd) {
       case 'run': return await cmdRun(rest, io);
