@@ -21,6 +21,7 @@ const BENCHES: [string, string[]][] = [
   ['idle', []],
   ['integrity', []],
   ['hostile', ['ip', 'snmpget']],
+  ['chrony-sock', ['chronyd', 'chronyc']],
 ];
 
 for (const [name, peers] of BENCHES) {
