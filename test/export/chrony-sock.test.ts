@@ -14,6 +14,7 @@ import { requirePeers } from '../helpers/env.ts';
 import { freeUdpPort } from '../helpers/ports.ts';
 import { sockChronyd } from '../helpers/chronyd-refclock.ts';
 import type { Status } from '../../src/status/status.ts';
+import { addon, addonProblem } from '../../src/native/addon.ts';
 
 function agentYaml(dir: string, ntpPort: number, sockPath: string): string {
   return [
@@ -44,6 +45,7 @@ async function watch(a: RunningAgent, seen: Map<string, number>, until: (s: Stat
 
 test('chronyd takes our samples: lists the SOCK source and selects it, its offsets are ours, and the feed resumes when chronyd restarts', async (t) => {
   if (!requirePeers(t, 'chronyd', 'chronyc')) return;
+  assert.ok(addon, `the native addon must be built by npm ci (it sends the datagrams): ${addonProblem}`);
   const dir = mkdtempSync(join(tmpdir(), 'chrony-sock-'));
   const chronyd = sockChronyd(dir);
   let agent: RunningAgent | undefined;
