@@ -17,6 +17,7 @@ import { FixMode, type Epoch } from '../gnss/receiver.ts';
 import type { Status } from '../status/status.ts';
 import { VERSION } from '../version.ts';
 import { generateMib } from '../snmp/smi.ts';
+import { formatChronyPartner } from '../partners/chrony-format.ts';
 
 const USAGE = `stratum1 ${VERSION}: a monitoring-first agent for GPS-disciplined time servers
 
@@ -233,6 +234,7 @@ export function formatStatus(st: Status): string {
     }
   }
   out += formatSources(st);
+  out += formatChronyPartner(st.partners?.chrony);
   const recent = st.events.recent.slice(-8);
   if (recent.length) {
     out += '\nRecent events:\n';

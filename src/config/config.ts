@@ -291,6 +291,17 @@ export const configSchema = section('stratum1-agent configuration.', {
       what: 'a socket path of at most 107 bytes, or empty', valid: (p) => Buffer.byteLength(p) <= 107,
     }),
   }),
+  partners: section('Partner mode: time daemons already running on this machine, watched read-only and shown in Status and `stratum1 status`. Nothing is ever written to them.', {
+    chrony: section('chronyd, through its command protocol (what chronyc uses): tracking, sources, source stats, server stats.', {
+      enabled: bool('Watch chronyd.', false),
+      socket: str('chronyd\'s Unix command socket (chrony.conf bindcmdaddress). Not supported yet: the agent asks over UDP (address, port) and says so in Status.', '/run/chrony/chronyd.sock', {
+        what: 'a socket path of at most 107 bytes, or empty', valid: (p) => Buffer.byteLength(p) <= 107,
+      }),
+      address: str('chronyd\'s command address (chrony.conf bindcmdaddress; it answers read-only requests from this machine).', '127.0.0.1', { what: 'an IP address', valid: (a) => isIP(a) !== 0 }),
+      port: int('chronyd\'s command port (chrony.conf cmdport).', 323, { min: 1, max: 65535 }),
+      poll_s: num('Ask chronyd this often (s).', 10, { min: 0.5, max: 3600 }),
+    }),
+  }),
   control: section('The local status endpoint that `stratum1 status` reads.', {
     http: hostPort('Loopback HTTP endpoint (GET /status).', '127.0.0.1', 7323),
   }),

@@ -18,6 +18,7 @@ import { alarms } from './alarms.ts';
 import { host } from './host.ts';
 import { integrity } from './integrity.ts';
 import { chronySock } from './chrony-sock.ts';
+import { partnerChrony } from './partner-chrony.ts';
 import { metricsHttp, controlHttp } from './http.ts';
 
 export const PARTS: readonly PartFactory[] = [
@@ -34,6 +35,7 @@ export const PARTS: readonly PartFactory[] = [
   snmpAgent,
   ptpGrandmaster,
   chronySock,
+  partnerChrony,
   alarms,
   metricsHttp,
   controlHttp,

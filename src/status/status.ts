@@ -198,6 +198,8 @@ export interface Status {
   host: HostStatus;
   /** The feed of PPS-paired samples to chronyd's SOCK refclock (export.chrony_sock). */
   chronySock: ChronySockStatus;
+  /** Partner mode: the time daemons already running on this machine, watched read-only (partners.*). */
+  partners: PartnersStatus;
   /** Whether the receiver's time and position can be believed: the upstream cross-check and the GNSS
    * plausibility checks. */
   integrity: IntegrityStatus;
@@ -242,6 +244,71 @@ export interface ChronySockStatus {
   /** The width of time_t in the samples (64: 40-byte samples, 32: 32-byte ones). */
   timevalBits: number;
 }
+
+/** A source of chronyd's, as chronyc sources (and sourcestats) shows it. */
+export interface PartnerChronySource {
+  /** The address, or a refclock's reference ID as text, or ID#n for a source not yet resolved. */
+  name: string;
+  address: string | null;
+  mode: 'server' | 'peer' | 'refclock' | 'unknown';
+  /** chronyc's state mark: * selected, + combined, - not combined, x falseticker, ~ too variable, ? unusable. */
+  state: '*' | '+' | '-' | 'x' | '~' | '?' | ' ';
+  stratum: number;
+  pollLog2: number;
+  /** The reachability register in octal, as chronyc shows it. */
+  reach: string;
+  /** Seconds since the last sample; null before the first. */
+  lastRxAgeS: number | null;
+  /** The last sample's offset as adjusted since, as measured, and its error (ns; positive: the local clock is ahead of the source). */
+  offsetNs: number; measuredOffsetNs: number; errorNs: number;
+  /** chronyc sourcestats: samples, runs, span, residual frequency, skew, estimated offset, standard deviation. */
+  stats: { samples: number; runs: number; spanS: number; frequencyPpm: number; skewPpm: number; offsetNs: number; stdDevNs: number } | null;
+}
+
+export interface PartnerChronyStatus {
+  /** partners.chrony.enabled. */
+  enabled: boolean;
+  /** How we ask: "udp 127.0.0.1:323". */
+  transport: string | null;
+  /** Something the operator should know about the setup (the Unix socket not supported yet), else null. */
+  notice: string | null;
+  /** The last round of questions was answered. */
+  reachable: boolean;
+  lastError: string | null;
+  lastReplyAgeS: number | null;
+  polls: number; failures: number;
+  /** Times chronyd answered again after not answering (restarted, or back). */
+  reconnects: number;
+  /** chronyc tracking: the reference ID (hex) and its name (address, refclock text); null without a reference. */
+  referenceId: string | null; reference: string | null; stratum: number | null; refTimeUnixS: number | null;
+  /** The system clock minus NTP time (ns; chronyc: "fast of NTP time" when positive). */
+  systemOffsetNs: number | null;
+  lastOffsetNs: number | null; rmsOffsetNs: number | null;
+  /** chronyc's Frequency: positive is "ppm fast". */
+  frequencyPpm: number | null; residualFreqPpm: number | null; skewPpm: number | null;
+  rootDelayS: number | null; rootDispersionS: number | null; updateIntervalS: number | null;
+  leapStatus: 'normal' | 'insert second' | 'delete second' | 'unsynchronised' | 'invalid' | null;
+  /** Derived once: chronyd has a reference and its leap status is not unsynchronised. */
+  synchronised: boolean;
+  sources: PartnerChronySource[];
+  serverStats: {
+    ntpHits: number; nkeHits: number; cmdHits: number; ntpDrops: number; nkeDrops: number; cmdDrops: number; logDrops: number;
+    ntpAuthHits: number; ntpInterleavedHits: number; ntpTimestamps: number; ntpSpanS: number;
+  } | null;
+  /** Why there are no server stats (chronyd answers them only on its Unix socket). */
+  serverStatsProblem: string | null;
+}
+
+export interface PartnersStatus {
+  chrony: PartnerChronyStatus;
+}
+
+export const PARTNER_CHRONY_DISABLED: PartnerChronyStatus = {
+  enabled: false, transport: null, notice: null, reachable: false, lastError: null, lastReplyAgeS: null, polls: 0, failures: 0, reconnects: 0,
+  referenceId: null, reference: null, stratum: null, refTimeUnixS: null, systemOffsetNs: null, lastOffsetNs: null, rmsOffsetNs: null,
+  frequencyPpm: null, residualFreqPpm: null, skewPpm: null, rootDelayS: null, rootDispersionS: null, updateIntervalS: null, leapStatus: null,
+  synchronised: false, sources: [], serverStats: null, serverStatsProblem: null,
+};
 
 export const CHRONY_SOCK_DISABLED: ChronySockStatus = {
   enabled: false, path: '', problem: null, connected: false, samplesSent: 0, sendErrors: 0, samplesSkipped: 0, reconnects: 0,
@@ -413,10 +480,11 @@ export interface StatusInputs {
   host?: HostStatus;
   integrity?: IntegrityStatus;
   chronySock?: ChronySockStatus;
+  partners?: PartnersStatus;
 }
 
 /** The sections parts publish. */
-export type PartSections = Required<Pick<StatusInputs, 'ntp' | 'snmp' | 'store' | 'influx' | 'ptp' | 'alarms' | 'host' | 'integrity' | 'chronySock'>>;
+export type PartSections = Required<Pick<StatusInputs, 'ntp' | 'snmp' | 'store' | 'influx' | 'ptp' | 'alarms' | 'host' | 'integrity' | 'chronySock' | 'partners'>>;
 
 export function buildStatus(now: Nanos, i: StatusInputs): Status {
   const { agent, gnss, pps, discipline: d, ntp, snmp, events } = i;
@@ -496,6 +564,7 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
     },
     host: i.host ? { ...i.host, clockDaemons: i.host.clockDaemons.map((d) => ({ ...d })) } : { cpuTemperatureC: null, clockDaemons: [], clockOwner: 'not looked at' },
     chronySock: i.chronySock ? { ...i.chronySock } : { ...CHRONY_SOCK_DISABLED },
+    partners: { chrony: i.partners ? { ...i.partners.chrony, sources: i.partners.chrony.sources.map((s) => ({ ...s })) } : { ...PARTNER_CHRONY_DISABLED, sources: [] } },
     store,
     influx,
     integrity: i.integrity ?? INTEGRITY_NONE,
