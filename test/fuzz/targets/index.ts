@@ -5,8 +5,9 @@ import { ntpPacket, ntpServer, ntpClient } from './ntp.ts';
 import { ptpCodec, ptpGrandmaster } from './ptp.ts';
 import { snmpAgent } from './snmp.ts';
 import { config } from './config.ts';
+import { chronyReply } from './chrony.ts';
 
-export const TARGETS: readonly Target[] = [nmeaFramer, nmeaParser, mtk, gpsdJson, ntpPacket, ntpServer, ntpClient, ptpCodec, ptpGrandmaster, snmpAgent, config];
+export const TARGETS: readonly Target[] = [nmeaFramer, nmeaParser, mtk, gpsdJson, ntpPacket, ntpServer, ntpClient, ptpCodec, ptpGrandmaster, snmpAgent, config, chronyReply];
 
 export function target(name: string): Target {
   const t = TARGETS.find((x) => x.name === name);
