@@ -55,7 +55,9 @@ test('stratum1 run --simulate prints its loopback endpoints and stratum1 status 
     assert.equal(human.status, 0, human.stderr);
     assert.match(human.stdout, /^Agent +: /m);
     assert.match(human.stdout, /SIMULATED GPS/);
-    assert.match(human.stdout, /^PPS +: simulator simulator: present/m);
+    assert.match(human.stdout, /^PPS +: simulator: present/m);
+    assert.match(human.stdout, /^Receiver +: simulator: connected/m);
+    assert.match(human.stdout, /^Samples +: \d+ accepted, \d+ outliers, (1 step|(0|[2-9]|\d\d+) steps), /m);
     assert.match(human.stdout, /^Integrity +: ok \(upstream, pps_count(, leap)?\); learning: position, jamming, satellites; accept_jump never$/m);
     assert.match(human.stdout, /^Upstream servers: 2 of 3 agree; receiver - majority -?\d+(\.\d+)?(us|ms)$/m);
     assert.match(human.stdout, /^ {2}\* sim1 +2 +64 +\d+ +\d+s {2}-?\d/m);

@@ -150,4 +150,8 @@ test('every consumer publishes the facts Status decided, not its own', () => {
   assert.equal(tp.quality.offsetScaledLogVariance, scaledLogVariance(s.discipline.sigmaNs));
   assert.match(formatStatus(s), /^Offset +: -0\.123 us \(served - GPS\)/m);
   assert.match(formatStatus(s), /^Oscillator +: offset 200123\.457 us \(local - GPS\)/m);
+  // The chronyd feed has a line only when it is configured, and says plainly when it is down.
+  assert.doesNotMatch(formatStatus(s), /^chronyd feed/m);
+  const fed = { ...s, chronySock: { ...s.chronySock, enabled: true, path: '/run/chrony.s1.sock', connected: false, lastError: 'EACCES', samplesSent: 12, reconnects: 1 } };
+  assert.match(formatStatus(fed), /^chronyd feed +: \/run\/chrony\.s1\.sock: NOT CONNECTED \(EACCES\), 12 samples sent, 0 skipped, 0 send errors, 1 reconnects$/m);
 });

@@ -187,13 +187,18 @@ function dur(s: number): string {
   return `${d ? `${d}d ` : ''}${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
 }
 
+/** "simulator", not "simulator simulator"; "serial /dev/serial0" where the two differ. */
+function sourceAndDevice(source: string, device: string): string {
+  return device && device !== source ? `${source} ${device}` : source;
+}
+
 export function formatStatus(st: Status): string {
   const g = st.gnss;
   const r = st.receiver;
   const p = st.pps;
   const lines: [string, string][] = [
     ['Agent', `${st.agent.name} ${st.agent.version} (pid ${st.agent.pid}), up ${dur(st.agent.uptimeS)}${st.agent.simulated ? ', SIMULATED GPS' : ''}`],
-    ['Receiver', `${r.source} ${r.device}: ${r.connected ? (r.silent ? 'SILENT' : 'connected') : 'DISCONNECTED'}, last data ${f(r.lastDataAgeS, 1, ' s')} ago, ` +
+    ['Receiver', `${sourceAndDevice(r.source, r.device)}: ${r.connected ? (r.silent ? 'SILENT' : 'connected') : 'DISCONNECTED'}, last data ${f(r.lastDataAgeS, 1, ' s')} ago, ` +
       `${r.sentences} sentences, ${Object.values(r.rejected).reduce((a, b) => a + b, 0)} rejected, ${r.outages} outages${r.version ? `, firmware ${r.version}` : ''}`],
     ['Fix', `${g.fix ? g.modeName : `NONE (${g.modeName})`}, ${g.satellitesUsed} used / ${g.satellitesInView} in view` +
       `${Object.keys(g.byConstellation).length ? ` (${Object.entries(g.byConstellation).map(([c, v]) => `${c} ${v.used}/${v.inView}`).join(', ')})` : ''}` +
@@ -201,7 +206,7 @@ export function formatStatus(st: Status): string {
     ['GNSS time', g.utc ? `${g.utc} (received ${f(g.utcAgeS, 1, ' s')} ago)` : 'none'],
     ['Position', g.latitudeDeg === null ? '-' : `${f(g.latitudeDeg, 6)} ${f(g.longitudeDeg, 6)}${g.altitudeMslM === null ? '' : ` ${f(g.altitudeMslM, 1)} m MSL`}`],
     ['Antenna', `${g.antenna}${g.antennaFault ? ' (FAULT)' : ''}`],
-    ['PPS', `${p.source} ${p.device}: ${p.present ? 'present' : 'ABSENT'}, ${p.pulses} pulses, ${p.missed} missed, ${p.extra} extra, ` +
+    ['PPS', `${sourceAndDevice(p.source, p.device)}: ${p.present ? 'present' : 'ABSENT'}, ${p.pulses} pulses, ${p.missed} missed, ${p.extra} extra, ` +
       `jitter ${p.jitterNs === null ? '-' : `${(p.jitterNs / 1000).toFixed(2)} us`}, last edge ${f(p.lastEdgeAgeS, 2, ' s')} ago`],
     ['Clock', `${st.discipline.state} since ${st.discipline.stateSince}, stratum ${st.discipline.stratum}, LI ${st.discipline.leapIndicator}, ` +
       `refid ${st.discipline.refId}, PTP class ${st.discipline.ptpClockClass}`],
@@ -213,7 +218,11 @@ export function formatStatus(st: Status): string {
     ['Oscillator', `offset ${f(us(st.discipline.localOffsetNs), 3, ' us')} (local - GPS), ` +
       `frequency ${f(st.discipline.frequencyPpb === null ? null : st.discipline.frequencyPpb / 1000, 3, ' ppm')}`],
     ['System clock', st.host.clockOwner],
-    ['Samples', `${st.discipline.samplesAccepted} accepted, ${st.discipline.samplesRejected} outliers, ${st.discipline.steps} steps, ` +
+    ...(st.chronySock.enabled ? [['chronyd feed', st.chronySock.problem ? `NOT RUNNING: ${st.chronySock.problem}`
+      : `${st.chronySock.path}: ${st.chronySock.connected ? 'connected' : `NOT CONNECTED${st.chronySock.lastError ? ` (${st.chronySock.lastError})` : ''}`}, ` +
+      `${st.chronySock.samplesSent} samples sent, ${st.chronySock.samplesSkipped} skipped, ${st.chronySock.sendErrors} send errors, ` +
+      `${st.chronySock.reconnects} reconnects`] as [string, string]] : []),
+    ['Samples', `${st.discipline.samplesAccepted} accepted, ${st.discipline.samplesRejected} outliers, ${st.discipline.steps} step${st.discipline.steps === 1 ? '' : 's'}, ` +
       `NMEA delay ${f(st.discipline.nmeaDelayMs, 1, ' ms')}, ${st.discipline.servo} servo` +
       `${st.discipline.taiUtcS !== null ? `, TAI-UTC ${st.discipline.taiUtcS} s${st.discipline.leapTableExpired ? ' (leap table EXPIRED)' : ''}` : ''}`],
     ['NTP', st.ntp.enabled ? `${st.ntp.received} requests, ${st.ntp.replied} replies, ${st.ntp.requestsPerSecond} /s, ` +
