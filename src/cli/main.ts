@@ -5,7 +5,7 @@
 import { SystemdNotifier } from '../net/sd-notify.ts';
 import { readFileSync, createReadStream } from 'node:fs';
 import { loadConfig, ConfigError, exampleYaml } from '../config/config.ts';
-import { args, configFrom, controlBase, fetchStatus, UsageError, CliError, std, type Out } from './common.ts';
+import { args, configFrom, controlBase, fetchStatus, UsageError, CliError, std, type Out, statusUrl } from './common.ts';
 import { cmdHistory, cmdEvents, cmdAlarms, cmdReport } from './history.ts';
 import { SystemClock, toIsoLabel } from '../time/index.ts';
 import { Logger } from '../log.ts';
@@ -153,7 +153,8 @@ async function cmdTraps(rest: string[], io: Out): Promise<number> {
   const a = args(rest, { config: { type: 'string', short: 'c' }, url: { type: 'string' } }, 1);
   const what = a.positionals[0];
   if (what !== 'test' && what !== 'resend') throw new UsageError('traps takes "test" or "resend"');
-  const base = (a.values.url as string | undefined)?.replace(/\/status$/, '') ?? controlBase(a.values.config as string | undefined);
+  const given = a.values.url as string | undefined;
+  const base = given ? statusUrl(given).replace(/\/status$/, '') : controlBase(a.values.config as string | undefined);
   try {
     const res = await fetch(`${base}/traps/${what}`, { method: 'POST', signal: AbortSignal.timeout(3000) });
     const j = (await res.json()) as { sent?: string[]; error?: string };

@@ -21,6 +21,7 @@
  */
 import { constants, endianness } from 'node:os';
 import type { Nanos } from '../time/index.ts';
+import type { ChronySockStatus } from '../status/status.ts';
 
 export const SOCK_MAGIC = 0x534f434b;
 
@@ -112,19 +113,11 @@ export interface UnixDgramIo {
   close(fd: number): void;
 }
 
-export interface ChronySockStats {
-  path: string;
-  connected: boolean;
-  samplesSent: number;
-  sendErrors: number;
-  /** Samples not sent because there was no connection (chronyd not running; backing off). */
-  samplesSkipped: number;
-  /** Connections made after the first (chronyd restarted, or was late). */
-  reconnects: number;
-  lastError: string | null;
+/** The sender's counters: the Status section's own fields (status.ts), and when it next tries. */
+export type ChronySockStats = Pick<ChronySockStatus, 'path' | 'connected' | 'samplesSent' | 'sendErrors' | 'samplesSkipped' | 'reconnects' | 'lastError'> & {
   /** Seconds the next connection attempt is away (0 when connected). */
   retryInS: number;
-}
+};
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([k, v]) => [v, k]));
 export const errnoName = (neg: number): string => ERRNO_NAMES.get(-neg) ?? `errno ${-neg}`;

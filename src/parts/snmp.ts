@@ -5,8 +5,7 @@
 import { SnmpAgent } from '../snmp/agent.ts';
 import { TrapSender } from '../snmp/traps.ts';
 import { AgentxSubagent } from '../snmp/agentx.ts';
-import { engineId } from '../snmp/engine-id.ts';
-import { nextEngineBoots } from '../snmp/usm.ts';
+import { engineId, nextEngineBoots } from '../snmp/engine-id.ts';
 import type { V4Context } from '../snmp/ntpv4-mib.ts';
 import type { Status } from '../status/status.ts';
 import type { Timer } from '../time/index.ts';

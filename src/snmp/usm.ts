@@ -4,11 +4,9 @@
  * state directory), snmpEngineTime counts seconds since this start on the monotonic clock. An
  * authenticated request is taken only when it names our engine ID, our boots, and a time within 150 s
  * of ours: a captured request replayed later, after a restart, or to another box sharing the user's
- * passphrases, is refused with a Report instead of answered.
+ * passphrases, is refused with a Report instead of answered. Pure: the boots count is kept by
+ * engine-id.ts.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-
 export const TIME_WINDOW_S = 150;
 export const MAX_ENGINE_VALUE = 2 ** 31 - 1;
 
@@ -31,32 +29,4 @@ export function timeliness(ours: { engineId: Buffer; boots: number; time: number
   if (ours.boots >= MAX_ENGINE_VALUE || msg.boots !== ours.boots) return 'notInTimeWindow';
   if (Math.abs(msg.time - ours.time) > TIME_WINDOW_S) return 'notInTimeWindow';
   return 'ok';
-}
-
-/**
- * snmpEngineBoots for this start: one more than the last start's under the same engine ID (1 for a new
- * ID), written back before the agent answers. When it cannot be written (a read-only state directory)
- * the count still moves on for this start, and the caller is told: a later start may then reuse a
- * count, which reopens a replay window for requests captured in an earlier run.
- */
-export function nextEngineBoots(engineId: string, stateDir: string,
-  warn: (msg: string, fields: Record<string, unknown>) => void = () => {}): number {
-  const file = resolve(stateDir, 'snmp-engine-boots');
-  let last = 0;
-  try {
-    if (existsSync(file)) {
-      const m = /^([0-9a-fA-F]+) (\d{1,10})\s*$/.exec(readFileSync(file, 'utf8'));
-      if (m && m[1]!.toLowerCase() === engineId.toLowerCase()) last = Number(m[2]);
-    }
-  } catch {
-    // unreadable: start the count again
-  }
-  const boots = Math.min(MAX_ENGINE_VALUE, last + 1);
-  try {
-    mkdirSync(stateDir, { recursive: true });
-    writeFileSync(file, `${engineId.toLowerCase()} ${boots}\n`, { mode: 0o640 });
-  } catch (e) {
-    warn('SNMPv3 engine boots cannot be kept: replay protection across restarts needs a writable state directory', { file, problem: (e as Error).message });
-  }
-  return boots;
 }
