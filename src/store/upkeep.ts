@@ -37,26 +37,25 @@ export interface UpkeepOptions {
   settleS: number;
 }
 
-/** Runs a job of worker.js against the database file. Aborting `signal` terminates the worker; the
- * answer then comes once the thread has exited (it no longer touches the files). */
+/** Runs a job of worker.js against the database file. The answer comes once the thread has exited,
+ * so its connection is closed by then: a reader still open when the agent's own connection closes
+ * would keep the WAL from being checkpointed into the file. Aborting `signal` terminates the worker. */
 export function runInWorker(job: 'integrity' | 'backup', path: string, dest?: string, signal?: AbortSignal): Promise<{ ok: boolean; detail: string }> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve({ ok: false, detail: 'stopped before it started' });
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { job, path, dest } });
-    let answered = false;
+    let answer: { ok: boolean; detail: string } | null = null;
     const abort = () => void w.terminate();
     signal?.addEventListener('abort', abort, { once: true });
     w.once('message', (m: { ok: boolean; detail: string }) => {
-      answered = true;
-      resolve(m);
+      answer ??= m;
     });
     w.once('error', (e) => {
-      answered = true;
-      resolve({ ok: false, detail: e.message });
+      answer ??= { ok: false, detail: e.message };
     });
     w.once('exit', (code) => {
       signal?.removeEventListener('abort', abort);
-      if (!answered) resolve({ ok: false, detail: signal?.aborted ? 'stopped before it finished' : `worker exited with code ${code}` });
+      resolve(answer ?? { ok: false, detail: signal?.aborted ? 'stopped before it finished' : `worker exited with code ${code}` });
     });
   });
 }

@@ -249,6 +249,10 @@ test('upkeep jobs: integrity check and backup in a worker, the newest N backups 
   // A damaged file fails the worker's integrity check, and it says why. (The store itself, asked to
   // flush, would find the damage with its quick check at open and move the file aside.)
   s.close();
+  // The workers' connections were closed when their answers came, so the agent's close was the last
+  // and checkpointed everything into the file: the damage below is to the only copy of the pages.
+  const wal = join(d, 'h.db-wal');
+  assert.ok(!existsSync(wal) || statSync(wal).size === 0, `the WAL is still there after close (${existsSync(wal) ? statSync(wal).size : 0} bytes)`);
   const bytes = readFileSync(join(d, 'h.db'));
   for (let off = 4096 * 3; off < bytes.length; off += 4096) bytes.fill(0x5a, off, off + 12); // b-tree page headers
   writeFileSync(join(d, 'h.db'), bytes);
