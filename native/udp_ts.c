@@ -19,6 +19,7 @@
  *     path (chronyd's SOCK refclock); -ENOENT or -ECONNREFUSED while nobody listens there
  *   unixDgramSend(fd, buffer) -> bytes sent, or -errno (ECONNREFUSED once the listener is gone)
  *   unixDgramClose(fd)
+ *   clockAdjtime(timex) -> timex and state: clock_adjtime(CLOCK_REALTIME) (native/clock.c)
  *   timevalBytes   sizeof(struct timeval) as this system's headers compile it (8 where time_t is
  *     32-bit, 16 where it is 64-bit): the layout of chrony's struct sock_sample on this machine
  */
@@ -487,6 +488,8 @@ static napi_value js_unix_dgram_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+napi_value stratum1_clock_adjtime(napi_env env, napi_callback_info info); /* clock.c */
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value timeval_bytes;
   napi_create_uint32(env, (uint32_t)sizeof(struct timeval), &timeval_bytes);
@@ -501,6 +504,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "unixDgramOpen", NULL, js_unix_dgram_open, NULL, NULL, NULL, napi_default, NULL },
     { "unixDgramSend", NULL, js_unix_dgram_send, NULL, NULL, NULL, napi_default, NULL },
     { "unixDgramClose", NULL, js_unix_dgram_close, NULL, NULL, NULL, napi_default, NULL },
+    { "clockAdjtime", NULL, stratum1_clock_adjtime, NULL, NULL, NULL, napi_default, NULL },
     { "timevalBytes", NULL, NULL, NULL, NULL, timeval_bytes, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof d / sizeof d[0], d);

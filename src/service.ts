@@ -9,6 +9,7 @@ import { type Clock, type Nanos, type Timer, SimClock } from './time/index.ts';
 import { EventBus, type AgentEvent } from './status/events.ts';
 import { buildStatus, type Status, type Endpoint, type PartSections } from './status/status.ts';
 import { Oscillator, OscillatorClock } from './sim/oscillator.ts';
+import { KernelClockModel } from './discipline/kernel.ts';
 import { TimingPath } from './discipline/timing.ts';
 import { PARTS } from './parts/index.ts';
 import type { Part, PartContext, Sources } from './parts/part.ts';
@@ -28,6 +29,8 @@ export interface ServiceOptions {
    * virtual time binds no real port unless it asks to.
    */
   listen?: boolean;
+  /** Where running time daemons are looked for before the system actuator starts (default /proc). */
+  procRoot?: string;
 }
 
 /** The periodic step: the timing path's tick and a new Status snapshot; parts see every fourth (1 s). */
@@ -39,6 +42,9 @@ export class Service {
   /** The clock the agent reads as "local": the system clock, or the simulated oscillator. */
   readonly localClock: Clock;
   readonly oscillator: Oscillator | undefined;
+  /** With the simulator and discipline.actuator system: the kernel clock the actuator steers (a model
+   * on the simulated oscillator; the host's clock is never touched under simulation). */
+  readonly kernelModel: KernelClockModel | undefined;
   readonly sources: Sources;
   readonly listening: Endpoint[] = [];
   readonly parts: readonly Part[];
@@ -51,20 +57,31 @@ export class Service {
     const log = opts.log;
     this.bus = new EventBus(100, (err, e) => log.error('event subscriber failed', { event: e.type, error: String(err) }));
     this.sources = opts.simulate ? { receiver: 'simulator', pps: 'simulator' } : { receiver: cfg.receiver.source, pps: cfg.pps.source };
+    let simLocal: { localAt(t: Nanos): Nanos } | undefined;
     if (this.sources.receiver === 'simulator') {
       const sc = cfg.simulator;
       this.oscillator = new Oscillator({
         initialOffsetNs: sc.initial_offset_ms * 1e6, frequencyPpm: sc.frequency_ppm, wanderPpbPerSqrtS: sc.wander_ppb_per_sqrt_s, seed: sc.seed,
       }, opts.clock.now());
-      this.localClock = new OscillatorClock(opts.clock, this.oscillator);
+      const osc = this.oscillator;
+      const oscClock = new OscillatorClock(opts.clock, osc);
+      if (cfg.discipline.actuator === 'system') {
+        const model = new KernelClockModel(oscClock);
+        this.kernelModel = model;
+        this.localClock = model;
+        simLocal = { localAt: (t) => model.realAt(osc.localAt(t)) };
+      } else {
+        this.localClock = oscClock;
+        simLocal = osc;
+      }
     } else {
       this.localClock = opts.clock;
     }
     this.startedAt = this.localClock.now();
     const emit = (e: AgentEvent) => this.bus.emit(e);
-    this.timing = new TimingPath(cfg, this.localClock, emit, log);
+    this.timing = new TimingPath(cfg, this.localClock, emit, log, this.kernelModel);
     const ctx: PartContext = {
-      cfg, trueClock: opts.clock, clock: this.localClock, oscillator: this.oscillator, timing: this.timing, sources: this.sources,
+      cfg, trueClock: opts.clock, clock: this.localClock, oscillator: this.oscillator, simLocal, timing: this.timing, sources: this.sources,
       bus: this.bus, log, listen: opts.listen ?? !(opts.clock instanceof SimClock),
       status: () => this.current, listening: (e) => this.listening.push(e),
       actions: () => Object.assign({}, ...this.parts.map((p) => p.actions?.() ?? {})) as Record<string, () => unknown>,
@@ -108,7 +125,7 @@ export class Service {
 
   async start(): Promise<void> {
     this.bus.emit({ type: 'agentStarted', at: this.localClock.now(), version: VERSION });
-    this.timing.start((e) => this.bus.emit(e));
+    this.timing.start((e) => this.bus.emit(e), this.opts.procRoot);
     for (const p of this.parts) await p.start?.();
     this.current = this.buildStatus();
     this.ticker = this.localClock.setInterval(() => this.tick(), TICK_MS);
@@ -169,5 +186,6 @@ export class Service {
     this.timing.saveFrequency(true);
     this.ticker?.cancel();
     for (const p of [...this.parts].reverse()) await p.stop?.();
+    this.timing.stop();
   }
 }

@@ -10,6 +10,7 @@ import { cmdHistory, cmdEvents, cmdAlarms, cmdReport } from './history.ts';
 import { SystemClock, toIsoLabel } from '../time/index.ts';
 import { Logger } from '../log.ts';
 import { Service } from '../service.ts';
+import { ActuatorStartError } from '../discipline/system-actuator.ts';
 import { replayCapture, ReplayStream } from '../gnss/replay.ts';
 import { parseChk, compareWithChk, describeDifference, classify } from '../gnss/gpsd-chk.ts';
 import { basename } from 'node:path';
@@ -116,10 +117,19 @@ async function cmdRun(rest: string[], io: Out): Promise<number> {
   process.umask(process.umask(0o027) | 0o027);
   const clock = new SystemClock();
   const log = new Logger(clock, { level: cfg.logging.level, repeatPerMinute: cfg.logging.repeat_per_minute });
-  const svc = new Service(cfg, { clock, simulate, log });
+  // STRATUM1_PROC_ROOT: where other time daemons are looked for (tests point it at a private tree).
+  const svc = new Service(cfg, { clock, simulate, log, procRoot: process.env.STRATUM1_PROC_ROOT || undefined });
   try {
     await svc.start();
   } catch (e) {
+    if (e instanceof ActuatorStartError) {
+      // Not a crash: a refusal the operator can act on (and systemd must not restart into).
+      log.error('could not start', { error: e.message });
+      io.err(`stratum1: ${e.message}\n`);
+      await svc.stop('start refused');
+      clock.stop();
+      return 2;
+    }
     log.error('could not start', { error: (e as Error).message });
     await svc.stop('start failed');
     return 1;

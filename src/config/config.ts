@@ -130,7 +130,9 @@ export const configSchema = section('stratum1-agent configuration.', {
     leap_seconds_file: str('The IERS leap-seconds.list (tzdata installs it). Empty: no leap second support.', '/usr/share/zoneinfo/leap-seconds.list'),
     drift_file: str('Where the learned frequency is kept across restarts (relative to agent.state_dir).', 'frequency.json'),
     save_every_s: int('How often the learned frequency is saved while LOCKED.', 600, { min: 10 }),
-    actuator: oneOf('What steers the system clock: none (the agent can run beside chrony).', 'none', ['none'] as const),
+    actuator: oneOf('What steers the system clock. none: the kernel clock is left to its owner (chronyd, which export.chrony_sock can feed), and NTP and PTP serve the disciplined clock; system: the agent is the box\'s time daemon and steers the kernel clock itself through clock_adjtime (needs CAP_SYS_TIME, refuses to start beside another time daemon; with the simulator, a model of the kernel clock is steered, never the host\'s). docs/DEPLOYMENT.md.', 'none', ['none', 'system'] as const),
+    step_threshold_ms: num('With actuator system: an error of the system clock larger than this is stepped rather than slewed (at most 500 ppm), within the first step_limit samples, as chronyd\'s makestep.', 128, { min: 0.001, max: 1e6 }),
+    step_limit: int('With actuator system: how many accepted samples after the start a step is allowed for (-1: at any time).', 3, { min: -1, max: 1_000_000 }),
   }),
   integrity: section('Time integrity: when the served clock believes the receiver. While LOCKED or in HOLDOVER, a second label that disagrees with the served clock by more than the time error estimate (and jump_threshold_ms) is a jump: refused (an event, the time_jump alarm, a notification) while the clock holds over, not believed just because it repeats.', {
     jump_threshold_ms: num('The smallest disagreement that counts as a jump, whatever the error estimate (labels are whole seconds: a wrong one is off by at least one).', 1, { min: 0.01, max: 1000 }),

@@ -1,10 +1,13 @@
 /**
- * The seam for steering the system clock. The disciplined clock is always available to what serves
- * time (NTP, PTP); an actuator would also make the kernel's clock follow it (adjtimex). The default is
- * none, so the agent can run beside chrony; a system-clock actuator is future work and will need
- * CAP_SYS_TIME, which the shipped systemd unit does not grant.
+ * The seam for steering the system clock. The default is none: the disciplined clock is the host's
+ * clock corrected by the discipline, which NTP and PTP serve, and the kernel clock is left to whoever
+ * owns it (chronyd, fed by export.chrony_sock, or nobody). `system` (system-actuator.ts) makes the kernel
+ * clock itself the disciplined clock, through clock_adjtime: it needs CAP_SYS_TIME, which only the
+ * unit of mode (a) grants (docs/DEPLOYMENT.md).
  */
 import type { Nanos } from '../time/index.ts';
+import { addon, addonProblem } from '../native/addon.ts';
+import type { KernelClockApi } from './kernel.ts';
 
 export interface ClockActuator {
   readonly name: string;
@@ -17,8 +20,9 @@ export class NoActuator implements ClockActuator {
   steer(): void {}
 }
 
-export function makeActuator(kind: 'none'): ClockActuator {
-  switch (kind) {
-    case 'none': return new NoActuator();
-  }
+/** The real kernel clock through the native addon, or why there is none. */
+export function hostKernelClock(): KernelClockApi | string {
+  if (!addon) return `the system-clock actuator needs the native addon: ${addonProblem ?? 'not loaded'}`;
+  const a = addon;
+  return { adjtime: (tx) => a.clockAdjtime(tx) };
 }

@@ -133,6 +133,17 @@ export interface PairedSample {
   offsetNs: number;
 }
 
+/**
+ * The kernel clock's bookkeeping, when the system-clock actuator steers it (system-actuator.ts): the
+ * times the discipline receives are readings of that steered clock, and this maps them back onto the
+ * oscillator's own continuous scale, which is what the servo models (phase and frequency of a free
+ * oscillator). kAt(r) is how far the steering has moved the clock: oscillator minus kernel clock, ns.
+ */
+export interface KernelTrack {
+  toLocal(r: Nanos): Nanos;
+  kAt(r: Nanos): number;
+}
+
 export class Discipline {
   readonly pairer: Pairer;
   /** Hears every paired sample the integrity gate lets through (set by the timing path). */
@@ -157,6 +168,10 @@ export class Discipline {
   private lastLabelOffset: number | undefined;
   private falseticker: { since: Nanos } | undefined;
   private falsetickerEpisodes = 0;
+  /** Set when the system-clock actuator steers the clock these times are read on. */
+  private track: KernelTrack | undefined;
+  /** Samples dropped because they fell on a leap second the kernel was inserting or deleting. */
+  private leapDropped = 0;
 
   constructor(
     private readonly o: DisciplineOptions,
@@ -167,6 +182,22 @@ export class Discipline {
   ) {
     this.pairer = new Pairer(o.pairing);
     this.since = start;
+  }
+
+  /** Hands the discipline the actuator's bookkeeping: from now on the times it receives are readings
+   * of the steered kernel clock, and the clock served is that clock itself (correctionAt is then what
+   * is left for the kernel to remove). */
+  useKernelTrack(t: KernelTrack): void {
+    this.track = t;
+  }
+
+  /** The oscillator's reading at time t (t itself unless the actuator steers the clock). */
+  private loc(t: Nanos): Nanos {
+    return this.track ? this.track.toLocal(t) : t;
+  }
+
+  private kAt(t: Nanos): number {
+    return this.track ? this.track.kAt(t) : 0;
   }
 
   /** The PPS monitor's current jitter figure: the measurement noise the servo assumes. */
@@ -190,13 +221,24 @@ export class Discipline {
     const r = this.pairer.onLabel(label, rx);
     if (r.kind !== 'paired') return;
     this.refTaiUtc ??= this.leapTable ? taiUtcAt(this.leapTable, utc) : 0;
-    // The true time of the edge on the servo's continuous scale, and the measured offset.
+    // With the kernel inserting or deleting a leap second, its clock reads one second twice (or skips
+    // one): edges near it cannot be placed on the oscillator's scale with certainty. Dropped, as
+    // chronyd drops its reference samples around a leap.
+    if (this.track && this.leapTable && this.nearLeap(utc)) {
+      this.leapDropped++;
+      return;
+    }
+    // The true time of the edge on the servo's continuous scale, and the measured offset: of the clock
+    // the edge was read on (the served one, with the actuator), and of the oscillator (what the servo
+    // models: the same unless the actuator has moved the clock).
     const trueCont = tai - BigInt(this.refTaiUtc) * NS_PER_S;
     const offset = Number(r.edge - trueCont);
+    const offsetL = offset + this.kAt(r.edge);
+    const edgeL = this.loc(r.edge);
     const sigma = Math.max(this.o.minJitterNs, this.jitterNs ?? this.o.defaultJitterNs);
-    if (!this.gate(offset, r.edge, utc, rx)) return;
+    if (!this.gate(offset, offsetL, r.edge, utc, rx)) return;
     this.onSample?.({ edge: r.edge, utc, leapSecond, offsetNs: offset });
-    const u = this.servo.update(r.edge, offset, sigma);
+    const u = this.servo.update(edgeL, offsetL, sigma);
     this.lastInnovation = u.innovationNs;
     if (!u.accepted) {
       this.counts.rejected++;
@@ -206,8 +248,8 @@ export class Discipline {
     this.counts.accepted++;
     this.acceptedRun++;
     this.lastAccepted = r.edge;
-    const p = this.servo.predict(r.edge);
-    const step = this.slewer.steer(r.edge, p.offsetNs, p.freqPpb, u.stepped);
+    const p = this.servo.predict(edgeL);
+    const step = this.slewer.steer(edgeL, p.offsetNs, p.freqPpb, u.stepped);
     if (u.stepped) {
       this.counts.steps++;
       this.emit({ type: 'clockStepped', at: rx, stepNs: step });
@@ -229,15 +271,16 @@ export class Discipline {
    * accepts it, or the holdover budget is spent (FREERUN: nothing left to vouch for). Returns whether
    * the sample may reach the servo.
    */
-  private gate(offset: number, edge: Nanos, utc: Nanos, rx: Nanos): boolean {
+  private gate(offset: number, offsetL: number, edge: Nanos, utc: Nanos, rx: Nanos): boolean {
     // The label's time minus the served clock's at the same edge (the servo's offset is local - label,
-    // the served clock is local - correction).
-    const labelMinusServed = this.slewer.at(edge) - offset;
+    // the served clock is local - correction; with the actuator, the served clock is the kernel clock
+    // the edge was read on, so only the leap seconds since the start separate the two scales).
+    const labelMinusServed = this.track ? -offset - this.leapPartAt(edge) : this.slewer.at(edge) - offset;
     this.lastLabelOffset = labelMinusServed;
     const cross = this.crossCheck(labelMinusServed, rx);
     const vouching = this.servo.initialized && (this.state === 'LOCKED' || this.state === 'HOLDOVER');
     if (!vouching) return cross === 'disagrees' ? this.refuse(undefined) : true;
-    const disagreement = offset - this.servo.predict(edge).offsetNs;
+    const disagreement = offsetL - this.servo.predict(this.loc(edge)).offsetNs;
     const bound = Math.max(this.o.jumpThresholdNs, this.errorEstimate(edge) ?? 0);
     if (Math.abs(disagreement) <= bound) {
       if (this.jump) this.endJump(rx, 'agreed');
@@ -316,8 +359,30 @@ export class Discipline {
 
   private errorEstimate(now: Nanos): number | undefined {
     if (!this.servo.initialized) return undefined;
-    const p = this.servo.predict(now);
-    return this.o.errorK * p.sigmaNs + Math.abs(this.slewer.lag(now, p.offsetNs));
+    const l = this.loc(now);
+    const p = this.servo.predict(l);
+    // With the actuator the clock served is the kernel's: its distance from the servo's estimate
+    // (the slew the kernel has still to do) is part of the error, wherever the correction plan is.
+    if (this.track) return this.o.errorK * p.sigmaNs + Math.abs(p.offsetNs + this.leapPartAt(now) - this.kAt(now));
+    return this.o.errorK * p.sigmaNs + Math.abs(this.slewer.lag(l, p.offsetNs));
+  }
+
+  /** Whether a UTC label lies within two seconds of a leap second of the table. */
+  private nearLeap(utc: Nanos): boolean {
+    for (const e of this.leapTable!.entries) {
+      const d = utc - e.at;
+      if (d > -2n * NS_PER_S && d < 2n * NS_PER_S) return true;
+    }
+    return false;
+  }
+
+  /** Leap seconds applied since the discipline began, ns (TAI-UTC now minus at the start), judged on
+   * the continuous scale at time t: what turns the servo's continuous time into UTC. */
+  private leapPartAt(t: Nanos): number {
+    if (!this.leapTable || this.refTaiUtc === undefined) return 0;
+    const l = this.loc(t);
+    const approx = l - BigInt(Math.round(this.slewer.at(l)));
+    return (taiUtcAt(this.leapTable, approx) - this.refTaiUtc) * 1e9;
   }
 
   private setState(to: DisciplineState, now: Nanos, reason: string): void {
@@ -349,7 +414,7 @@ export class Discipline {
           this.acceptedRun = 0;
           this.setState('FREERUN', now, `no samples for ${this.o.holdoverAfterS} s before lock`);
         } else if (this.acceptedRun >= this.o.lockMinSamples && err !== undefined && err <= this.o.lockErrorNs &&
-          this.servo.predict(now).freqSigmaPpb <= this.o.lockFreqSigmaPpb) {
+          this.servo.predict(this.loc(now)).freqSigmaPpb <= this.o.lockFreqSigmaPpb) {
           this.everLocked = true;
           this.setState('LOCKED', now, `${this.acceptedRun} samples, error estimate ${Math.round(err)} ns`);
         }
@@ -384,16 +449,28 @@ export class Discipline {
   /** The correction to subtract from the base clock at local time t (ns), including leap seconds
    * applied since the discipline began, so the result is UTC (POSIX). */
   correctionAt(t: Nanos): number {
-    const c = this.slewer.at(t);
-    if (!this.leapTable || this.refTaiUtc === undefined) return c;
-    // base - c is on the continuous scale; UTC = continuous - (TAI-UTC now - TAI-UTC at start).
-    const approx = t - BigInt(Math.round(c));
-    return c + (taiUtcAt(this.leapTable, approx) - this.refTaiUtc) * 1e9;
+    // base - c is on the continuous scale; UTC = continuous - (TAI-UTC now - TAI-UTC at start). With
+    // the actuator, the kernel clock has already been moved by kAt (its own leap seconds included):
+    // what is left is the kernel's remaining error, which the actuator steers to zero.
+    return this.slewer.at(this.loc(t)) + this.leapPartAt(t) - this.kAt(t);
+  }
+
+  /** How fast the correction plan moves at time t, ns per second of the oscillator (ppb), leap
+   * seconds aside: the frequency the actuator gives the kernel, before its phase term. */
+  correctionRatePpb(t: Nanos): number {
+    const l = this.loc(t);
+    const h = 250_000_000n;
+    return (this.slewer.at(l + h) - this.slewer.at(l)) / 0.25;
+  }
+
+  /** Samples dropped around leap seconds while the actuator steers the kernel clock. */
+  get leapSamplesDropped(): number {
+    return this.leapDropped;
   }
 
   snapshot(now: Nanos): DisciplineSnapshot {
     const init = this.servo.initialized;
-    const p = init ? this.servo.predict(now) : undefined;
+    const p = init ? this.servo.predict(this.loc(now)) : undefined;
     const err = this.errorEstimate(now);
     const st = this.state;
     const inBudget = err !== undefined && err <= this.o.holdoverBudgetNs;

@@ -25,7 +25,10 @@ import { KalmanServo, PiServo, type Servo } from './servo.ts';
 import { parseLeapSecondsList, isExpired, type LeapTable } from './leap.ts';
 import { loadDrift, saveDrift, agedSigma } from './drift-file.ts';
 import { DisciplinedClock } from './clock.ts';
-import { makeActuator, type ClockActuator } from './actuator.ts';
+import { NoActuator, hostKernelClock, type ClockActuator } from './actuator.ts';
+import { SystemActuator, ActuatorStartError } from './system-actuator.ts';
+import { EINVAL, type KernelClockApi } from './kernel.ts';
+import { describeClockOwners, findClockDaemons } from './clock-owner.ts';
 import type { Logger } from '../log.ts';
 
 /** What an observer of the timing path may watch. Every member is optional. */
@@ -47,6 +50,9 @@ const PI_GAINS = { kp: 0.7, ki: 0.3, outlierJitters: 100 };
 const KALMAN = { initialFreqSigmaPpb: 100_000, outlierSigma: 5 };
 /** No PPS is better than 100 ns here: the floor of the jitter the error estimate uses. */
 const MIN_JITTER_NS = 100;
+/** Time constant of the actuator's phase term (s): what the kernel is left to remove after following
+ * the plan's rate, which is rounding and the moments between updates. */
+const ACTUATOR_TAU_S = 2;
 
 export function servoFromConfig(d: Config['discipline']): Servo {
   return d.servo === 'pi'
@@ -62,12 +68,20 @@ export class TimingPath {
   readonly served: DisciplinedClock;
   readonly leapTable: LeapTable | undefined;
   readonly actuator: ClockActuator;
+  /** The system-clock actuator, when discipline.actuator is system: the served clock is then the
+   * kernel clock itself. */
+  readonly system: SystemActuator | undefined;
   readonly driftPath: string;
   private readonly observers = new Set<TimingObserver>();
   private readonly notes: { level: 'info' | 'warn'; msg: string; fields: Record<string, unknown> }[] = [];
   private lastDriftSave: Nanos | undefined;
+  private kernelProblem: string | undefined;
+  private kernelIsModel = false;
 
-  constructor(private readonly cfg: Config, private readonly clock: Clock, emit: (e: AgentEvent) => void, private readonly log: Logger) {
+  /** `kernel`: the kernel clock the system actuator steers (the simulator's model of it); the host's,
+   * through the native addon, when not given. */
+  constructor(private readonly cfg: Config, private readonly clock: Clock, emit: (e: AgentEvent) => void, private readonly log: Logger,
+    kernel?: KernelClockApi) {
     const startedAt = clock.now();
     const d = cfg.discipline;
     this.driftPath = resolve(cfg.agent.state_dir, d.drift_file);
@@ -104,6 +118,8 @@ export class TimingPath {
       output: (o, rx) => each('output', o, rx),
       label: (utc, leap, fixValid, rx) => {
         discipline.onLabel(utc, leap, fixValid, rx);
+        // A new sample re-plans the correction: the kernel follows at once, not at the next tick.
+        this.system?.steerFrom(this.clock.now(), discipline);
         each('label', utc, leap, fixValid, rx);
       },
     });
@@ -115,8 +131,21 @@ export class TimingPath {
         each('edge', e, verdict);
       },
     });
-    this.served = new DisciplinedClock(clock, (t) => discipline.correctionAt(t));
-    this.actuator = makeActuator(d.actuator);
+    if (d.actuator === 'system') {
+      const api = kernel ?? hostKernelClock();
+      this.kernelIsModel = kernel !== undefined;
+      if (typeof api === 'string') this.kernelProblem = api;
+      const refuse: KernelClockApi = { adjtime: () => ({ state: -EINVAL, freq: 0, offset: 0, status: 0, maxerror: 0, esterror: 0, constant: 0, tick: 0, tai: 0 }) };
+      this.system = new SystemActuator(typeof api === 'string' ? refuse : api, clock, {
+        stepThresholdNs: d.step_threshold_ms * 1e6, stepLimit: d.step_limit, tauS: ACTUATOR_TAU_S,
+      }, (level, msg, fields) => this.log.log(level, msg, fields));
+      this.actuator = this.system;
+      // The clock served is the kernel clock itself: no second correction on top of the actuator's.
+      this.served = new DisciplinedClock(clock, () => 0);
+    } else {
+      this.actuator = new NoActuator();
+      this.served = new DisciplinedClock(clock, (t) => discipline.correctionAt(t));
+    }
   }
 
   /** Adds an observer; the returned function removes it. */
@@ -126,8 +155,22 @@ export class TimingPath {
   }
 
   /** Logs what loading found, and reports a missing or expired leap second table as an event. */
-  start(emit: (e: AgentEvent) => void): void {
+  /** `procRoot`: where running time daemons are looked for before the system actuator starts. */
+  start(emit: (e: AgentEvent) => void, procRoot = '/proc'): void {
     for (const n of this.notes) this.log.log(n.level, n.msg, n.fields);
+    if (this.system) {
+      // Throws ActuatorStartError (the CLI's exit 2) when the kernel will not let us steer.
+      if (this.kernelProblem) throw new ActuatorStartError(this.kernelProblem);
+      if (!this.kernelIsModel) {
+        const owners = findClockDaemons(procRoot).filter((x) => x.steers);
+        if (owners.length > 0) {
+          throw new ActuatorStartError(`discipline.actuator is system, but ${describeClockOwners(owners)}: two programs must not steer one clock. ` +
+            'Stop it (or feed it instead: export.chrony_sock, mode (b) of docs/DEPLOYMENT.md), or set discipline.actuator: none');
+        }
+      }
+      this.system.start();
+      this.discipline.useKernelTrack(this.system);
+    }
     const now = this.clock.now();
     if (this.leapTable === undefined && this.cfg.discipline.leap_seconds_file) {
       emit({ type: 'leapTableProblem', at: now, problem: 'no usable leap second table' });
@@ -141,11 +184,18 @@ export class TimingPath {
     this.gnss.tick(now);
     this.pps.tick(now);
     this.discipline.setJitter(this.pps.snapshot(now).jitterNs);
+    // The kernel first: a leap second it has just made goes into the books before anything reads them.
+    this.system?.steerFrom(now, this.discipline);
     this.discipline.tick(now);
     const every = BigInt(this.cfg.discipline.save_every_s) * 1_000_000_000n;
     if (this.discipline.currentState === 'LOCKED' && (this.lastDriftSave === undefined || now - this.lastDriftSave >= every)) {
       this.saveFrequency();
     }
+  }
+
+  /** Hands the kernel clock back (the system actuator marks it unsynchronised and stops steering). */
+  stop(): void {
+    this.system?.stop();
   }
 
   /** Saves the learned frequency if the clock is locked (or `force` on stop, if it ever locked). */

@@ -6,6 +6,7 @@
  * It imports nothing of ours, so time/ may use it.
  */
 import { createRequire } from 'node:module';
+import type { TimexIn, TimexOut } from '../discipline/kernel.ts';
 
 export interface Addon {
   realtimeNs(): bigint;
@@ -21,6 +22,8 @@ export interface Addon {
   /** Sends one datagram: bytes sent, or -errno (-ECONNREFUSED once the listener has gone). Never blocks. */
   unixDgramSend(fd: number, buf: Buffer): number;
   unixDgramClose(fd: number): void;
+  /** clock_adjtime(CLOCK_REALTIME): the timex the kernel returned, and its state or -errno. */
+  clockAdjtime(tx: TimexIn): TimexOut;
   /** sizeof(struct timeval) on this machine: 16 with a 64-bit time_t, 8 with a 32-bit one. */
   readonly timevalBytes: number;
 }

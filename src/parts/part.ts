@@ -27,6 +27,9 @@ export interface PartContext {
   readonly clock: Clock;
   /** The simulated oscillator, when the receiver is the simulator. */
   readonly oscillator: Oscillator | undefined;
+  /** What the simulated receiver stamps its edges and bytes with at a true time: the oscillator, or
+   * the kernel clock model on it when the system actuator steers that. */
+  readonly simLocal: { localAt(t: Nanos): Nanos } | undefined;
   readonly timing: TimingPath;
   /** Where the receiver's data and the PPS edges come from (the simulator for both under --simulate). */
   readonly sources: Sources;

@@ -8,7 +8,7 @@ export const simulatorSource: PartFactory = {
   create(ctx) {
     const sc = ctx.cfg.simulator;
     const { gnss, pps, leapTable } = ctx.timing;
-    const sim = new GpsSimulator(ctx.trueClock, ctx.oscillator!, {
+    const sim = new GpsSimulator(ctx.trueClock, ctx.simLocal!, {
       seed: sc.seed, ppsJitterNs: sc.pps_jitter_ns, nmeaDelayMs: sc.nmea_delay_ms, nmeaJitterMs: sc.nmea_jitter_ms,
       satellites: sc.satellites, latitude: sc.latitude, longitude: sc.longitude, altitudeM: sc.altitude_m,
       baud: ctx.cfg.receiver.serial.baud, faults: sc.faults.filter((f): f is Fault => !f.kind.startsWith('upstream_')), leapTable,

@@ -93,7 +93,7 @@ export class GpsSimulator {
 
   constructor(
     private readonly clock: Clock,
-    private readonly osc: Oscillator,
+    private readonly osc: Pick<Oscillator, 'localAt'>,
     private readonly opts: GpsSimulatorOptions,
     private readonly sinks: GpsSimulatorSinks,
   ) {
