@@ -176,7 +176,7 @@ export class Service {
     };
     const t = this.timing;
     return buildStatus(now, {
-      agent: info, gnss: t.gnss.snapshot(now), pps: t.pps.snapshot(now), discipline: t.discipline.snapshot(now),
+      agent: info, gnss: t.gnss.snapshot(now), pps: t.pps.snapshot(now), discipline: t.discipline.snapshot(now), actuator: t.system?.snapshot(),
       events: { counts: this.bus.counts as Record<string, number>, recent: this.bus.recent() }, ...s,
     });
   }

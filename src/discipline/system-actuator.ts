@@ -83,6 +83,9 @@ export class SystemActuator implements ClockActuator, KernelTrack {
   private lastErrorLogged = false;
   /** The leap armed in the kernel: the midnight (kernel clock) it ends at, and its sign. */
   private armed: { at: Nanos; delta: 1 | -1 } | undefined;
+  /** The midnight of the last leap the kernel made: during an inserted second the clock reads the
+   * second before midnight again, and the leap must not be armed (or booked) a second time. */
+  private leapDoneAt: Nanos | undefined;
   private lastStatusWrite: Nanos | undefined;
   private residual: number | undefined;
 
@@ -158,6 +161,7 @@ export class SystemActuator implements ClockActuator, KernelTrack {
       const lAt = seg.l0 + BigInt(Math.round(Number(from - seg.r0) / (1 + seg.rate)));
       this.push({ r0: a.delta === 1 ? a.at - NS_PER_S : a.at, l0: lAt, rate: seg.rate });
       this.leapSeconds += a.delta;
+      this.leapDoneAt = a.at;
       this.armed = undefined;
       this.log('info', a.delta === 1 ? 'the kernel inserted a leap second' : 'the kernel deleted a leap second', {});
     }
@@ -220,8 +224,8 @@ export class SystemActuator implements ClockActuator, KernelTrack {
     this.statusWord = out.status;
     this.lastStatusWrite = now;
     if (leapBits && !this.armed) {
-      const r = this.clock.now();
-      this.armed = { at: (r / DAY_NS + 1n) * DAY_NS, delta: leapBits === STA_INS ? 1 : -1 };
+      const at = (this.clock.now() / DAY_NS + 1n) * DAY_NS;
+      if (at !== this.leapDoneAt) this.armed = { at, delta: leapBits === STA_INS ? 1 : -1 };
     } else if (!leapBits && this.armed) {
       this.armed = undefined;
     }

@@ -155,14 +155,17 @@ export class TimingPath {
   }
 
   /** Logs what loading found, and reports a missing or expired leap second table as an event. */
-  /** `procRoot`: where running time daemons are looked for before the system actuator starts. */
-  start(emit: (e: AgentEvent) => void, procRoot = '/proc'): void {
+  /** `procRoot`: where running time daemons are looked for before the system actuator starts (/proc
+   * when the actuator steers the host's clock). */
+  start(emit: (e: AgentEvent) => void, procRoot?: string): void {
     for (const n of this.notes) this.log.log(n.level, n.msg, n.fields);
     if (this.system) {
       // Throws ActuatorStartError (the CLI's exit 2) when the kernel will not let us steer.
       if (this.kernelProblem) throw new ActuatorStartError(this.kernelProblem);
-      if (!this.kernelIsModel) {
-        const owners = findClockDaemons(procRoot).filter((x) => x.steers);
+      // The host's clock: nobody else may steer it. (A model of it is the simulator's own, unless a
+      // test hands in a process tree to look at.)
+      if (!this.kernelIsModel || procRoot !== undefined) {
+        const owners = findClockDaemons(procRoot ?? '/proc').filter((x) => x.steers);
         if (owners.length > 0) {
           throw new ActuatorStartError(`discipline.actuator is system, but ${describeClockOwners(owners)}: two programs must not steer one clock. ` +
             'Stop it (or feed it instead: export.chrony_sock, mode (b) of docs/DEPLOYMENT.md), or set discipline.actuator: none');

@@ -7,6 +7,7 @@
  * a consumer only changes units and encodings. The types of the parts' inputs live here too, so that
  * status/ imports nothing from the rooms that consume it.
  */
+import type { ActuatorSnapshot } from '../discipline/system-actuator.ts';
 import { type Nanos, toIso, toIsoLabel } from '../time/index.ts';
 import type { GnssSnapshot } from '../gnss/monitor.ts';
 import type { PpsSnapshot } from '../pps/monitor.ts';
@@ -156,6 +157,15 @@ export interface Status {
     localOffsetNs: number | null;
     frequencyPpb: number | null; frequencySigmaPpb: number | null;
     correctionNs: number;
+    /** What steers the system clock (discipline.actuator), and so which clock NTP and PTP serve:
+     * 'disciplined' (the host clock corrected by the discipline; the kernel clock is left to its owner)
+     * or 'kernel' (the actuator steers the kernel clock, which is served as it is; correctionNs is then
+     * what the kernel has still to remove). */
+    actuator: 'none' | 'system';
+    servedClock: 'disciplined' | 'kernel';
+    /** With the system actuator: what the kernel was told and reported (frequency, status bits, state,
+     * maxerror and esterror as the kernel has them, steps, leap seconds, refusals). */
+    kernel: ActuatorSnapshot | null;
     /** Bound (99 %) on the served clock's error: errorK sigma plus any slew still to do. */
     timeErrorEstimateNs: number | null;
     /** The servo's own one-sigma uncertainty of its phase estimate now (no slew in it). */
@@ -481,6 +491,8 @@ export interface StatusInputs {
   integrity?: IntegrityStatus;
   chronySock?: ChronySockStatus;
   partners?: PartnersStatus;
+  /** The system actuator's snapshot, when discipline.actuator is system. */
+  actuator?: ActuatorSnapshot;
 }
 
 /** The sections parts publish. */
@@ -537,7 +549,9 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
       // A sample more than 2 s old is no longer the served clock's offset: about one missed pulse.
       offsetNs: d.lastSampleAgeS !== undefined && d.lastSampleAgeS <= 2 ? r3(d.lastInnovationNs) : null,
       localOffsetNs: r3(d.offsetNs), frequencyPpb: r3(d.freqPpb), frequencySigmaPpb: r3(d.freqSigmaPpb),
-      correctionNs: Math.round(d.correctionNs), timeErrorEstimateNs: r3(d.timeErrorEstimateNs), sigmaNs: r3(d.sigmaNs),
+      correctionNs: Math.round(d.correctionNs),
+      actuator: i.actuator ? 'system' : 'none', servedClock: i.actuator ? 'kernel' : 'disciplined', kernel: i.actuator ?? null,
+      timeErrorEstimateNs: r3(d.timeErrorEstimateNs), sigmaNs: r3(d.sigmaNs),
       holdoverElapsedS: r3(d.holdoverElapsedS), lastSampleAgeS: r3(d.lastSampleAgeS),
       lastSampleAtUnixS: d.lastUpdate === undefined ? null : unixS(d.lastUpdate), lastInnovationNs: r3(d.lastInnovationNs),
       samplesAccepted: d.samples.accepted, samplesRejected: d.samples.rejected, steps: d.samples.steps,
