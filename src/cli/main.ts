@@ -18,6 +18,7 @@ import type { Status } from '../status/status.ts';
 import { VERSION } from '../version.ts';
 import { generateMib } from '../snmp/smi.ts';
 import { formatChronyPartner } from '../partners/chrony-format.ts';
+import { cmdSetup } from '../setup/cli.ts';
 
 const USAGE = `stratum1 ${VERSION}: a monitoring-first agent for GPS-disciplined time servers
 
@@ -40,6 +41,10 @@ Usage:
                                               every alarm rule and its state, from the running agent
   stratum1 report [--since 24h] --out FILE.html [--config FILE]
                                               a self-contained HTML page with charts, to open offline
+  stratum1 setup pi [--dry-run] [--root DIR] [--pps-pin N] [--disable-wifi] [--keep-gpsd]
+                                              set up a Raspberry Pi for the agent (UART, PPS, user, config, unit)
+  stratum1 setup check [--config FILE] [--root DIR]
+                                              is the UART free, does PPS tick, does NMEA arrive, who steers the clock
   stratum1 version
 
 Exit status: 0 success, 1 failure, 2 bad usage or bad configuration.`;
@@ -79,6 +84,7 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
       case 'events': return cmdEvents(rest, io);
       case 'alarms': return await cmdAlarms(rest, io);
       case 'report': return cmdReport(rest, io);
+      case 'setup': return await cmdSetup(rest, io);
       case 'config-example': io.out(exampleYaml()); return 0;
       case 'mib': {
         const a = args(rest, { config: { type: 'string', short: 'c' } });
