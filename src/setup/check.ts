@@ -78,8 +78,9 @@ export function judgeUart(u: UartFacts): CheckLine {
 }
 
 /**
- * Does the kernel PPS tick? Two reads of the assert file `intervalS` apart ("SECONDS.NANOS#SEQUENCE"):
- * the sequence must move by about one a second (at 1.2 s: one or two pulses).
+ * Does the kernel PPS tick? Two reads of the assert file ("SECONDS.NANOS#SEQUENCE") `intervalS` apart:
+ * the sequence must have moved, and by one a second of the kernel's own timestamps of those edges
+ * (so a late second read cannot make a good PPS look bad: the edges carry their own times).
  */
 export function judgePps(path: string, first: string | Error, second: string | Error, intervalS: number, pin = 4): CheckLine {
   const name = 'pps';
@@ -100,18 +101,22 @@ export function judgePps(path: string, first: string | Error, second: string | E
   } catch (e) {
     return { name, result: 'FAIL', detail: `${path}: ${(e as Error).message}`, fix: 'is this a PPS device? (pps.device in the config)' };
   }
-  const noPulse = 'the GPS pulses only with a fix (the Adafruit module\'s FIX LED blinks once in 15 s when it has one): give the antenna sky; check the PPS wire to GPIO ' +
-    `${pin} and ${overlay.replace(' and reboot', '')}`;
+  const noPulse = 'the GPS pulses only with a fix (the Adafruit module\'s FIX LED blinks once in 15 s when it has one): give the antenna sky; ' +
+    `check the PPS wire to GPIO ${pin} and ${overlay.replace(' and reboot', '')}`;
   if (!b) return { name, result: 'FAIL', detail: `${path}: no pulse since boot`, fix: noPulse };
-  const pulses = b.sequence - (a?.sequence ?? 0);
-  const limit = Math.ceil(intervalS * 1.1);
-  if (pulses <= 0 || !a) {
-    return { name, result: 'FAIL', detail: `${path}: no pulse in ${intervalS} s (sequence ${b.sequence})`, fix: noPulse };
+  if (!a || b.sequence === a.sequence) {
+    return { name, result: 'FAIL', detail: `${path}: no pulse in ${intervalS} s (sequence stays ${b.sequence})`, fix: noPulse };
   }
-  if (pulses > limit) {
-    return { name, result: 'FAIL', detail: `${path}: ${pulses} pulses in ${intervalS} s, expected one a second`, fix: `a noisy or floating line: check the PPS wire and the pin (GPIO ${pin})` };
+  const pulses = b.sequence - a.sequence;
+  const spanS = Number(b.time - a.time) / 1e9;
+  const perPulseS = spanS / pulses;
+  if (pulses < 0 || Math.abs(perPulseS - 1) > 0.1) {
+    return {
+      name, result: 'FAIL', detail: `${path}: ${pulses} pulses in ${spanS.toFixed(3)} s of edges (${perPulseS.toFixed(3)} s apart), not one a second`,
+      fix: `a noisy, floating or shared line: check the PPS wire and the pin (GPIO ${pin})`,
+    };
   }
-  return { name, result: 'ok', detail: `${path} ticks: ${pulses} pulse${pulses === 1 ? '' : 's'} in ${intervalS} s (sequence ${a.sequence} -> ${b.sequence})` };
+  return { name, result: 'ok', detail: `${path} ticks: sequence ${a.sequence} -> ${b.sequence}, ${perPulseS.toFixed(6)} s apart` };
 }
 
 export interface NmeaFacts {
