@@ -60,7 +60,9 @@ export function commandHelp(cmd: string): string | undefined {
     while (lines[i + 1]?.startsWith('       ')) out.push(lines[++i]!);
   }
   if (out.length === 0) return undefined;
-  return `${out.join('\n')}\n\nThe configuration: --config FILE, else $STRATUM1_CONFIG, else ./config/stratum1.yaml, else /etc/stratum1/stratum1.yaml.\n` +
+  const where = cmd === 'setup' ? 'setup check reads --config FILE, else $STRATUM1_CONFIG, else /etc/stratum1/stratum1.yaml (the installed agent\'s), else the defaults.'
+    : 'The configuration: --config FILE, else $STRATUM1_CONFIG, else ./config/stratum1.yaml, else /etc/stratum1/stratum1.yaml.';
+  return `${out.join('\n')}\n\n${where}\n` +
     'Exit status: 0 success, 1 failure, 2 bad usage or bad configuration.';
 }
 

@@ -13,7 +13,7 @@ import { LineFramer } from '../gnss/framer.ts';
 import { parseSentence } from '../gnss/nmea.ts';
 import { parseSysfsTimestamp } from '../pps/edge.ts';
 import { findClockDaemons, type ClockDaemon } from '../discipline/clock-owner.ts';
-import { BOOT_DIRS, serialConsoles } from './plan.ts';
+import { BOOT_DIRS, ppsPinOf, serialConsoles } from './plan.ts';
 
 export interface CheckLine {
   name: 'uart' | 'pps' | 'nmea' | 'clock';
@@ -38,6 +38,8 @@ export interface UartFacts {
   device: string;
   cmdlinePath: string | undefined;
   cmdline: string | undefined;
+  /** The PPS pin config.txt names (undefined: no pps-gpio overlay). */
+  ppsPin: number | undefined;
   /** getty processes on a serial port (agetty ttyAMA0 ...). */
   gettys: Proc[];
   /** Processes with the serial device open. */
@@ -82,9 +84,9 @@ export function judgeUart(u: UartFacts): CheckLine {
  * the sequence must have moved, and by one a second of the kernel's own timestamps of those edges
  * (so a late second read cannot make a good PPS look bad: the edges carry their own times).
  */
-export function judgePps(path: string, first: string | Error, second: string | Error, intervalS: number, pin = 4): CheckLine {
+export function judgePps(path: string, first: string | Error, second: string | Error, intervalS: number, pin: number | undefined = 4): CheckLine {
   const name = 'pps';
-  const overlay = `dtoverlay=pps-gpio,gpiopin=${pin} in config.txt (stratum1 setup pi) and reboot`;
+  const overlay = `dtoverlay=pps-gpio,gpiopin=${pin ?? 4} in config.txt (stratum1 setup pi) and reboot`;
   for (const r of [first, second]) {
     if (r instanceof Error) {
       const code = (r as NodeJS.ErrnoException).code;
@@ -102,7 +104,7 @@ export function judgePps(path: string, first: string | Error, second: string | E
     return { name, result: 'FAIL', detail: `${path}: ${(e as Error).message}`, fix: 'is this a PPS device? (pps.device in the config)' };
   }
   const noPulse = 'the GPS pulses only with a fix (the Adafruit module\'s FIX LED blinks once in 15 s when it has one): give the antenna sky; ' +
-    `check the PPS wire to GPIO ${pin} and ${overlay.replace(' and reboot', '')}`;
+    `check the PPS wire to GPIO ${pin ?? 4} and ${overlay.replace(' and reboot', '')}`;
   if (!b) return { name, result: 'FAIL', detail: `${path}: no pulse since boot`, fix: noPulse };
   if (!a || b.sequence === a.sequence) {
     return { name, result: 'FAIL', detail: `${path}: no pulse in ${intervalS} s (sequence stays ${b.sequence})`, fix: noPulse };
@@ -113,7 +115,7 @@ export function judgePps(path: string, first: string | Error, second: string | E
   if (pulses < 0 || Math.abs(perPulseS - 1) > 0.1) {
     return {
       name, result: 'FAIL', detail: `${path}: ${pulses} pulses in ${spanS.toFixed(3)} s of edges (${perPulseS.toFixed(3)} s apart), not one a second`,
-      fix: `a noisy, floating or shared line: check the PPS wire and the pin (GPIO ${pin})`,
+      fix: `a noisy, floating or shared line: check the PPS wire and the pin (GPIO ${pin ?? 4})`,
     };
   }
   return { name, result: 'ok', detail: `${path} ticks: sequence ${a.sequence} -> ${b.sequence}, ${perPulseS.toFixed(6)} s apart` };
@@ -225,9 +227,11 @@ const realOr = (p: string) => {
 };
 
 export function uartFacts(root: string, cfg: Config, procs: Proc[]): UartFacts {
+  let configTxt = '';
   const bootDir = BOOT_DIRS.find((d) => {
     try {
-      return !/moved to \/boot\/firmware/i.test(readFileSync(inRoot(root, `${d}/config.txt`), 'utf8'));
+      configTxt = readFileSync(inRoot(root, `${d}/config.txt`), 'utf8');
+      return !/moved to \/boot\/firmware/i.test(configTxt);
     } catch {
       return false;
     }
@@ -245,6 +249,7 @@ export function uartFacts(root: string, cfg: Config, procs: Proc[]): UartFacts {
     device,
     cmdlinePath,
     cmdline,
+    ppsPin: bootDir ? ppsPinOf(configTxt) : undefined,
     gettys: procs.filter((p) => /getty$/.test(p.comm) && p.args.some((a) => /^(\/dev\/)?(ttyAMA\d|ttyS\d|serial\d)$/.test(a))),
     holders: procs.filter((p) => p.pid !== self && p.fds.some((f) => f === device || realOr(inRoot(root, f)) === target)),
     gpsd: procs.filter((p) => p.comm === 'gpsd'),
@@ -305,7 +310,6 @@ export interface CheckOptions {
   /** Between the two reads of the PPS assert file. */
   ppsIntervalMs?: number;
   nmeaSeconds?: number;
-  ppsPin?: number;
 }
 
 /** All four checks, in order. */
@@ -316,7 +320,7 @@ export async function runChecks(o: CheckOptions): Promise<CheckLine[]> {
   const ppsMs = o.ppsIntervalMs ?? 1200;
   const ppsPath = join(cfg.pps.sysfs_root, cfg.pps.device, 'assert');
   const pps: Promise<CheckLine> = cfg.pps.source === 'kernel' || cfg.pps.source === 'gpsd'
-    ? readTwice(inRoot(root, ppsPath), ppsMs).then(([a, b]) => judgePps(ppsPath, a, b, ppsMs / 1000, o.ppsPin))
+    ? readTwice(inRoot(root, ppsPath), ppsMs).then(([a, b]) => judgePps(ppsPath, a, b, ppsMs / 1000, uart.ppsPin))
     : Promise.resolve({ name: 'pps', result: 'skip', detail: `pps.source is ${cfg.pps.source}: no kernel PPS to read` });
   let nmea: Promise<CheckLine>;
   if (cfg.receiver.source !== 'serial') {

@@ -59,14 +59,14 @@ function setupPi(rest: string[], io: Out): number {
 }
 
 async function setupCheck(rest: string[], io: Out): Promise<number> {
-  const a = args(rest, { config: { type: 'string', short: 'c' }, root: { type: 'string' }, 'pps-pin': { type: 'string' } });
+  const a = args(rest, { config: { type: 'string', short: 'c' }, root: { type: 'string' } });
   const root = rootOf(a.values.root as string | undefined);
   // The installed agent's config first: a checkout's config/stratum1.yaml runs the simulator.
   const given = (a.values.config as string | undefined) ?? process.env.STRATUM1_CONFIG;
   const file = given ?? (existsSync(inRoot(root, CONFIG_FILE)) ? inRoot(root, CONFIG_FILE) : undefined);
   const cfg = file ? loadConfig(file) : defaultConfig();
   io.out(`config: ${file ?? `none (no ${CONFIG_FILE}): the defaults`}\n`);
-  const lines = await runChecks({ root, cfg, ppsPin: pinOf(a.values['pps-pin'] as string | undefined) });
+  const lines = await runChecks({ root, cfg });
   for (const l of lines) io.out(formatCheckLine(l));
   return lines.some((l) => l.result === 'FAIL') ? 1 : 0;
 }

@@ -154,6 +154,18 @@ export function editConfigTxt(text: string, o: PiOptions): string {
   return lines.join('\n') + (trailing || add.length ? '\n' : '');
 }
 
+/** The PPS pin config.txt gives the pps-gpio overlay (for every board), or undefined without one. */
+export function ppsPinOf(configTxt: string): number | undefined {
+  let section = 'all';
+  for (const raw of configTxt.split('\n')) {
+    const l = raw.trim();
+    const h = /^\[([^\]]*)\]/.exec(l);
+    if (h) section = h[1]!.trim().toLowerCase();
+    else if (section === 'all' && /^dtoverlay\s*=\s*pps-gpio\s*(,|$)/.test(l)) return Number(overlayParams(l).get('gpiopin') ?? '18');
+  }
+  return undefined;
+}
+
 /** The kernel's serial console on the GPS's UART: it would talk to the receiver and take its data. */
 const SERIAL_CONSOLE = /^console=(serial0|ttyAMA0|ttyS0)(,.*)?$/;
 
@@ -204,7 +216,12 @@ export function editGpsdDefaults(text: string): string {
  * and a v1/v2c community; SNMP stays off until snmp.enabled is set). Every comment is kept.
  */
 export function makeConfig(example: string, keepGpsd: boolean, s: PiState['secrets']): string {
-  const doc = parseDocument(example);
+  // The example's own heading (how it is generated) is not this file's: replaced by ours.
+  const lines = example.split('\n');
+  let start = 0;
+  while (lines[start]?.startsWith('#')) start++;
+  if (start > 0 && lines[start] === '') start++;
+  const doc = parseDocument(lines.slice(start).join('\n'));
   if (doc.errors.length || !isMap(doc.contents)) throw new Error('the example configuration is not a YAML mapping');
   doc.setIn(['agent', 'state_dir'], STATE_DIR);
   doc.setIn(['receiver', 'source'], keepGpsd ? 'gpsd' : 'serial');
@@ -216,7 +233,7 @@ export function makeConfig(example: string, keepGpsd: boolean, s: PiState['secre
     '# Made by `stratum1 setup pi` from stratum1.example.yaml. Its secrets (snmp.users, snmp.communities)',
     '# were generated for this machine; SNMP stays off until snmp.enabled: true.',
   ].join('\n');
-  return `${head}\n${doc.toString({ flowCollectionPadding: false, lineWidth: 0 })}`;
+  return `${head}\n\n${doc.toString({ flowCollectionPadding: false, lineWidth: 0 })}`;
 }
 
 // ---------------------------------------------------------------------------------------------

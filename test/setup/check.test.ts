@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.ts';
+import { main, commandHelp } from '../../src/cli/main.ts';
 import { judgeClockOwner, judgePps, judgeUart, runChecks, type CheckLine, type UartFacts } from '../../src/setup/check.ts';
 import { defaultConfig, parseConfig } from '../../src/config/config.ts';
 import { nmeaChecksum } from '../../src/gnss/nmea.ts';
@@ -23,7 +23,7 @@ const GSV = sentence('GPGSV,1,1,04,10,63,137,17,07,61,098,15,05,59,290,20,08,54,
 interface FakePi { root: string; assert: string; stop: (() => void)[] }
 
 /** A fake root: a clean cmdline.txt (or the one given), the PPS sysfs directory, a config, a /proc. */
-function fakeRoot(t: TestContext, opts: { cmdline?: string; procs?: Record<number, [string, string[], string[]?]>; config?: string } = {}): FakePi {
+function fakeRoot(t: TestContext, opts: { configTxt?: string; cmdline?: string; procs?: Record<number, [string, string[], string[]?]>; config?: string } = {}): FakePi {
   const root = mkdtempSync(join(tmpdir(), 's1-check-'));
   const stop: (() => void)[] = [];
   t.after(() => {
@@ -34,7 +34,7 @@ function fakeRoot(t: TestContext, opts: { cmdline?: string; procs?: Record<numbe
     mkdirSync(join(root, p, '..'), { recursive: true });
     writeFileSync(join(root, p), text);
   };
-  put('/boot/firmware/config.txt', 'enable_uart=1\ndtoverlay=pps-gpio,gpiopin=4\ndtoverlay=disable-bt\n');
+  put('/boot/firmware/config.txt', opts.configTxt ?? 'enable_uart=1\ndtoverlay=pps-gpio,gpiopin=4\ndtoverlay=disable-bt\n');
   put('/boot/firmware/cmdline.txt', opts.cmdline ?? 'console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait quiet\n');
   put('/etc/stratum1/stratum1.yaml', opts.config ?? 'receiver:\n  source: serial\npps:\n  source: kernel\n');
   put('/sys/class/pps/pps0/assert', '1764072000.000123456#100\n');
@@ -101,12 +101,15 @@ test('setup check passes on a ready Pi: the UART free, PPS ticking once a second
 
 test('setup check fails on a Pi that is not ready, one line each with what to do: a PPS that never moves, a silent port, a serial console, nobody steering (exit 1)', async (t) => {
   if (!requirePeers(t, 'socat')) return;
-  const f = fakeRoot(t, { cmdline: 'console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootwait\n', procs: { 600: ['bash', ['bash']] } });
+  const f = fakeRoot(t, {
+    configTxt: 'enable_uart=1\ndtoverlay=pps-gpio,gpiopin=17\n[pi4]\ndtoverlay=pps-gpio,gpiopin=5\n',
+    cmdline: 'console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootwait\n', procs: { 600: ['bash', ['bash']] },
+  });
   await uart(t, f, false);
   const r = await check(f);
   assert.equal(r.code, 1, `exit status 1 expected:\n${r.out}${r.err}`);
   assert.match(line(r.out, 'uart'), /^FAIL uart +the kernel console is on the serial port \(console=serial0,115200 in \/boot\/firmware\/cmdline\.txt\); to fix: remove console=serial0,115200 from \/boot\/firmware\/cmdline\.txt/);
-  assert.match(line(r.out, 'pps'), /^FAIL pps +\/sys\/class\/pps\/pps0\/assert: no pulse in 1\.2 s \(sequence stays 100\); to fix: the GPS pulses only with a fix/);
+  assert.match(line(r.out, 'pps'), /^FAIL pps +\/sys\/class\/pps\/pps0\/assert: no pulse in 1\.2 s \(sequence stays 100\); to fix: the GPS pulses only with a fix.*check the PPS wire to GPIO 17 /, 'the pin config.txt gives');
   assert.match(line(r.out, 'nmea'), /^FAIL nmea +\/dev\/serial0: nothing in 3 s; to fix: check the wiring/);
   assert.match(line(r.out, 'clock'), /^FAIL clock +nobody steers the system clock .*; to fix: run chronyd/);
 });
@@ -143,7 +146,7 @@ test('a PPS whose edges come twice a second is not a PPS (judged by the kernel\'
 });
 
 const facts = (over: Partial<UartFacts>): UartFacts => ({
-  receiverSource: 'serial', device: '/dev/serial0', cmdlinePath: '/boot/firmware/cmdline.txt', cmdline: 'console=tty1 root=/dev/mmcblk0p2\n',
+  receiverSource: 'serial', device: '/dev/serial0', cmdlinePath: '/boot/firmware/cmdline.txt', cmdline: 'console=tty1 root=/dev/mmcblk0p2\n', ppsPin: 4,
   gettys: [], holders: [], gpsd: [], agents: [], ...over,
 });
 
@@ -180,8 +183,9 @@ test('the clock\'s owner against the config: chronyd when the agent feeds it, on
   assert.equal(judgeClockOwner([timesyncd], defaultConfig()).result, 'ok', 'without a feed, any one steerer will do');
 });
 
-test('setup check refuses bad usage with exit 2: an unknown option, a config that does not load', async (t) => {
+test('setup check refuses bad usage with exit 2: an unknown option, a config that does not load; its help says which config it reads', async (t) => {
   const f = fakeRoot(t);
+  assert.match(commandHelp('setup')!, /stratum1 setup pi \[--dry-run\][^\n]*\n.*\n {2}stratum1 setup check \[--config FILE\] \[--root DIR\]\n[^\n]*\n\nsetup check reads --config FILE, else \$STRATUM1_CONFIG, else \/etc\/stratum1\/stratum1\.yaml/);
   const bad = await check(f, ['--fast']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /Unknown option '--fast'/);
