@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, lstatSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
@@ -15,7 +15,7 @@ import { main } from '../../src/cli/main.ts';
 import { unifiedDiff } from '../../src/setup/diff.ts';
 import { planPi, formatPlan, editCmdline, editConfigTxt, type PiState } from '../../src/setup/plan.ts';
 import { parseConfig } from '../../src/config/config.ts';
-import { ROOT } from '../helpers/env.ts';
+import { ROOT, requirePeers } from '../helpers/env.ts';
 
 const FIX = join(ROOT, 'test/setup/fixtures');
 const fixture = (name: string) => readFileSync(join(FIX, name), 'utf8');
@@ -79,15 +79,17 @@ async function stratum1(f: Fake, argv: string[]): Promise<{ code: number; out: s
   }
 }
 
-/** Every file under the root: path -> content, and every directory with its mode. */
+/** Every file under the root: path -> content, every symbolic link (its target), and every directory with its mode. */
 function snapshot(root: string): Map<string, { text?: string; mode: number }> {
   const out = new Map<string, { text?: string; mode: number }>();
   const walk = (d: string) => {
     for (const n of readdirSync(d).sort()) {
       const p = join(d, n);
-      const st = statSync(p);
+      const st = lstatSync(p);
       const rel = `/${relative(root, p)}`;
-      if (st.isDirectory()) {
+      if (st.isSymbolicLink()) {
+        out.set(rel, { text: `-> ${readlinkSync(p)}`, mode: 0 });
+      } else if (st.isDirectory()) {
         out.set(rel, { mode: st.mode & 0o7777 });
         walk(p);
       } else {
@@ -391,4 +393,40 @@ test('the dry run\'s unified diff of config.txt is what diff -u prints, and appl
   assert.equal(out.join('\n'), b);
   assert.equal(unifiedDiff('x', 'same\n', 'same\n'), '', 'no diff for equal texts');
   assert.equal(unifiedDiff('x', 'a', 'a\n'), '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+a\n');
+});
+
+test('with the real systemctl --root and useradd --prefix: Bluetooth disabled, the agent enabled and its user made in the fake root, and a second run changes nothing', async (t) => {
+  if (!requirePeers(t, 'systemctl', 'useradd')) return;
+  if (process.getuid?.() !== 0) {
+    // useradd locks the account files, which needs root (CI runs as root).
+    if (process.env.CI) throw new Error('useradd --prefix needs root');
+    console.error('\n*** SKIPPED: useradd --prefix needs root ***\n');
+    t.skip('useradd --prefix needs root');
+    return;
+  }
+  const f = fakePi('bookworm', {});
+  t.after(() => rmSync(f.dir, { recursive: true, force: true }));
+  writeFileSync(join(f.root, 'etc/shadow'), 'root:*:19000:0:99999:7:::\n');
+  writeFileSync(join(f.root, 'etc/gshadow'), 'root:*::\ndialout:!::pi\n');
+  const lib = join(f.root, 'lib/systemd/system');
+  mkdirSync(lib, { recursive: true });
+  for (const u of ['hciuart.service', 'bluetooth.service']) {
+    writeFileSync(join(lib, u), `[Unit]\nDescription=${u}\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n`);
+    assert.equal(spawnSync('systemctl', [`--root=${f.root}`, 'enable', u], { encoding: 'utf8' }).status, 0, `enable ${u} in the fake root`);
+  }
+  const wants = join(f.root, 'etc/systemd/system/multi-user.target.wants');
+  assert.deepEqual(readdirSync(wants).sort(), ['bluetooth.service', 'hciuart.service']);
+  // The real commands, not the fakes: PATH as it is.
+  let out = '';
+  let err = '';
+  const code = await main(['setup', 'pi', '--root', f.root], { out: (s) => { out += s; }, err: (s) => { err += s; } });
+  assert.equal(code, 0, `setup pi with the real commands: ${err}\n${out}`);
+  assert.deepEqual(readdirSync(wants), ['stratum1-agent.service'], 'Bluetooth\'s links gone, the agent\'s made');
+  assert.match(readFileSync(join(f.root, 'etc/passwd'), 'utf8'), /^stratum1:x:\d+:\d+::\/var\/lib\/stratum1:\/usr\/sbin\/nologin$/m);
+  assert.match(readFileSync(join(f.root, 'etc/group'), 'utf8'), /^dialout:x:20:pi,stratum1$/m);
+  const once = snapshot(f.root);
+  let again = '';
+  assert.equal(await main(['setup', 'pi', '--root', f.root], { out: (s) => { again += s; }, err: (s) => { again += s; } }), 0);
+  assert.match(again, /nothing to change: already set up/);
+  assert.deepEqual(snapshot(f.root), once, 'the second run changed files');
 });
