@@ -19,13 +19,19 @@ export const APP_DIR = fileURLToPath(new URL('../..', import.meta.url)).replace(
 /** A target path under the root ('/' leaves it as it is). */
 export const inRoot = (root: string, path: string) => (root === '/' ? path : join(root, path));
 
+/** A file's text, or undefined when there is none; a file that is there but unreadable stops the
+ * setup (planning as if it were missing would write over it). */
 function readOrUndefined(p: string): string | undefined {
   try {
     return readFileSync(p, 'utf8');
-  } catch {
-    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new GatherError(`cannot read ${p}: ${code ?? (e as Error).message}${code === 'EACCES' ? ' (run it as root)' : ''}`);
   }
 }
+
+export class GatherError extends Error {}
 
 function statOrUndefined(p: string): FileStat | undefined {
   try {

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { args, UsageError, CliError, type Out } from '../cli/common.ts';
 import { loadConfig, defaultConfig } from '../config/config.ts';
 import { planPi, formatPlan, formatTail, redact, CONFIG_FILE } from './plan.ts';
-import { gatherPi, applyPlan, inRoot, StepFailed } from './apply.ts';
+import { gatherPi, applyPlan, inRoot, StepFailed, GatherError } from './apply.ts';
 import { runChecks, formatCheckLine } from './check.ts';
 
 function rootOf(given: string | undefined): string {
@@ -40,7 +40,14 @@ function setupPi(rest: string[], io: Out): number {
   const opts = { ppsPin: pinOf(a.values['pps-pin'] as string | undefined), disableWifi: a.values['disable-wifi'] === true, keepGpsd: a.values['keep-gpsd'] === true };
   const dry = a.values['dry-run'] === true;
   if (!dry && root === '/' && process.getuid?.() !== 0) throw new CliError('setup pi changes the system: run it as root (sudo), or with --dry-run to see what it would do');
-  const plan = planPi(gatherPi(root), opts);
+  let state;
+  try {
+    state = gatherPi(root);
+  } catch (e) {
+    if (e instanceof GatherError) throw new CliError(`setup pi: ${e.message}`);
+    throw e;
+  }
+  const plan = planPi(state, opts);
   if (plan.errors.length) throw new CliError(`setup pi: ${plan.errors.join('; ')}`);
   const where = root === '/' ? '' : ` under ${root}`;
   if (dry) {

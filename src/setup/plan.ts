@@ -9,7 +9,7 @@
  * applier puts DIR in front of them, and the commands get their own way of saying so
  * (`systemctl --root=DIR`, `useradd --prefix DIR`).
  */
-import { isMap, isSeq, parseDocument } from 'yaml';
+import { isMap, isSeq, parse, parseDocument } from 'yaml';
 import { unifiedDiff } from './diff.ts';
 
 export const USER = 'stratum1';
@@ -352,9 +352,17 @@ export function planPi(state: PiState, o: PiOptions): Plan {
     notes.push(`${CONFIG_FILE} exists: kept as it is`);
     const st = state.stats[CONFIG_FILE];
     if (st && (st.mode & 0o777) !== 0o640) steps.push({ kind: 'chmod', path: CONFIG_FILE, mode: 0o640, why: 'it holds secrets: the agent\'s group reads it, nobody else' });
-    const text = f[CONFIG_FILE]!;
-    const says = (re: RegExp) => re.test(text);
-    if (o.keepGpsd && !says(/^\s*source:\s*"?gpsd"?\s*$/m)) notes.push(`--keep-gpsd: set receiver.source and pps.source to gpsd in ${CONFIG_FILE} (it was not changed)`);
+    let sources: unknown[] = [];
+    try {
+      const c = parse(f[CONFIG_FILE]!) as { receiver?: { source?: unknown }; pps?: { source?: unknown } } | null;
+      sources = [c?.receiver?.source ?? 'serial', c?.pps?.source ?? 'kernel'];
+    } catch { /* a config that does not parse: check-config says why */ }
+    if (o.keepGpsd && sources.some((x) => x !== 'gpsd')) {
+      notes.push(`--keep-gpsd: set receiver.source and pps.source to gpsd in ${CONFIG_FILE} (it was not changed)`);
+    }
+    if (!o.keepGpsd && sources.includes('gpsd')) {
+      notes.push(`${CONFIG_FILE} takes gpsd as a source, and gpsd is off the port now: run setup pi with --keep-gpsd, or set receiver.source: serial and pps.source: kernel`);
+    }
   }
   chown(CONFIG_FILE, `root:${USER}`, 'root writes it, the agent reads it');
 

@@ -430,3 +430,21 @@ test('with the real systemctl --root and useradd --prefix: Bluetooth disabled, t
   assert.match(again, /nothing to change: already set up/);
   assert.deepEqual(snapshot(f.root), once, 'the second run changed files');
 });
+
+test('a config that is there but unreadable stops setup pi (it would be written over); a gpsd config without --keep-gpsd is pointed out', async (t) => {
+  const f = fakePi('bookworm', BOOKWORM_UNITS);
+  t.after(() => rmSync(f.dir, { recursive: true, force: true }));
+  // A directory where the config should be: there, and not readable as a file.
+  mkdirSync(join(f.root, 'etc/stratum1/stratum1.yaml'), { recursive: true });
+  const before = snapshot(f.root);
+  const r = await stratum1(f, ['setup', 'pi', '--root', f.root]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /setup pi: cannot read .*\/etc\/stratum1\/stratum1\.yaml: EISDIR/);
+  assert.deepEqual(snapshot(f.root), before, 'nothing changed');
+  const s = piState();
+  s.files['/etc/stratum1/stratum1.yaml'] = 'receiver:\n  source: gpsd\n';
+  const p = planPi(s, { ppsPin: 4, disableWifi: false, keepGpsd: false });
+  assert.ok(p.notes.some((n) => /takes gpsd as a source, and gpsd is off the port now: run setup pi with --keep-gpsd/.test(n)), p.notes.join(' | '));
+  const kept = planPi(s, { ppsPin: 4, disableWifi: false, keepGpsd: true });
+  assert.ok(kept.notes.some((n) => /--keep-gpsd: set receiver\.source and pps\.source to gpsd/.test(n)), 'pps.source is still kernel');
+});
