@@ -152,9 +152,13 @@ export function judgeNmea(n: NmeaFacts): CheckLine {
   if (n.bytes === 0) {
     return { name, result: 'FAIL', detail: `${n.device}: nothing in ${n.seconds} s`, fix: 'check the wiring (GPS TX to the Pi\'s RX, GPIO 15; power), enable_uart=1 and no serial console (stratum1 setup pi)' };
   }
+  const badSum = n.lines.filter((l) => { const r = parseSentence(l); return !r.ok && r.error.kind === 'bad-checksum'; }).length;
   return {
-    name, result: 'FAIL', detail: `${n.device}: ${n.bytes} bytes in ${n.seconds} s but no checksummed RMC or GGA (${n.lines.length} lines, ${good} good)`,
-    fix: `a wrong baud rate (receiver.serial.baud is ${n.baud}) or another program on the port`,
+    name, result: 'FAIL', detail: `${n.device}: ${n.bytes} bytes in ${n.seconds} s but no checksummed RMC or GGA (${n.lines.length} lines, ${good} good, ${badSum} with a wrong checksum)`,
+    fix: n.lines.length === 0 || good === 0 && badSum === 0
+      ? `a wrong baud rate (receiver.serial.baud is ${n.baud}), or not a GPS on this port`
+      : badSum > 0 ? 'sentences arrive damaged: another program reading the port at the same time, or noise on the line'
+        : 'the receiver sends no RMC or GGA: its sentence set (receiver.serial.configure_mtk sets it on an MTK3339)',
   };
 }
 

@@ -10,7 +10,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, commandHelp } from '../../src/cli/main.ts';
-import { judgeClockOwner, judgePps, judgeUart, runChecks, type CheckLine, type UartFacts } from '../../src/setup/check.ts';
+import { judgeClockOwner, judgeNmea, judgePps, judgeUart, runChecks, type CheckLine, type UartFacts } from '../../src/setup/check.ts';
 import { defaultConfig, parseConfig } from '../../src/config/config.ts';
 import { nmeaChecksum } from '../../src/gnss/nmea.ts';
 import { ptyPair, type PtyPair } from '../helpers/socat.ts';
@@ -193,4 +193,19 @@ test('setup check refuses bad usage with exit 2: an unknown option, a config tha
   const cfg = await check(f);
   assert.equal(cfg.code, 2);
   assert.match(cfg.err, /bad configuration: [^\n]*stratum1\.yaml: 1 problem:\n {2}receiver\.source: expected one of/);
+});
+
+test('no NMEA is told apart: nothing at all, bytes without lines (the baud rate), damaged sentences, no RMC or GGA in the set', () => {
+  const base = { device: '/dev/serial0', baud: 9600, seconds: 3 };
+  assert.match(judgeNmea({ ...base, bytes: 0, lines: [] }).fix!, /check the wiring/);
+  assert.match(judgeNmea({ ...base, bytes: 500, lines: [] }).fix!, /a wrong baud rate \(receiver\.serial\.baud is 9600\)/);
+  const damaged = RMC.replace('A,4404', 'A,4405');
+  const d = judgeNmea({ ...base, bytes: 200, lines: [damaged.trim(), GSV.trim()] });
+  assert.equal(d.result, 'FAIL');
+  assert.match(d.detail, /2 lines, 1 good, 1 with a wrong checksum/);
+  assert.match(d.fix!, /another program reading the port at the same time/);
+  assert.match(judgeNmea({ ...base, bytes: 200, lines: [GSV.trim()] }).fix!, /sends no RMC or GGA/);
+  const gga = judgeNmea({ ...base, bytes: 80, lines: [sentence('GNGGA,120000.000,4404.1280,N,12118.8520,W,0,00,99.9,,M,,M,,').trim()] });
+  assert.equal(gga.result, 'ok');
+  assert.match(gga.detail, /\$GNGGA arrives \(1 good sentences in 3 s\), no fix yet/);
 });
