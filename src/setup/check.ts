@@ -147,7 +147,7 @@ export function judgeNmea(n: NmeaFacts): CheckLine {
     }
   }
   if (found) {
-    return { name, result: 'ok', detail: `${n.device}: $${found.talker}${found.type} arrives (${good} good sentences in ${n.seconds} s)${found.valid ? ', with a fix' : ', no fix yet'}` };
+    return { name, result: 'ok', detail: `${n.device}: $${found.talker}${found.type} arrives${found.valid ? ', with a fix' : ', no fix yet'} (${good} good sentence${good === 1 ? '' : 's'} read)` };
   }
   if (n.bytes === 0) {
     return { name, result: 'FAIL', detail: `${n.device}: nothing in ${n.seconds} s`, fix: 'check the wiring (GPS TX to the Pi\'s RX, GPIO 15; power), enable_uart=1 and no serial console (stratum1 setup pi)' };
