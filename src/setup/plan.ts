@@ -198,8 +198,8 @@ export function editGpsdDefaults(text: string): string {
   for (let i = 0; i < lines.length; i++) {
     const m = /^\s*(DEVICES|GPSD_OPTIONS)\s*=\s*(.*?)\s*$/.exec(lines[i]!);
     if (!m) continue;
+    // Every assignment: the shell that reads the file keeps the last one.
     const key = m[1]!;
-    if (seen.has(key)) continue; // the shell takes the last; we set the first and leave a note-free file
     seen.add(key);
     if (m[2] !== want[key]) lines[i] = `${key}=${want[key]}`;
   }

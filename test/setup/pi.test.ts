@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { spawnSync } from 'node:child_process';
 import { main } from '../../src/cli/main.ts';
 import { unifiedDiff } from '../../src/setup/diff.ts';
-import { planPi, formatPlan, editCmdline, editConfigTxt, type PiState } from '../../src/setup/plan.ts';
+import { planPi, formatPlan, editCmdline, editConfigTxt, editGpsdDefaults, type PiState } from '../../src/setup/plan.ts';
 import { parseConfig } from '../../src/config/config.ts';
 import { ROOT, requirePeers } from '../helpers/env.ts';
 
@@ -331,7 +331,7 @@ test('an existing config is never overwritten; a world-readable one is made 0640
   assert.ok(p.notes.some((n) => /--keep-gpsd: set receiver\.source and pps\.source to gpsd/.test(n)), `the operator is told: ${p.notes.join(' | ')}`);
 });
 
-test('config.txt and cmdline.txt edits: the right pin replaces the wrong one, lines under [pi4] do not count, other consoles stay', () => {
+test('config.txt, cmdline.txt and gpsd edits: the right pin replaces the wrong one, lines under [pi4] do not count, other consoles stay, every DEVICES= is set', () => {
   const o = { ppsPin: 17, disableWifi: false, keepGpsd: false };
   assert.equal(editConfigTxt('dtoverlay=pps-gpio\nenable_uart=1\ndtoverlay=pi3-disable-bt\n', o), 'dtoverlay=pps-gpio,gpiopin=17\nenable_uart=1\ndtoverlay=pi3-disable-bt\n');
   assert.equal(editConfigTxt('[pi4]\nenable_uart=1\n', o),
@@ -340,6 +340,8 @@ test('config.txt and cmdline.txt edits: the right pin replaces the wrong one, li
   assert.equal(editConfigTxt(done, o), done, 'a second edit changes nothing');
   assert.equal(editCmdline('console=ttyAMA0,115200 console=ttyS0,115200 console=tty1 root=/dev/mmcblk0p2 kgdboc=ttyAMA0\n'), 'console=tty1 root=/dev/mmcblk0p2 kgdboc=ttyAMA0\n');
   assert.equal(editCmdline('console=tty1 root=/dev/mmcblk0p2\n'), 'console=tty1 root=/dev/mmcblk0p2\n');
+  assert.equal(editGpsdDefaults('DEVICES=""\nDEVICES="/dev/ttyUSB0"\n#GPSD_OPTIONS="-b"\n'),
+    'DEVICES="/dev/serial0 /dev/pps0"\nDEVICES="/dev/serial0 /dev/pps0"\n#GPSD_OPTIONS="-b"\nGPSD_OPTIONS="-n"\n', 'every assignment (the shell keeps the last); comments stay');
 });
 
 test('setup pi refuses what it cannot do: no boot partition (exit 1), a bad pin or --root (exit 2), nothing changed', async (t) => {
