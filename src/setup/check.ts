@@ -5,7 +5,7 @@
  * the verdict); the readers below them look at files under a root directory (`--root`, for tests:
  * /proc, /sys/class/pps and the serial device are all found under it) and at the serial port.
  */
-import { readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import type { Config } from '../config/config.ts';
@@ -36,6 +36,8 @@ export interface Proc { pid: number; comm: string; args: string[]; fds: string[]
 export interface UartFacts {
   receiverSource: Config['receiver']['source'];
   device: string;
+  /** Whether the device (or what its link points to) exists. */
+  deviceExists: boolean;
   cmdlinePath: string | undefined;
   cmdline: string | undefined;
   /** The PPS pin config.txt names (undefined: no pps-gpio overlay). */
@@ -55,6 +57,10 @@ export function judgeUart(u: UartFacts): CheckLine {
   if (u.receiverSource === 'simulator') return { name, result: 'skip', detail: 'receiver.source is simulator: no serial port' };
   const problems: string[] = [];
   const fixes: string[] = [];
+  if (!u.deviceExists && u.receiverSource === 'serial') {
+    problems.push(`no ${u.device}: the UART is off`);
+    fixes.push('enable_uart=1 in config.txt (stratum1 setup pi) and reboot; or set receiver.serial.device to the GPS\'s port');
+  }
   const consoles = u.cmdline === undefined ? [] : serialConsoles(u.cmdline);
   if (consoles.length) {
     problems.push(`the kernel console is on the serial port (${consoles.join(' ')} in ${u.cmdlinePath})`);
@@ -76,7 +82,8 @@ export function judgeUart(u: UartFacts): CheckLine {
   }
   if (problems.length) return { name, result: 'FAIL', detail: problems.join('; '), fix: fixes.join('; ') };
   const held = u.holders.length ? `, open in ${u.holders.map((p) => `${p.comm} (pid ${p.pid})`).join(', ')}` : '';
-  return { name, result: 'ok', detail: `${u.device} is free for ${u.receiverSource === 'gpsd' ? 'gpsd' : 'the agent'}: no serial console, no getty${held}` };
+  const boot = u.cmdlinePath ? 'no serial console' : 'no cmdline.txt found (not a Raspberry Pi OS boot partition)';
+  return { name, result: 'ok', detail: `${u.device} is free for ${u.receiverSource === 'gpsd' ? 'gpsd' : 'the agent'}: ${boot}, no getty${held}` };
 }
 
 /**
@@ -251,6 +258,7 @@ export function uartFacts(root: string, cfg: Config, procs: Proc[]): UartFacts {
   return {
     receiverSource: cfg.receiver.source,
     device,
+    deviceExists: existsSync(inRoot(root, device)),
     cmdlinePath,
     cmdline,
     ppsPin: bootDir ? ppsPinOf(configTxt) : undefined,
@@ -301,9 +309,9 @@ export function readNmea(path: string, device: string, baud: number, seconds: nu
         if (r.ok && (r.sentence.type === 'RMC' || r.sentence.type === 'GGA')) finish();
       }
     });
-    port.on('error', (e: Error) => finish(e.message));
+    port.on('error', (e: Error) => finish(e.message.replace(/^Error: /, '')));
     port.open((err) => {
-      if (err) finish(err.message);
+      if (err) finish(err.message.replace(/^Error: /, ''));
     });
   });
 }

@@ -146,11 +146,11 @@ test('a PPS whose edges come twice a second is not a PPS (judged by the kernel\'
 });
 
 const facts = (over: Partial<UartFacts>): UartFacts => ({
-  receiverSource: 'serial', device: '/dev/serial0', cmdlinePath: '/boot/firmware/cmdline.txt', cmdline: 'console=tty1 root=/dev/mmcblk0p2\n', ppsPin: 4,
+  receiverSource: 'serial', device: '/dev/serial0', deviceExists: true, cmdlinePath: '/boot/firmware/cmdline.txt', cmdline: 'console=tty1 root=/dev/mmcblk0p2\n', ppsPin: 4,
   gettys: [], holders: [], gpsd: [], agents: [], ...over,
 });
 
-test('the UART is not free with gpsd on it while the agent reads it, nor with a getty; with --keep-gpsd gpsd on it is right', async (t) => {
+test('the UART is not free with gpsd on it while the agent reads it, nor with a getty, nor when it is not there; with --keep-gpsd gpsd on it is right', async (t) => {
   const gpsd = { pid: 300, comm: 'gpsd', args: ['/usr/sbin/gpsd', '-n', '/dev/serial0'], fds: ['/dev/serial0'] };
   const held = judgeUart(facts({ holders: [gpsd], gpsd: [gpsd] }));
   assert.equal(held.result, 'FAIL');
@@ -160,6 +160,10 @@ test('the UART is not free with gpsd on it while the agent reads it, nor with a 
   const getty = judgeUart(facts({ gettys: [{ pid: 42, comm: 'agetty', args: ['/sbin/agetty', '-o', '-p -- \\u', '--keep-baud', '115200,57600,38400,9600', 'ttyAMA0', 'vt220'], fds: [] }] }));
   assert.equal(getty.result, 'FAIL');
   assert.match(getty.fix!, /serial-getty@ttyAMA0\.service/);
+  const off = judgeUart(facts({ deviceExists: false }));
+  assert.equal(off.result, 'FAIL');
+  assert.match(off.detail, /^no \/dev\/serial0: the UART is off/);
+  assert.match(off.fix!, /^enable_uart=1 in config\.txt/);
   // The same through the /proc reader: a gpsd in the fake /proc holding ROOT/dev/serial0.
   const f = fakeRoot(t, { procs: { 300: ['gpsd', ['/usr/sbin/gpsd', '-n', '/dev/serial0'], ['/dev/serial0']], 500: ['chronyd', ['chronyd']] } });
   writeFileSync(join(f.root, 'dev/serial0'), '');
