@@ -64,7 +64,7 @@ export function gatherPi(root: string, appDir = APP_DIR): PiState {
     root,
     files,
     stats: { [CONFIG_FILE]: statOrUndefined(inRoot(root, CONFIG_FILE)), [STATE_DIR]: statOrUndefined(inRoot(root, STATE_DIR)) },
-    dirs: { [CONFIG_DIR]: existsSync(inRoot(root, CONFIG_DIR)), [STATE_DIR]: existsSync(inRoot(root, STATE_DIR)) },
+    dirs: Object.fromEntries([CONFIG_DIR, STATE_DIR, dirname(UNIT_FILE)].map((d) => [d, existsSync(inRoot(root, d))])),
     unitEnabled,
     unitActive,
     exampleConfig: readFileSync(join(appDir, 'config/stratum1.example.yaml'), 'utf8'),

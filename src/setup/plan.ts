@@ -376,6 +376,8 @@ export function planPi(state: PiState, o: PiOptions): Plan {
   if (/^\/(home|root)(\/|$)/.test(state.appDir)) {
     notes.push(`the agent is in ${state.appDir}, which the unit's ProtectHome=yes hides from it: copy it to ${UNIT_APP_DIR} and run setup from there`);
   }
+  const unitDir = UNIT_FILE.slice(0, UNIT_FILE.lastIndexOf('/'));
+  if (!state.dirs[unitDir]) steps.push({ kind: 'mkdir', path: unitDir, mode: 0o755, why: 'systemd\'s directory for local units' });
   const unitChanged = f[UNIT_FILE] !== unit;
   file(UNIT_FILE, unit, 'the service', 0o644);
   if (unitChanged && !underRoot) steps.push({ kind: 'run', argv: systemctl('daemon-reload'), why: 'systemd reads the new unit' });

@@ -262,9 +262,12 @@ test('the dry run changes nothing, and its diffs and commands are what the real 
 test('Bullseye (/boot/config.txt) with --keep-gpsd --disable-wifi: settings changed in place, [all] added, gpsd made the source', async (t) => {
   const f = fakePi('bullseye', BOOKWORM_UNITS);
   t.after(() => rmSync(f.dir, { recursive: true, force: true }));
+  rmSync(join(f.root, 'etc/systemd'), { recursive: true }); // a bare tree: the unit's directory is made, and said
   const r = await stratum1(f, ['setup', 'pi', '--root', f.root, '--keep-gpsd', '--disable-wifi']);
   assert.equal(r.code, 0, r.err);
   const after = snapshot(f.root);
+  assert.match(r.out, /^mkdir -m 0755 \/etc\/systemd\/system$/m);
+  assert.equal(after.get('/etc/systemd/system')!.mode, 0o755);
   const original = fixture('bullseye-config.txt');
   assert.equal(after.get('/boot/config.txt')!.text, original
     .replace('enable_uart=0\ndtoverlay=pps-gpio,gpiopin=18\n', 'enable_uart=1\ndtoverlay=pps-gpio,gpiopin=4\n') +
@@ -292,7 +295,7 @@ function piState(over: Partial<PiState> = {}): PiState {
       '/boot/firmware/config.txt': fixture('bookworm-config.txt'), '/boot/firmware/cmdline.txt': BOOKWORM_CMDLINE,
       '/etc/passwd': PASSWD, '/etc/group': GROUP, '/etc/default/gpsd': fixture('gpsd.default'),
     },
-    stats: {}, dirs: {},
+    stats: {}, dirs: { '/etc/systemd/system': true },
     unitEnabled: { 'hciuart.service': 'enabled', 'gpsd.socket': 'disabled', 'gpsd.service': 'disabled', 'stratum1-agent.service': 'not-found' },
     unitActive: { 'gpsd.service': true, 'hciuart.service': true },
     exampleConfig: readFileSync(join(ROOT, 'config/stratum1.example.yaml'), 'utf8'),
