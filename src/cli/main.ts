@@ -19,6 +19,7 @@ import type { Status } from '../status/status.ts';
 import { VERSION } from '../version.ts';
 import { generateMib } from '../snmp/smi.ts';
 import { formatChronyPartner } from '../partners/chrony-format.ts';
+import { cmdSetup } from '../setup/cli.ts';
 
 const USAGE = `stratum1 ${VERSION}: a monitoring-first agent for GPS-disciplined time servers
 
@@ -41,6 +42,10 @@ Usage:
                                               every alarm rule and its state, from the running agent
   stratum1 report [--since 24h] --out FILE.html [--config FILE]
                                               a self-contained HTML page with charts, to open offline
+  stratum1 setup pi [--dry-run] [--root DIR] [--pps-pin N] [--disable-wifi] [--keep-gpsd]
+                                              set up a Raspberry Pi for the agent (UART, PPS, user, config, unit)
+  stratum1 setup check [--config FILE] [--root DIR]
+                                              is the UART free, does PPS tick, does NMEA arrive, who steers the clock
   stratum1 version
 
 Exit status: 0 success, 1 failure, 2 bad usage or bad configuration.`;
@@ -56,7 +61,9 @@ export function commandHelp(cmd: string): string | undefined {
     while (lines[i + 1]?.startsWith('       ')) out.push(lines[++i]!);
   }
   if (out.length === 0) return undefined;
-  return `${out.join('\n')}\n\nThe configuration: --config FILE, else $STRATUM1_CONFIG, else ./config/stratum1.yaml, else /etc/stratum1/stratum1.yaml.\n` +
+  const where = cmd === 'setup' ? 'setup check reads --config FILE, else $STRATUM1_CONFIG, else /etc/stratum1/stratum1.yaml (the installed agent\'s), else the defaults.'
+    : 'The configuration: --config FILE, else $STRATUM1_CONFIG, else ./config/stratum1.yaml, else /etc/stratum1/stratum1.yaml.';
+  return `${out.join('\n')}\n\n${where}\n` +
     'Exit status: 0 success, 1 failure, 2 bad usage or bad configuration.';
 }
 
@@ -80,6 +87,7 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
       case 'events': return cmdEvents(rest, io);
       case 'alarms': return await cmdAlarms(rest, io);
       case 'report': return cmdReport(rest, io);
+      case 'setup': return await cmdSetup(rest, io);
       case 'config-example': io.out(exampleYaml()); return 0;
       case 'mib': {
         const a = args(rest, { config: { type: 'string', short: 'c' } });
