@@ -174,7 +174,15 @@ export function judgeClockOwner(daemons: readonly ClockDaemon[], cfg: Config): C
   const name = 'clock';
   const steering = daemons.filter((d) => d.steers);
   const who = steering.map((d) => `${d.name} (pid ${d.pid})`).join(', ');
-  // discipline.actuator is 'none' (the only choice today): the agent never steers it; someone else must.
+  // discipline.actuator system: the agent is the time daemon, and nobody else may steer (it refuses to
+  // start beside one). Otherwise the agent never steers the clock; someone else must.
+  if (cfg.discipline.actuator === 'system') {
+    if (steering.length === 0) return { name, result: 'ok', detail: 'no other program steers the system clock: the agent does (discipline.actuator system)' };
+    return {
+      name, result: 'FAIL', detail: `discipline.actuator is system, but ${who} steers the system clock too (the agent refuses to start beside it)`,
+      fix: `stop and disable ${steering.map((d) => d.name).join(', ')} (e.g. systemctl disable --now chrony), or set discipline.actuator: none (docs/DEPLOYMENT.md)`,
+    };
+  }
   const wantChrony = cfg.export.chrony_sock !== '' || cfg.partners.chrony.enabled;
   const why = cfg.export.chrony_sock !== '' ? 'export.chrony_sock feeds chronyd' : cfg.partners.chrony.enabled ? 'partners.chrony.enabled reads chronyd' : '';
   if (steering.length === 0) {

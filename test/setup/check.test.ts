@@ -185,6 +185,12 @@ test('the clock\'s owner against the config: chronyd when the agent feeds it, on
   assert.equal(two.result, 'FAIL');
   assert.match(two.detail, /several programs steer the system clock/);
   assert.equal(judgeClockOwner([timesyncd], defaultConfig()).result, 'ok', 'without a feed, any one steerer will do');
+  const own = defaultConfig();
+  own.discipline.actuator = 'system';
+  assert.equal(judgeClockOwner([], own).result, 'ok', 'with actuator system the agent itself steers: nobody else should');
+  const beside = judgeClockOwner([chrony], own);
+  assert.equal(beside.result, 'FAIL', 'chronyd beside an agent that steers the clock');
+  assert.match(beside.detail, /discipline\.actuator is system, but chronyd \(pid \d+\) steers the system clock too/);
 });
 
 test('setup check refuses bad usage with exit 2: an unknown option, a config that does not load; its help says which config it reads', async (t) => {
