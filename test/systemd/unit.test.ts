@@ -13,7 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, requirePeers } from '../helpers/env.ts';
@@ -131,3 +131,56 @@ test('under the unit\'s system call filter and address families, the agent with 
   assert.ok(opened.has('AF_INET'), 'the trace saw the agent\'s sockets');
   assert.deepEqual([...opened].filter((f) => !families.includes(f)), [], 'families the unit would refuse');
 });
+
+/** The unit's (and a drop-in's) lines for a key, in the order systemd reads them. */
+function orderedValues(key: string, files: string[]): string[] {
+  return files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1).trim()));
+}
+
+/** The calls a sequence of SystemCallFilter lines allows: systemd applies them left to right, the first
+ * (an allow list here) setting the default, later ones adding (allow) or removing (~) calls. */
+function allowedInOrder(lines: string[]): Set<string> {
+  const allow = new Set<string>();
+  for (const l of lines) {
+    const deny = l.startsWith('~');
+    for (const g of (deny ? l.slice(1) : l).trim().split(/\s+/)) {
+      for (const s of expand(g)) {
+        if (deny) allow.delete(s);
+        else allow.add(s);
+      }
+    }
+  }
+  return allow;
+}
+
+test('mode (b): the unit grants no clock capability and filters the clock calls; mode (a): its drop-in grants CAP_SYS_TIME and clock_adjtime, and conflicts with the other time daemons', (t) => {
+  if (!requirePeers(t, 'systemd-analyze')) return;
+  const dropIn = join(ROOT, 'systemd/system-clock.conf');
+  const b = allowedInOrder(orderedValues('SystemCallFilter', [UNIT]));
+  const a = allowedInOrder(orderedValues('SystemCallFilter', [UNIT, dropIn]));
+  for (const call of ['clock_adjtime', 'adjtimex', 'clock_settime', 'settimeofday']) {
+    assert.ok(!b.has(call), `mode (b) filters ${call}`);
+    assert.ok(a.has(call), `mode (a) allows ${call}`);
+  }
+  assert.ok(a.has('sendmsg') && a.has('clock_gettime'), 'mode (a) keeps the rest of @system-service');
+  assert.ok(!a.has('mount') && !a.has('setrlimit'), 'mode (a) still filters the other privileged and resource calls');
+  const last = (key: string, files: string[]) => orderedValues(key, files).pop() ?? '';
+  assert.doesNotMatch(last('CapabilityBoundingSet', [UNIT]), /CAP_SYS_TIME/, 'mode (b): no CAP_SYS_TIME');
+  assert.equal(last('ProtectClock', [UNIT]), 'yes', 'mode (b): ProtectClock');
+  assert.match(last('CapabilityBoundingSet', [UNIT, dropIn]), /CAP_SYS_TIME/, 'mode (a): CAP_SYS_TIME in the bounding set');
+  assert.match(last('AmbientCapabilities', [UNIT, dropIn]), /CAP_SYS_TIME/, 'mode (a): and ambient, for the stratum1 user');
+  assert.equal(last('ProtectClock', [UNIT, dropIn]), 'no', 'mode (a): ProtectClock off (it would remove CAP_SYS_TIME again)');
+  assert.match(last('Conflicts', [dropIn]), /chrony\.service.*systemd-timesyncd\.service.*ntp\.service/, 'mode (a) conflicts with the other time daemons');
+  // systemd's own reading of the unit with the drop-in beside it agrees.
+  const dir = mkdtempSync(join(tmpdir(), 'unit-a-'));
+  mkdirSync(join(dir, 'stratum1-agent.service.d'));
+  copyFileSync(UNIT, join(dir, 'stratum1-agent.service'));
+  copyFileSync(dropIn, join(dir, 'stratum1-agent.service.d', 'system-clock.conf'));
+  const r = spawnSync('systemd-analyze', ['security', '--offline=true', '--no-pager', join(dir, 'stratum1-agent.service')], { encoding: 'utf8' });
+  rmSync(dir, { recursive: true, force: true });
+  assert.match(r.stdout, /SystemCallFilter=~@clock[^\n]*@clock is included/, `systemd sees @clock allowed in mode (a): ${r.stdout.slice(-300)}`);
+  assert.match(r.stdout, /CapabilityBoundingSet=~CAP_SYS_TIME[^\n]*may change the system clock/, 'and CAP_SYS_TIME granted');
+  const score = Number(/Overall exposure level for \S+: ([\d.]+)/.exec(r.stdout)?.[1]);
+  t.diagnostic(`mode (a) exposure (systemd-analyze security --offline): ${score}`);
+});
+
