@@ -167,6 +167,15 @@ async function cmdRun(rest: string[], io: Out): Promise<number> {
 }
 
 
+/** The system actuator's line: the agent steers the kernel clock, and what the kernel says. */
+function describeKernel(k: NonNullable<Status['discipline']['kernel']>): string {
+  const bits = k.kernelStatus.length ? k.kernelStatus.join(' ') : 'synchronised';
+  const left = k.residualNs === null || k.residualNs === undefined ? '-' : `${(k.residualNs / 1000).toFixed(3)} us`;
+  return `steered by this agent (served as it is): frequency ${(k.kernelFreqPpb / 1000).toFixed(3)} ppm, ${k.kernelState}, ${bits}, ` +
+    `maxerror ${k.maxerrorUs} us, ${left} left to steer, ${k.steps} step${k.steps === 1 ? '' : 's'}, ${k.leapSeconds} leap second${Math.abs(k.leapSeconds) === 1 ? '' : 's'}` +
+    `${k.errors ? `, ${k.errors} refused (${k.lastError})` : ''}`;
+}
+
 async function cmdTraps(rest: string[], io: Out): Promise<number> {
   const a = args(rest, { config: { type: 'string', short: 'c' }, url: { type: 'string' } }, 1);
   const what = a.positionals[0];
@@ -236,7 +245,7 @@ export function formatStatus(st: Status): string {
       `${st.discipline.holdoverElapsedS !== null ? `, holdover ${dur(st.discipline.holdoverElapsedS)}` : ''}`],
     ['Oscillator', `offset ${f(us(st.discipline.localOffsetNs), 3, ' us')} (local - GPS), ` +
       `frequency ${f(st.discipline.frequencyPpb === null ? null : st.discipline.frequencyPpb / 1000, 3, ' ppm')}`],
-    ['System clock', st.host.clockOwner],
+    ['System clock', st.discipline.kernel ? describeKernel(st.discipline.kernel) : st.host.clockOwner],
     ...(st.chronySock.enabled ? [['chronyd feed', st.chronySock.problem ? `NOT RUNNING: ${st.chronySock.problem}`
       : `${st.chronySock.path}: ${st.chronySock.connected ? 'connected' : `NOT CONNECTED${st.chronySock.lastError ? ` (${st.chronySock.lastError})` : ''}`}, ` +
       `${st.chronySock.samplesSent} samples sent, ${st.chronySock.samplesSkipped} skipped, ${st.chronySock.sendErrors} send errors, ` +

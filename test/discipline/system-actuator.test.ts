@@ -15,6 +15,7 @@ import type { Config } from '../../src/config/config.ts';
 import { ActuatorStartError } from '../../src/discipline/system-actuator.ts';
 import { STA_UNSYNC, STA_INS, ADJ_SETOFFSET, ADJ_FREQUENCY, ADJ_STATUS, ADJ_OFFSET, type KernelClockModel, type TimexIn } from '../../src/discipline/kernel.ts';
 import { simConfig, virtualService } from '../helpers/virtual.ts';
+import { formatStatus } from '../../src/cli/main.ts';
 import { INVENTED_INSERTION } from './fixtures.ts';
 
 function systemConfig(patch: (c: Config) => void = () => {}): Config {
@@ -79,6 +80,8 @@ test('cold start with the actuator: one kernel step of about 200 ms, then freque
   assert.ok(Math.abs(kern.kernelFreqPpb + 20_000) < 500, `the kernel runs 20 ppm slow to cancel the oscillator: ${kern.kernelFreqPpb} ppb`);
   assert.ok(kern.maxerrorUs >= 1 && kern.maxerrorUs <= 100, `maxerror from the error estimate: ${kern.maxerrorUs} us`);
   assert.equal(kern.steps, 1, 'Status counts the step');
+  assert.match(formatStatus(st), /System clock +: steered by this agent \(served as it is\): frequency -\d+\.\d{3} ppm, TIME_OK, synchronised, maxerror \d+ us, -?\d+\.\d{3} us left to steer, 1 step, 0 leap seconds\n/,
+    'stratum1 status says the agent steers the kernel clock');
   assert.ok(Number(clock.now() - start) > 0, 'time passed');
 });
 
