@@ -62,6 +62,22 @@ test('stratum1 run --simulate prints its loopback endpoints and stratum1 status 
     assert.match(human.stdout, /^Upstream servers: 2 of 3 agree; receiver - majority -?\d+(\.\d+)?(us|ms)$/m);
     assert.match(human.stdout, /^ {2}\* sim1 +2 +64 +\d+ +\d+s {2}-?\d/m);
     assert.match(human.stdout, /^ {2}x sim3 +2 +64 +\d+ +\d+s {2}(3\.99\d|4\.00\d)s \[/m);
+    // status --watch: the same view redrawn in place (home, clear, a heading, the frame), once per
+    // interval; --count ends it (Ctrl-C otherwise).
+    const watch = run(['status', '--url', url, '--watch', '--interval', '0.5', '--count', '3']);
+    assert.equal(watch.status, 0, watch.stderr);
+    const frames = watch.stdout.split('\x1b[H\x1b[2J').slice(1);
+    assert.equal(frames.length, 3, `three frames, each after a home-and-clear: ${JSON.stringify(watch.stdout.slice(0, 200))}`);
+    for (const fr of frames) {
+      assert.match(fr, /^\S+Z {2}every 0\.5 s from http:\/\/127\.0\.0\.1:\d+\/status {2}\(Ctrl-C to stop\)\n\nAgent +: /, 'a heading, then the status');
+    }
+    assert.notEqual(/up (\S+)/.exec(frames[0]!)?.[1], /up (\S+)/.exec(frames[2]!)?.[1], 'the frames are fresh readings (the uptime moved)');
+    for (const bad of [['--interval', '0'], ['--count', '0'], ['--json']]) {
+      const r = run(['status', '--url', url, '--watch', ...bad]);
+      assert.equal(r.status, 2, `--watch ${bad.join(' ')} is bad usage: ${r.stderr}`);
+      assert.match(r.stderr, /^stratum1: /, 'a sentence, not a stack');
+    }
+    assert.equal(run(['status', '--url', url, '--count', '2']).status, 2, '--count without --watch is bad usage');
     // The operator's trap actions answer even with SNMP off, and say why nothing was sent.
     const traps = run(['traps', 'test', '--url', url]);
     assert.equal(traps.status, 1);

@@ -25,8 +25,8 @@ const USAGE = `stratum1 ${VERSION}: a monitoring-first agent for GPS-disciplined
 
 Usage:
   stratum1 run [--config FILE] [--simulate]    run the agent (--simulate: the built-in GPS)
-  stratum1 status [--config FILE] [--url URL] [--json]
-                                              show a running agent's state
+  stratum1 status [--config FILE] [--url URL] [--json] [--watch [--interval S] [--count N]]
+                                              show a running agent's state (--watch: redrawn in place)
   stratum1 replay FILE [--json] [--check FILE.chk] [--min-date YYYY-MM-DD]
                                               replay an NMEA capture through the parser and receiver
   stratum1 check-config FILE                   validate a configuration file
@@ -198,9 +198,60 @@ async function cmdTraps(rest: string[], io: Out): Promise<number> {
 }
 
 async function cmdStatus(rest: string[], io: Out): Promise<number> {
-  const a = args(rest, { config: { type: 'string', short: 'c' }, url: { type: 'string' }, json: { type: 'boolean' } });
-  const st = await fetchStatus((a.values.url as string | undefined) ?? `${controlBase(a.values.config as string | undefined)}/status`);
-  io.out(a.values.json ? `${JSON.stringify(st, null, 2)}\n` : formatStatus(st));
+  const a = args(rest, {
+    config: { type: 'string', short: 'c' }, url: { type: 'string' }, json: { type: 'boolean' },
+    watch: { type: 'boolean', short: 'w' }, interval: { type: 'string' }, count: { type: 'string' },
+  });
+  const url = (a.values.url as string | undefined) ?? `${controlBase(a.values.config as string | undefined)}/status`;
+  if (!a.values.watch) {
+    if (a.values.interval !== undefined || a.values.count !== undefined) throw new UsageError('--interval and --count go with --watch');
+    const st = await fetchStatus(url);
+    io.out(a.values.json ? `${JSON.stringify(st, null, 2)}\n` : formatStatus(st));
+    return 0;
+  }
+  if (a.values.json) throw new UsageError('--watch draws the text view; --json gives one snapshot');
+  const intervalS = Number(a.values.interval ?? '1');
+  if (!Number.isFinite(intervalS) || intervalS < 0.2 || intervalS > 3600) throw new UsageError(`--interval takes seconds from 0.2 to 3600, not "${String(a.values.interval)}"`);
+  const count = a.values.count === undefined ? Infinity : Number(a.values.count);
+  if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count takes a whole number of frames (1 or more), not "${String(a.values.count)}"`);
+  return watchStatus(url, intervalS, count, io);
+}
+
+/**
+ * `status --watch`: the status redrawn in place every interval, as gpsmon and cgps do, until Ctrl-C (or
+ * --count frames). An agent that stops answering is said in the frame, and the view goes on trying.
+ */
+async function watchStatus(url: string, intervalS: number, count: number, io: Out): Promise<number> {
+  let stop = false;
+  const onSignal = () => { stop = true; };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    for (let frame = 0; frame < count && !stop; frame++) {
+      const started = performance.now();
+      let body: string;
+      let at = 'no answer';
+      try {
+        const st = await fetchStatus(url);
+        at = st.time;
+        body = formatStatus(st);
+      } catch (e) {
+        body = `${(e as Error).message}\n(trying again)\n`;
+      }
+      // Home and clear, then the frame: the terminal shows one status, updated. The time is the agent's.
+      io.out(`\x1b[H\x1b[2J${at}  every ${intervalS} s from ${statusUrl(url)}  (Ctrl-C to stop)\n\n${body}`);
+      if (frame + 1 >= count) break;
+      const wait = Math.max(0, intervalS * 1000 - (performance.now() - started));
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, wait);
+        const poll = setInterval(() => { if (stop) { clearTimeout(t); clearInterval(poll); r(); } }, 100);
+        setTimeout(() => clearInterval(poll), wait + 10);
+      });
+    }
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
   return 0;
 }
 
