@@ -64,7 +64,7 @@ function snapshotInputs(o: { sampleAgeS: number; ptpEnabled: boolean }) {
     state: 'HOLDOVER', stateSince: now - 30n * NS_PER_S, everLocked: true, servo: 'kalman',
     offsetNs: 200_123_456.7891, freqPpb: 20_000, freqSigmaPpb: 3, correctionNs: 200_123_000,
     timeErrorEstimateNs: 2_000, sigmaNs: 500, holdoverElapsedS: 30, lastSampleAgeS: o.sampleAgeS,
-    lastUpdate: now - BigInt(Math.round(o.sampleAgeS * 1e9)), lastInnovationNs: -123.45678,
+    lastUpdate: now - BigInt(Math.round(o.sampleAgeS * 1e9)), lastInnovationNs: -123.45678, rmsOffsetNs: 800,
     samples: { accepted: 90, rejected: 0, steps: 1 }, pairing: { paired: 90, rejected: {}, nmeaDelayS: 0.4, trusted: true, consecutiveGood: 90 },
     synchronized: true, stratum: 1, leapIndicator: 0, refId: 'GPS', rootDispersionS: 2e-6, clockClass: 7, clockAccuracy: 0x23,
     clockAccuracyNs: 2_000, taiUtcS: undefined, leapTableExpired: undefined, nextLeap: undefined, jump: undefined, samplesRefused: 0, upstream: undefined, falsetickerEpisodes: 0,
@@ -150,6 +150,11 @@ test('every consumer publishes the facts Status decided, not its own', () => {
   assert.equal(tp.quality.offsetScaledLogVariance, scaledLogVariance(s.discipline.sigmaNs));
   assert.match(formatStatus(s), /^Offset +: -0\.123 us \(served - GPS\)/m);
   assert.match(formatStatus(s), /^Oscillator +: offset 200123\.457 us \(local - GPS\)/m);
+  // chronyc tracking's figures: the RMS offset over recent samples, the skew (the frequency's sigma),
+  // root delay and dispersion, the leap status in chronyc's words.
+  const ref = new Date(s.discipline.lastSampleAtUnixS! * 1000).toISOString();
+  assert.match(formatStatus(s), new RegExp(`^Tracking +: ref time ${ref.replace(/[.]/g, '\\.')}, RMS offset 0\\.800 us, skew ${(s.discipline.frequencySigmaPpb! / 1000).toFixed(3)} ppm, ` +
+    `root delay 0 us, root dispersion ${(s.discipline.rootDispersionS * 1e6).toFixed(3)} us, update interval 1 s, leap (Normal|Not synchronised|Insert second)$`, 'm'));
   // The chronyd feed has a line only when it is configured, and says plainly when it is down.
   assert.doesNotMatch(formatStatus(s), /^chronyd feed/m);
   const fed = { ...s, chronySock: { ...s.chronySock, enabled: true, path: '/run/chrony.s1.sock', connected: false, lastError: 'EACCES', samplesSent: 12, reconnects: 1 } };

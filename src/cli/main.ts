@@ -271,6 +271,9 @@ function sourceAndDevice(source: string, device: string): string {
   return device && device !== source ? `${source} ${device}` : source;
 }
 
+/** chronyc's words for the leap indicator. */
+const LEAP_STATUS = ['Normal', 'Insert second', 'Delete second', 'Not synchronised'];
+
 export function formatStatus(st: Status): string {
   const g = st.gnss;
   const r = st.receiver;
@@ -294,6 +297,10 @@ export function formatStatus(st: Status): string {
     ['Offset', `${f(us(st.discipline.offsetNs), 3, ' us')} (served - GPS), ` +
       `error estimate ${f(us(st.discipline.timeErrorEstimateNs), 3, ' us')}` +
       `${st.discipline.holdoverElapsedS !== null ? `, holdover ${dur(st.discipline.holdoverElapsedS)}` : ''}`],
+    // chronyc tracking's figures, for operators who read those.
+    ['Tracking', `ref time ${st.discipline.lastSampleAtUnixS === null ? '-' : toIsoLabel(BigInt(Math.round(st.discipline.lastSampleAtUnixS * 1e3)) * 1_000_000n, false, 3)}, ` +
+      `RMS offset ${f(us(st.discipline.rmsOffsetNs), 3, ' us')}, skew ${f(st.discipline.frequencySigmaPpb === null ? null : st.discipline.frequencySigmaPpb / 1000, 3, ' ppm')}, ` +
+      `root delay 0 us, root dispersion ${f(st.discipline.rootDispersionS * 1e6, 3, ' us')}, update interval 1 s, leap ${LEAP_STATUS[st.discipline.leapIndicator] ?? '-'}`],
     ['Oscillator', `offset ${f(us(st.discipline.localOffsetNs), 3, ' us')} (local - GPS), ` +
       `frequency ${f(st.discipline.frequencyPpb === null ? null : st.discipline.frequencyPpb / 1000, 3, ' ppm')}`],
     ['System clock', st.discipline.kernel ? describeKernel(st.discipline.kernel) : st.host.clockOwner],

@@ -81,6 +81,8 @@ export interface DisciplineSnapshot {
   /** Local time of the last accepted sample (the reference time NTP reports). */
   lastUpdate: Nanos | undefined;
   lastInnovationNs: number | undefined;
+  /** RMS of the served clock's offset at the last 64 accepted samples (chronyc tracking's RMS offset). */
+  rmsOffsetNs: number | undefined;
   samples: { accepted: number; rejected: number; steps: number };
   pairing: PairingStats;
   /** LOCKED, or HOLDOVER with the error estimate within the holdover budget: the one rule that stratum,
@@ -144,6 +146,9 @@ export interface KernelTrack {
   kAt(r: Nanos): number;
 }
 
+/** How many accepted samples the RMS offset is taken over. */
+const RMS_SAMPLES = 64;
+
 export class Discipline {
   readonly pairer: Pairer;
   /** Hears every paired sample the integrity gate lets through (set by the timing path). */
@@ -172,6 +177,9 @@ export class Discipline {
   private track: KernelTrack | undefined;
   /** Samples dropped because they fell on a leap second the kernel was inserting or deleting. */
   private leapDropped = 0;
+  /** The served clock's offsets at the last accepted samples (innovations), newest last: chronyc
+   * tracking's "RMS offset" is the RMS of these. */
+  private recent: number[] = [];
 
   constructor(
     private readonly o: DisciplineOptions,
@@ -247,6 +255,8 @@ export class Discipline {
     }
     this.counts.accepted++;
     this.acceptedRun++;
+    this.recent.push(u.innovationNs);
+    if (this.recent.length > RMS_SAMPLES) this.recent.shift();
     this.lastAccepted = r.edge;
     const p = this.servo.predict(edgeL);
     const step = this.slewer.steer(edgeL, p.offsetNs, p.freqPpb, u.stepped);
@@ -492,6 +502,7 @@ export class Discipline {
       lastSampleAgeS: this.lastAccepted !== undefined ? Number(now - this.lastAccepted) / 1e9 : undefined,
       lastUpdate: this.lastAccepted,
       lastInnovationNs: this.lastInnovation,
+      rmsOffsetNs: this.recent.length ? Math.sqrt(this.recent.reduce((a, b) => a + b * b, 0) / this.recent.length) : undefined,
       samples: { ...this.counts },
       pairing: this.pairer.stats(),
       // The reference id names the source while we are synchronized to it; before the first lock (or

@@ -176,6 +176,8 @@ export interface Status {
     lastSampleAtUnixS: number | null;
     /** Measurement minus prediction of the last sample, accepted or not. */
     lastInnovationNs: number | null;
+    /** RMS of the served clock's offset at the last 64 accepted samples (chronyc tracking's RMS offset). */
+    rmsOffsetNs: number | null;
     samplesAccepted: number; samplesRejected: number; steps: number;
     /** The integrity gate is refusing a jump of the receiver's time now (the served clock holds over). */
     timeJumpRefused: boolean;
@@ -554,6 +556,7 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
       timeErrorEstimateNs: r3(d.timeErrorEstimateNs), sigmaNs: r3(d.sigmaNs),
       holdoverElapsedS: r3(d.holdoverElapsedS), lastSampleAgeS: r3(d.lastSampleAgeS),
       lastSampleAtUnixS: d.lastUpdate === undefined ? null : unixS(d.lastUpdate), lastInnovationNs: r3(d.lastInnovationNs),
+      rmsOffsetNs: r3(d.rmsOffsetNs),
       samplesAccepted: d.samples.accepted, samplesRejected: d.samples.rejected, steps: d.samples.steps,
       timeJumpRefused: d.jump !== undefined, timeJumpS: d.jump ? d.jump.jumpNs / 1e9 : null,
       timeJumpSinceUnixS: d.jump ? unixS(d.jump.since) : null, samplesRefused: d.samplesRefused,
