@@ -64,8 +64,10 @@ test('/metrics: promtool accepts it, its values agree with Status and the proces
     for (const al of after.alarms) assert.equal(m.get(`stratum1_alarm_severity{alarm="${al.name}"}`), al.severity === 'critical' ? 2 : al.severity === 'warning' ? 1 : 0);
     assert.equal(m.get('stratum1_store_healthy'), 1);
     // Base units: the frequency offset is a ratio (ppm / 1e6), the old _ppm name is gone.
+    // (The scrape may read a Status built between the two read here: within their range, +/-1 ppb.)
     const ppb = [before, after].map((x) => x.discipline.frequencyPpb!);
-    assert.ok(ppb.some((v) => Math.abs(m.get('stratum1_frequency_offset_ratio')! - v / 1e9) < 1e-15), `ratio ${m.get('stratum1_frequency_offset_ratio')} vs ${ppb.join(', ')} ppb`);
+    const ratioPpb = m.get('stratum1_frequency_offset_ratio')! * 1e9;
+    assert.ok(ratioPpb >= Math.min(...ppb) - 1 && ratioPpb <= Math.max(...ppb) + 1, `ratio ${m.get('stratum1_frequency_offset_ratio')} vs ${ppb.join(', ')} ppb`);
     assert.equal(m.has('stratum1_frequency_offset_ppm'), false);
     assert.equal(m.get('chrony_tracking_root_dispersion_seconds'), after.discipline.rootDispersionS);
     for (const k of [...m.keys()]) assert.doesNotMatch(k, /_(ns|nanoseconds|ms|milliseconds|us|microseconds|ppm|ppb)(_total)?(\{|$)/, `${k} is in base units`);
@@ -76,10 +78,11 @@ test('/metrics: promtool accepts it, its values agree with Status and the proces
     const limits = /^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))![1]!;
     assert.equal(m.get('process_max_fds'), Number(limits));
     const fds = readdirSync(`/proc/${pid}/fd`).length;
-    assert.ok(Math.abs(m.get('process_open_fds')! - fds) <= 3, `open fds ${m.get('process_open_fds')} vs ${fds} in /proc`);
+    // Connections come and go between the scrape and this read.
+    assert.ok(Math.abs(m.get('process_open_fds')! - fds) <= 8, `open fds ${m.get('process_open_fds')} vs ${fds} in /proc`);
     const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
     const rss = m.get('process_resident_memory_bytes')!;
-    assert.ok(rss > rssKb * 1024 * 0.7 && rss < rssKb * 1024 * 1.3, `RSS ${rss} B vs VmRSS ${rssKb} kB`);
+    assert.ok(rss > rssKb * 1024 * 0.5 && rss < rssKb * 1024 * 1.5, `RSS ${rss} B vs VmRSS ${rssKb} kB`);
     const vsizeKb = Number(/^VmSize:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
     assert.ok(Math.abs(m.get('process_virtual_memory_bytes')! - vsizeKb * 1024) < vsizeKb * 1024 * 0.1, `vsize ${m.get('process_virtual_memory_bytes')} vs VmSize ${vsizeKb} kB`);
     assert.ok(m.get('process_cpu_seconds_total')! > 0, 'CPU time counted');
