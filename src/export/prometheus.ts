@@ -34,6 +34,7 @@ export function families(s: Status): Family[] {
     // chrony_exporter's names, for what they mean there.
     { name: 'chrony_tracking_info', help: 'Tracking information: the reference (GPS with PPS).', kind: 'gauge', samples: [{ labels: { tracking_address: '', tracking_name: d.refId, tracking_refid: d.refId }, value: 1 }] },
     one('chrony_tracking_last_offset_seconds', 'Offset of the served clock from GPS at the last PPS sample.', ns(d.offsetNs)),
+    one('chrony_tracking_root_dispersion_seconds', 'Root dispersion served over NTP.', d.rootDispersionS),
     one('chrony_tracking_stratum', 'Stratum served over NTP (1 when locked to GPS, 16 unsynchronised).', d.stratum),
     one('chrony_tracking_remote_reference', 'Whether the reference is a remote server (0: a local reference clock, GPS).', 0),
     one('chrony_tracking_reference_timestamp_seconds', 'Time of the last clock update from the reference.', d.lastSampleAtUnixS),
@@ -57,7 +58,9 @@ export function families(s: Status): Family[] {
     one('stratum1_discipline_state_code', 'Discipline state as its code: 0 FREERUN, 1 ACQUIRING, 2 HOLDOVER, 3 LOCKED (worst first, as in the MIB and the history).', d.stateCode),
     one('stratum1_time_error_estimate_seconds', 'Honest bound (99 %) on the served clock\'s error.', ns(d.timeErrorEstimateNs)),
     one('stratum1_local_offset_seconds', 'Estimated offset of the undisciplined local oscillator from GPS.', ns(d.localOffsetNs)),
-    one('stratum1_frequency_offset_ppm', 'Frequency error of the local oscillator the discipline corrects (ppm).', d.frequencyPpb === null ? null : d.frequencyPpb / 1000),
+    // A ratio, the base unit (as node_exporter's node_timex_frequency_adjustment_ratio); it was
+    // stratum1_frequency_offset_ppm until issue 19. Multiply by 1e6 for ppm.
+    one('stratum1_frequency_offset_ratio', 'Frequency error of the local oscillator the discipline corrects (a ratio: 1e-6 is 1 ppm).', d.frequencyPpb === null ? null : d.frequencyPpb / 1e9),
     one('stratum1_holdover_seconds', 'Time spent in holdover so far (0 when not in holdover).', d.holdoverElapsedS ?? 0),
     one('stratum1_leap_indicator', 'NTP leap indicator served (3: unsynchronised).', d.leapIndicator),
     one('stratum1_ptp_clock_class', 'PTP clockClass the clock qualifies for.', d.ptpClockClass),

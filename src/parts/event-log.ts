@@ -1,5 +1,5 @@
-/** The event log: every event on the bus as one log line, at the level its kind deserves. */
-import { toIso } from '../time/index.ts';
+/** The event log: every event on the bus as one log line, at the level its kind deserves, stamped with
+ * the event's own time (the line's one timestamp; it had `ts` and `at` before issue 19). */
 import type { AgentEvent } from '../status/events.ts';
 import type { PartFactory } from './part.ts';
 
@@ -22,7 +22,7 @@ export const eventLog: PartFactory = {
       name: 'event-log',
       onEvent(e) {
         const { type, at, ...rest } = e;
-        ctx.log.log(eventLevel(type), type, { at: toIso(at, 3), ...rest });
+        ctx.log.log(eventLevel(type), type, rest, at);
       },
     };
   },

@@ -2,17 +2,23 @@
 import { ControlServer } from '../control/http.ts';
 import { MetricsServer } from '../export/metrics-http.ts';
 import { exposition } from '../export/prometheus.ts';
+import { ProcessMetrics } from '../export/process-metrics.ts';
 import type { PartFactory } from './part.ts';
 
 export const metricsHttp: PartFactory = {
   name: 'metrics-http',
   wanted: (cfg) => cfg.prometheus.enabled,
   create(ctx) {
-    const server = new MetricsServer(() => exposition(ctx.status()));
+    const proc = new ProcessMetrics(() => ctx.status().agent.startedAtUnixS);
+    const server = new MetricsServer(() => {
+      const st = ctx.status();
+      return exposition(st, proc.families());
+    });
     return {
       name: 'metrics-http',
       async start() {
         if (!ctx.listen) return;
+        proc.start();
         const p = ctx.cfg.prometheus;
         try {
           const a = await server.listen(p.address, p.port);
@@ -21,7 +27,10 @@ export const metricsHttp: PartFactory = {
           throw new Error(`Prometheus: cannot listen on ${p.address} port ${p.port}: ${(e as Error).message}`, { cause: e });
         }
       },
-      stop: () => server.close(),
+      stop: () => {
+        proc.stop();
+        return server.close();
+      },
     };
   },
 };

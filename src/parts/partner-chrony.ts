@@ -47,7 +47,7 @@ export const partnerChrony: PartFactory = {
         if (r.ok) {
           if (!reachable) {
             if (everReached) reconnects++;
-            ctx.log.info(everReached ? 'chronyd answers again' : 'chronyd answers', { at: hostPort });
+            ctx.log.info(everReached ? 'chronyd answers again' : 'chronyd answers', { address: hostPort });
           }
           reachable = everReached = true;
           lastError = null;
@@ -55,7 +55,7 @@ export const partnerChrony: PartFactory = {
           facts = chronyFacts(r.value);
         } else {
           failures++;
-          if (reachable || lastError === null) ctx.log.warn('chronyd does not answer', { at: hostPort, error: r.error });
+          if (reachable || lastError === null) ctx.log.warn('chronyd does not answer', { address: hostPort, error: r.error });
           reachable = false;
           lastError = r.error;
           // Stale answers are not current: without a reply, nothing of chronyd's state is shown.

@@ -79,7 +79,7 @@ const SYS = '1.3.6.1.2.1.1';
 
 export function objectType(s: Syntax): number {
   switch (s.base) {
-    case 'DisplayString': return snmp.ObjectType.OctetString;
+    case 'DisplayString': case 'DateAndTime': return snmp.ObjectType.OctetString;
     case 'Gauge32': case 'Unsigned32': return snmp.ObjectType.Gauge;
     case 'Counter32': return snmp.ObjectType.Counter;
     case 'TimeTicks': return snmp.ObjectType.TimeTicks;
@@ -87,8 +87,27 @@ export function objectType(s: Syntax): number {
   }
 }
 
-export function encode(s: Syntax, v: Value): number | string {
+/** A DateAndTime (SNMPv2-TC) from an ISO 8601 UTC time: the 11-octet form with direction '+' and
+ * offset 0, to the tenth of a second; null is '0000000000000000'H (not set). */
+export function dateAndTime(iso: string | null): Buffer {
+  const t = iso === null ? NaN : Date.parse(iso);
+  if (!Number.isFinite(t)) return Buffer.alloc(8);
+  const d = new Date(t);
+  const b = Buffer.alloc(11);
+  b.writeUInt16BE(d.getUTCFullYear(), 0);
+  b.writeUInt8(d.getUTCMonth() + 1, 2);
+  b.writeUInt8(d.getUTCDate(), 3);
+  b.writeUInt8(d.getUTCHours(), 4);
+  b.writeUInt8(d.getUTCMinutes(), 5);
+  b.writeUInt8(d.getUTCSeconds(), 6);
+  b.writeUInt8(Math.floor(d.getUTCMilliseconds() / 100), 7);
+  b.write('+', 8, 'latin1');
+  return b;
+}
+
+export function encode(s: Syntax, v: Value): number | string | Buffer {
   if (s.base === 'TruthValue') return v ? 1 : 2;
+  if (s.base === 'DateAndTime') return dateAndTime(typeof v === 'string' ? v : null);
   if (s.base === 'DisplayString') return v === null ? '' : String(v);
   return typeof v === 'number' ? v : v === null ? 0 : Number(v);
 }
@@ -186,7 +205,7 @@ export function providerDefinitions(root: string, includeSystem: boolean): Recor
     out.push({
       name: def.name, type: snmp.MibProviderType.Table, oid: `${root}.${oid.join('.')}.1`, maxAccess: snmp.MaxAccess['not-accessible'],
       tableColumns: def.columns.map((c) => ({ number: c.sub, name: c.name, type: objectType(c.syntax), maxAccess: c.index ? snmp.MaxAccess['not-accessible'] : ro })),
-      tableIndex: [{ columnName: def.columns.find((c) => c.index)!.name }],
+      tableIndex: def.columns.filter((c) => c.index).map((c) => ({ columnName: c.name })),
     });
   }
   for (const v of V4_SCALARS) out.push({ name: v.name, type: snmp.MibProviderType.Scalar, oid: v.oid, scalarType: v4Type(v.type), maxAccess: ro });
@@ -205,19 +224,23 @@ export function providerDefinitions(root: string, includeSystem: boolean): Recor
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type NetSnmpMib = any;
 
-/** The index values of the rows each table holds in the library's MIB. */
-export type RowKeys = Map<string, Set<number | string>>;
+/** The index of each row each table holds in the library's MIB, by its JSON text. */
+export type RowKeys = Map<string, Map<string, (number | string)[]>>;
 
 /** Makes a table's rows in the MIB those given: rows whose index is gone are deleted, new ones
- * added, the rest updated in place. Values are already encoded; `index` is the index column's place. */
+ * added, the rest updated in place. Values are already encoded; the index is made of the columns
+ * marked `index`, in their order (s1SatTable's is two: constellation and PRN). */
 function syncTable(mib: NetSnmpMib, name: string, columns: { sub: number; index?: boolean }[], rows: (number | string | Buffer)[][], keys: RowKeys): void {
-  const ix = columns.findIndex((c) => c.index);
-  const had = keys.get(name) ?? new Set<number | string>();
-  const now = new Set(rows.map((r) => r[ix] as number | string));
-  for (const key of had) if (!now.has(key)) mib.deleteTableRow(name, [key]);
+  const ix = columns.flatMap((c, k) => (c.index ? [k] : []));
+  const had = keys.get(name) ?? new Map<string, (number | string)[]>();
+  const now = new Map(rows.map((r) => {
+    const key = ix.map((k) => r[k] as number | string);
+    return [JSON.stringify(key), key] as const;
+  }));
+  for (const [text, key] of had) if (!now.has(text)) mib.deleteTableRow(name, key);
   for (const r of rows) {
-    const key = r[ix] as number | string;
-    if (had.has(key)) columns.forEach((c, k) => { if (!c.index) mib.setTableSingleCell(name, c.sub, [key], r[k]); });
+    const key = ix.map((k) => r[k] as number | string);
+    if (had.has(JSON.stringify(key))) columns.forEach((c, k) => { if (!c.index) mib.setTableSingleCell(name, c.sub, key, r[k]); });
     else mib.addTableRow(name, r);
   }
   keys.set(name, now);

@@ -8,8 +8,12 @@
  */
 import { STATE_CODES, type Status } from '../status/status.ts';
 
+/** A fixed-point Integer32: a TEXTUAL-CONVENTION with a DISPLAY-HINT ("d-2": 125 shows as 1.25). */
+export interface ScaledTc { tc: string; hint: string; description: string }
+
 export type Syntax =
-  | { base: 'Integer32'; range?: [number, number] }
+  | { base: 'Integer32'; range?: [number, number]; scaled?: ScaledTc }
+  | { base: 'DateAndTime' }
   | { base: 'Unsigned32' }
   | { base: 'Gauge32' }
   | { base: 'Counter32' }
@@ -18,11 +22,16 @@ export type Syntax =
   | { base: 'TruthValue' }
   | { base: 'enum'; tc: string; values: Record<string, number>; description?: string };
 
+/** A DateAndTime's value is an ISO 8601 UTC string (or null: not set); the agent encodes it. */
 export type Value = number | string | boolean | null;
 
 /** The module's revisions, newest first (LAST-UPDATED is the newest). Add one whenever a published name,
  * number or meaning changes, saying what an NMS must change. */
 export const REVISIONS: readonly { date: string; description: string }[] = [
+  {
+    date: '202612012200Z',
+    description: 'For NMS operators. Scaled values carry a DISPLAY-HINT through the textual conventions S1Tenths, S1Hundredths, S1Thousandths and S1Millionths (DOPs, latitude, longitude, altitude, ages, the upstream figures), and their UNITS now name the unit of the value as displayed (degrees, metres, seconds; a DOP has none); the integers sent are unchanged. New objects that do not saturate at 2.1 s: s1DisciplineOffsetUsec, s1DisciplineLocalOffsetUsec and s1DisciplineErrorEstimateUsec (Integer32 microseconds, +/-35 minutes), beside the nanosecond objects, which stay and saturate. s1SatTable is indexed by { s1SatSystem, s1SatPrn }, so a row follows one satellite; s1SatIndex (the row position) is gone and its number is not reused. s1AlarmRaisedTime gives when an alarm was raised as a DateAndTime. s1Host with s1HostCpuTemperature.',
+  },
   {
     date: '202612011700Z',
     description: 'Integrity: the s1Integrity group (upstream NTP servers in s1UpstreamTable, the checks in s1IntegrityCheckTable), the notifications s1IntegrityCheckFailed and s1IntegrityCheckPassed, and the alarm rules gps_falseticker, position_fence, gnss_jamming, satellites_drop, pps_label_mismatch and leap_mismatch after the existing rows.',
@@ -105,6 +114,23 @@ const TC_STATE: Syntax = {
   description: 'The state of the clock discipline, ordered from worst to best (a lower value is a worse state): the codes of the history\'s state column, InfluxDB\'s timing.state_code and Prometheus\' stratum1_discipline_state_code.',
 };
 
+const scaled = (tc: string, hint: string, times: string, example: string): ScaledTc => ({
+  tc, hint, description: `A fixed-point number: the integer sent is the value times ${times} (${example}). The UNITS clause of an object names the unit of the value as displayed.`,
+});
+const TENTHS = scaled('S1Tenths', 'd-1', '10', '42.5 is sent as 425');
+const HUNDREDTHS = scaled('S1Hundredths', 'd-2', '100', '1.25 is sent as 125');
+const THOUSANDTHS = scaled('S1Thousandths', 'd-3', '1000', '0.25 is sent as 250');
+const MILLIONTHS = scaled('S1Millionths', 'd-6', '1000000', '0.000125 is sent as 125');
+/** The fixed-point conventions, in the order the MIB text defines them. */
+export const SCALED_TCS: readonly ScaledTc[] = [TENTHS, HUNDREDTHS, THOUSANDTHS, MILLIONTHS];
+const I32_HUNDREDTHS: Syntax = { base: 'Integer32', scaled: HUNDREDTHS };
+const I32_THOUSANDTHS: Syntax = { base: 'Integer32', scaled: THOUSANDTHS };
+const I32_MILLIONTHS: Syntax = { base: 'Integer32', scaled: MILLIONTHS };
+/** Microseconds in an Integer32 saturate at +/-2147 s (35 minutes), nanoseconds at +/-2.1 s. */
+const us = (ns: number | null | undefined) => (ns === null || ns === undefined ? null : i32(ns / 1000));
+/** No temperature sensor: below absolute zero, so that no reading can be mistaken for it. */
+export const NO_TEMPERATURE = -2731;
+
 const ANTENNA: Record<string, number> = { unknown: 0, external: 1, internal: 2, shorted: 3 };
 const ms = (s: number | null) => (s === null ? -1 : i32(s * 1000));
 
@@ -126,15 +152,15 @@ export const OBJECTS: Group = {
         { kind: 'scalar', name: 's1GnssFixMode', sub: 1, syntax: TC_FIXMODE, description: 'Effective fix mode: that of the receiver\'s last completed epoch while the fix is confirmed (s1GnssFixValid), noFix once it is not.', get: (s) => s.gnss.fixMode },
         { kind: 'scalar', name: 's1GnssFixValid', sub: 2, syntax: { base: 'TruthValue' }, description: 'True while the receiver has a fix confirmed within receiver.fix_lost_after_s.', get: (s) => s.gnss.fix },
         { kind: 'scalar', name: 's1GnssFixQuality', sub: 3, syntax: { base: 'Integer32', range: [-1, 9] }, description: 'GGA fix quality (0 invalid, 1 GPS, 2 DGPS, ...); -1 if not reported.', get: (s) => s.gnss.quality ?? -1 },
-        { kind: 'scalar', name: 's1GnssFixAge', sub: 4, syntax: { base: 'Integer32' }, units: 'milliseconds', description: 'Age of the last fix; -1 if none.', get: (s) => ms(s.gnss.fixAgeS) },
+        { kind: 'scalar', name: 's1GnssFixAge', sub: 4, syntax: I32_THOUSANDTHS, units: 'seconds', description: 'Age of the last fix in milliseconds (displayed in seconds); -1 if none.', get: (s) => ms(s.gnss.fixAgeS) },
         { kind: 'scalar', name: 's1GnssSatellitesUsed', sub: 5, syntax: { base: 'Gauge32' }, units: 'satellites', description: 'Satellites used in the solution.', get: (s) => gauge(s.gnss.satellitesUsed) },
         { kind: 'scalar', name: 's1GnssSatellitesInView', sub: 6, syntax: { base: 'Gauge32' }, units: 'satellites', description: 'Satellites in view.', get: (s) => gauge(s.gnss.satellitesInView) },
-        { kind: 'scalar', name: 's1GnssHdop', sub: 7, syntax: { base: 'Integer32' }, units: 'hundredths', description: 'Horizontal dilution of precision times 100; -1 if unknown.', get: (s) => (s.gnss.hdop === null ? -1 : i32(s.gnss.hdop * 100)) },
-        { kind: 'scalar', name: 's1GnssPdop', sub: 8, syntax: { base: 'Integer32' }, units: 'hundredths', description: 'Position dilution of precision times 100; -1 if unknown.', get: (s) => (s.gnss.pdop === null ? -1 : i32(s.gnss.pdop * 100)) },
-        { kind: 'scalar', name: 's1GnssVdop', sub: 9, syntax: { base: 'Integer32' }, units: 'hundredths', description: 'Vertical dilution of precision times 100; -1 if unknown.', get: (s) => (s.gnss.vdop === null ? -1 : i32(s.gnss.vdop * 100)) },
-        { kind: 'scalar', name: 's1GnssLatitude', sub: 10, syntax: { base: 'Integer32', range: [-90000000, 90000000] }, units: 'microdegrees', description: 'Antenna latitude with a current fix, else 0.', get: (s) => i32((s.gnss.latitudeDeg ?? 0) * 1e6) },
-        { kind: 'scalar', name: 's1GnssLongitude', sub: 11, syntax: { base: 'Integer32', range: [-180000000, 180000000] }, units: 'microdegrees', description: 'Antenna longitude with a current fix, else 0.', get: (s) => i32((s.gnss.longitudeDeg ?? 0) * 1e6) },
-        { kind: 'scalar', name: 's1GnssAltitude', sub: 12, syntax: { base: 'Integer32' }, units: 'centimetres', description: 'Antenna altitude above mean sea level with a current 3D fix, else 0.', get: (s) => i32((s.gnss.altitudeMslM ?? 0) * 100) },
+        { kind: 'scalar', name: 's1GnssHdop', sub: 7, syntax: I32_HUNDREDTHS, description: 'Horizontal dilution of precision times 100 (displayed 1.25 for 125); -1 if unknown.', get: (s) => (s.gnss.hdop === null ? -1 : i32(s.gnss.hdop * 100)) },
+        { kind: 'scalar', name: 's1GnssPdop', sub: 8, syntax: I32_HUNDREDTHS, description: 'Position dilution of precision times 100 (displayed 1.25 for 125); -1 if unknown.', get: (s) => (s.gnss.pdop === null ? -1 : i32(s.gnss.pdop * 100)) },
+        { kind: 'scalar', name: 's1GnssVdop', sub: 9, syntax: I32_HUNDREDTHS, description: 'Vertical dilution of precision times 100 (displayed 1.25 for 125); -1 if unknown.', get: (s) => (s.gnss.vdop === null ? -1 : i32(s.gnss.vdop * 100)) },
+        { kind: 'scalar', name: 's1GnssLatitude', sub: 10, syntax: { base: 'Integer32', range: [-90000000, 90000000], scaled: MILLIONTHS }, units: 'degrees', description: 'Antenna latitude in microdegrees (displayed in degrees, north positive) with a current fix, else 0.', get: (s) => i32((s.gnss.latitudeDeg ?? 0) * 1e6) },
+        { kind: 'scalar', name: 's1GnssLongitude', sub: 11, syntax: { base: 'Integer32', range: [-180000000, 180000000], scaled: MILLIONTHS }, units: 'degrees', description: 'Antenna longitude in microdegrees (displayed in degrees, east positive) with a current fix, else 0.', get: (s) => i32((s.gnss.longitudeDeg ?? 0) * 1e6) },
+        { kind: 'scalar', name: 's1GnssAltitude', sub: 12, syntax: I32_HUNDREDTHS, units: 'metres', description: 'Antenna altitude above mean sea level in centimetres (displayed in metres) with a current 3D fix, else 0.', get: (s) => i32((s.gnss.altitudeMslM ?? 0) * 100) },
         { kind: 'scalar', name: 's1GnssAntenna', sub: 13, syntax: TC_ANTENNA, description: 'Antenna status reported by the receiver (MTK PGTOP).', get: (s) => ANTENNA[s.gnss.antenna] ?? 0 },
         { kind: 'scalar', name: 's1GnssAntennaFault', sub: 14, syntax: { base: 'TruthValue' }, description: 'True while the antenna is shorted, or the receiver fell back to its internal antenna when an external one is configured.', get: (s) => s.gnss.antennaFault },
         { kind: 'scalar', name: 's1GnssReceiverConnected', sub: 15, syntax: { base: 'TruthValue' }, description: 'True while the receiver\'s device or gpsd connection is open.', get: (s) => s.receiver.connected },
@@ -142,18 +168,18 @@ export const OBJECTS: Group = {
         { kind: 'scalar', name: 's1GnssSentences', sub: 17, syntax: { base: 'Counter32' }, units: 'sentences', description: 'Sentences (or gpsd reports) accepted.', get: (s) => u32(s.receiver.sentences) },
         { kind: 'scalar', name: 's1GnssRejected', sub: 18, syntax: { base: 'Counter32' }, units: 'lines', description: 'Lines rejected (bad checksum, garbage, ...).', get: (s) => u32(Object.values(s.receiver.rejected).reduce((a, b) => a + b, 0)) },
         {
-          kind: 'table', name: 's1SatTable', entry: 's1SatEntry', sub: 19, description: 'The satellites in view, as the receiver last reported them.',
+          kind: 'table', name: 's1SatTable', entry: 's1SatEntry', sub: 19, description: 'The satellites in view, as the receiver last reported them, indexed by constellation and PRN: a row (s1SatSnr.1.12, GPS PRN 12) follows one satellite for as long as it is in view, so an NMS graph of it is that satellite\'s.',
           columns: [
-            { name: 's1SatIndex', sub: 1, syntax: { base: 'Integer32', range: [1, 255] }, description: 'Row number.', index: true },
-            { name: 's1SatSystem', sub: 2, syntax: TC_CONSTELLATION, description: 'The satellite\'s constellation.' },
-            { name: 's1SatPrn', sub: 3, syntax: { base: 'Integer32', range: [0, 1000] }, description: 'PRN (or NMEA satellite id).' },
+            // Sub 1 was s1SatIndex, the row position (until revision 202612012200Z): not reused.
+            { name: 's1SatSystem', sub: 2, syntax: TC_CONSTELLATION, description: 'The satellite\'s constellation (first part of the index).', index: true },
+            { name: 's1SatPrn', sub: 3, syntax: { base: 'Integer32', range: [0, 1000] }, description: 'PRN (or NMEA satellite id) within its constellation (second part of the index).', index: true },
             { name: 's1SatElevation', sub: 4, syntax: { base: 'Integer32', range: [-1, 90] }, units: 'degrees', description: 'Elevation; -1 if unknown.' },
             { name: 's1SatAzimuth', sub: 5, syntax: { base: 'Integer32', range: [-1, 359] }, units: 'degrees', description: 'Azimuth; -1 if unknown.' },
             { name: 's1SatSnr', sub: 6, syntax: { base: 'Integer32', range: [-1, 99] }, units: 'dB-Hz', description: 'Carrier to noise density; -1 if not tracked.' },
             { name: 's1SatUsed', sub: 7, syntax: { base: 'TruthValue' }, description: 'True if used in the solution.' },
           ],
-          rows: (s) => s.gnss.satellites.slice(0, 255).map((x, i) => [
-            i + 1, constellationCode(x.constellation), x.prn, x.elevationDeg === null ? -1 : Math.round(x.elevationDeg),
+          rows: (s) => satelliteRows(s.gnss.satellites).map((x) => [
+            constellationCode(x.constellation), x.prn, x.elevationDeg === null ? -1 : Math.round(x.elevationDeg),
             x.azimuthDeg === null ? -1 : Math.round(x.azimuthDeg) % 360, x.snrDbHz === null ? -1 : Math.round(x.snrDbHz), x.used,
           ]),
         },
@@ -179,17 +205,17 @@ export const OBJECTS: Group = {
         { kind: 'scalar', name: 's1PpsMissed', sub: 3, syntax: { base: 'Counter32' }, units: 'pulses', description: 'Pulses that never came.', get: (s) => u32(s.pps.missed) },
         { kind: 'scalar', name: 's1PpsExtra', sub: 4, syntax: { base: 'Counter32' }, units: 'pulses', description: 'Pulses too soon after the previous one.', get: (s) => u32(s.pps.extra) },
         { kind: 'scalar', name: 's1PpsJitter', sub: 5, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'RMS jitter of the pulse timestamps; -1 until measured.', get: (s) => s.pps.jitterNs ?? -1 },
-        { kind: 'scalar', name: 's1PpsLastEdgeAge', sub: 6, syntax: { base: 'Integer32' }, units: 'milliseconds', description: 'Age of the last pulse; -1 if none.', get: (s) => ms(s.pps.lastEdgeAgeS) },
-        { kind: 'scalar', name: 's1PpsNmeaDelay', sub: 7, syntax: { base: 'Integer32' }, units: 'microseconds', description: 'Measured delay from a pulse to the first sentence labelling it; -1 until measured.', get: (s) => (s.discipline.nmeaDelayMs === null ? -1 : i32(s.discipline.nmeaDelayMs * 1000)) },
+        { kind: 'scalar', name: 's1PpsLastEdgeAge', sub: 6, syntax: I32_THOUSANDTHS, units: 'seconds', description: 'Age of the last pulse in milliseconds (displayed in seconds); -1 if none.', get: (s) => ms(s.pps.lastEdgeAgeS) },
+        { kind: 'scalar', name: 's1PpsNmeaDelay', sub: 7, syntax: I32_MILLIONTHS, units: 'seconds', description: 'Measured delay from a pulse to the first sentence labelling it, in microseconds (displayed in seconds); -1 until measured.', get: (s) => (s.discipline.nmeaDelayMs === null ? -1 : i32(s.discipline.nmeaDelayMs * 1000)) },
       ],
     },
     {
       kind: 'group', name: 's1Discipline', sub: 4, description: 'The disciplined clock.',
       children: [
         { kind: 'scalar', name: 's1DisciplineState', sub: 1, syntax: TC_STATE, description: 'State of the clock discipline.', get: (s) => s.discipline.stateCode },
-        { kind: 'scalar', name: 's1DisciplineOffset', sub: 2, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'Offset of the served (disciplined) clock from GPS at the last PPS sample (served - GPS), as ntpEntStatusActiveOffset gives it in milliseconds; 0 without a sample in the last 2 s. Saturates at the Integer32 range.', get: (s) => i32(s.discipline.offsetNs) ?? 0 },
+        { kind: 'scalar', name: 's1DisciplineOffset', sub: 2, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'Offset of the served (disciplined) clock from GPS at the last PPS sample (served - GPS), as ntpEntStatusActiveOffset gives it in milliseconds; 0 without a sample in the last 2 s. Saturates at the Integer32 range (+/-2.147 s): s1DisciplineOffsetUsec does not.', get: (s) => i32(s.discipline.offsetNs) ?? 0 },
         { kind: 'scalar', name: 's1DisciplineFrequency', sub: 3, syntax: { base: 'Integer32' }, units: 'ppb', description: 'Estimated frequency error of the local oscillator.', get: (s) => i32(s.discipline.frequencyPpb) ?? 0 },
-        { kind: 'scalar', name: 's1DisciplineErrorEstimate', sub: 4, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'Bound on the disciplined clock\'s time error (99 %); -1 if none yet.', get: (s) => i32(s.discipline.timeErrorEstimateNs) ?? -1 },
+        { kind: 'scalar', name: 's1DisciplineErrorEstimate', sub: 4, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'Bound on the disciplined clock\'s time error (99 %); -1 if none yet. Saturates at 2.147 s (a long holdover can reach it): s1DisciplineErrorEstimateUsec does not.', get: (s) => i32(s.discipline.timeErrorEstimateNs) ?? -1 },
         { kind: 'scalar', name: 's1DisciplineHoldoverElapsed', sub: 5, syntax: { base: 'Integer32' }, units: 'seconds', description: 'Time in holdover; 0 when not in holdover.', get: (s) => i32(s.discipline.holdoverElapsedS ?? 0) },
         { kind: 'scalar', name: 's1DisciplineStratum', sub: 6, syntax: { base: 'Integer32', range: [0, 16] }, description: 'Stratum served (1 synchronized, 16 not).', get: (s) => s.discipline.stratum },
         { kind: 'scalar', name: 's1DisciplineLeapIndicator', sub: 7, syntax: { base: 'Integer32', range: [0, 3] }, description: 'Leap indicator served (3: unsynchronized).', get: (s) => s.discipline.leapIndicator },
@@ -197,8 +223,14 @@ export const OBJECTS: Group = {
         { kind: 'scalar', name: 's1DisciplineClockAccuracy', sub: 9, syntax: { base: 'Integer32', range: [0, 255] }, description: 'PTP clockAccuracy code.', get: (s) => s.discipline.ptpClockAccuracy },
         { kind: 'scalar', name: 's1DisciplineTaiUtc', sub: 10, syntax: { base: 'Integer32' }, units: 'seconds', description: 'TAI - UTC; 0 without a leap second table.', get: (s) => s.discipline.taiUtcS ?? 0 },
         { kind: 'scalar', name: 's1DisciplineRefId', sub: 11, syntax: { base: 'DisplayString' }, description: 'Reference id served (GPS, or INIT when unsynchronized).', get: (s) => s.discipline.refId },
-        { kind: 'scalar', name: 's1DisciplineLocalOffset', sub: 12, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'Estimated offset of the undisciplined local oscillator from GPS (local - GPS): what the discipline corrects, not what clients are served. Saturates at the Integer32 range; 0 before the first sample.', get: (s) => i32(s.discipline.localOffsetNs) ?? 0 },
-        { kind: 'scalar', name: 's1DisciplineTimeJump', sub: 13, syntax: { base: 'Integer32' }, units: 'milliseconds', description: 'The jump of the receiver\'s time the integrity gate refuses now (label - served clock); 0 when none. Saturates at the Integer32 range (about 24 days).', get: (s) => i32(s.discipline.timeJumpS === null ? 0 : s.discipline.timeJumpS * 1000) ?? 0 },
+        { kind: 'scalar', name: 's1DisciplineLocalOffset', sub: 12, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'Estimated offset of the undisciplined local oscillator from GPS (local - GPS): what the discipline corrects, not what clients are served. Saturates at the Integer32 range (+/-2.147 s): s1DisciplineLocalOffsetUsec does not; 0 before the first sample.', get: (s) => i32(s.discipline.localOffsetNs) ?? 0 },
+        { kind: 'scalar', name: 's1DisciplineTimeJump', sub: 13, syntax: I32_THOUSANDTHS, units: 'seconds', description: 'The jump of the receiver\'s time the integrity gate refuses now (label - served clock), in milliseconds (displayed in seconds); 0 when none. Saturates at the Integer32 range (about 24 days).', get: (s) => i32(s.discipline.timeJumpS === null ? 0 : s.discipline.timeJumpS * 1000) ?? 0 },
+        // Integer32 microseconds: every NMS graphs a signed Integer32 as a gauge (a Counter64 cannot be
+        // negative and is graphed as a rate; an Opaque float is read by few), and +/-2147 s is beyond any
+        // offset a served clock keeps (the integrity gate refuses larger jumps, s1DisciplineTimeJump).
+        { kind: 'scalar', name: 's1DisciplineOffsetUsec', sub: 14, syntax: I32_MILLIONTHS, units: 'seconds', description: 's1DisciplineOffset in microseconds (displayed in seconds): the served clock\'s offset from GPS at the last PPS sample (served - GPS); 0 without a sample in the last 2 s. Saturates only at +/-2147 s.', get: (s) => us(s.discipline.offsetNs) ?? 0 },
+        { kind: 'scalar', name: 's1DisciplineLocalOffsetUsec', sub: 15, syntax: I32_MILLIONTHS, units: 'seconds', description: 's1DisciplineLocalOffset in microseconds (displayed in seconds): the undisciplined local oscillator\'s offset from GPS (local - GPS); 0 before the first sample. Saturates only at +/-2147 s.', get: (s) => us(s.discipline.localOffsetNs) ?? 0 },
+        { kind: 'scalar', name: 's1DisciplineErrorEstimateUsec', sub: 16, syntax: I32_MILLIONTHS, units: 'seconds', description: 's1DisciplineErrorEstimate in microseconds (displayed in seconds): the bound on the served clock\'s time error (99 %); -1 if none yet. Saturates only at 2147 s.', get: (s) => us(s.discipline.timeErrorEstimateNs) ?? -1 },
       ],
     },
     {
@@ -225,10 +257,11 @@ export const OBJECTS: Group = {
             { name: 's1AlarmValue', sub: 4, syntax: { base: 'Integer32' }, description: 'The value that raised it (in the rule\'s units); 0 when none.' },
             { name: 's1AlarmThreshold', sub: 5, syntax: { base: 'Integer32' }, description: 'The threshold crossed; 0 when none.' },
             { name: 's1AlarmRaisedAge', sub: 6, syntax: { base: 'Integer32' }, units: 'seconds', description: 'Time since it was raised; -1 when not raised.' },
+            { name: 's1AlarmRaisedTime', sub: 7, syntax: { base: 'DateAndTime' }, description: 'When it was raised (UTC, to the tenth of a second); \'0000000000000000\'H when not raised.' },
           ],
           rows: (s) => s.alarms.map((a) => [
             a.index, a.name, SEVERITY[a.severity] ?? 0, i32(a.value) ?? 0, i32(a.threshold) ?? 0,
-            a.raisedAgeS === null ? -1 : i32(a.raisedAgeS),
+            a.raisedAgeS === null ? -1 : i32(a.raisedAgeS), a.raisedAt,
           ]),
         },
       ],
@@ -264,7 +297,7 @@ export const OBJECTS: Group = {
         { kind: 'scalar', name: 's1IntegrityAcceptJump', sub: 2, syntax: TC_ACCEPT_JUMP, description: 'When a jump of the receiver\'s time is believed (integrity.accept_jump).', get: (s) => ACCEPT_JUMP[s.integrity.acceptJump] },
         { kind: 'scalar', name: 's1IntegrityUpstreamConfigured', sub: 3, syntax: { base: 'Gauge32' }, units: 'servers', description: 'Upstream NTP servers configured.', get: (s) => gauge(s.integrity.upstream.configured) },
         { kind: 'scalar', name: 's1IntegrityUpstreamAgreeing', sub: 4, syntax: { base: 'Gauge32' }, units: 'servers', description: 'Upstream servers in the majority; 0 when no majority agrees (more than half of those configured must).', get: (s) => gauge(s.integrity.upstream.majority?.members.length ?? 0) },
-        { kind: 'scalar', name: 's1IntegrityReceiverOffset', sub: 5, syntax: { base: 'Integer32' }, units: 'microseconds', description: 'The receiver\'s last second label minus the upstream majority; 0 without a majority. Saturates at the Integer32 range.', get: (s) => i32(s.integrity.upstream.receiverMinusMajorityS === null ? 0 : s.integrity.upstream.receiverMinusMajorityS * 1e6) ?? 0 },
+        { kind: 'scalar', name: 's1IntegrityReceiverOffset', sub: 5, syntax: I32_MILLIONTHS, units: 'seconds', description: 'The receiver\'s last second label minus the upstream majority, in microseconds (displayed in seconds); 0 without a majority. Saturates at the Integer32 range.', get: (s) => i32(s.integrity.upstream.receiverMinusMajorityS === null ? 0 : s.integrity.upstream.receiverMinusMajorityS * 1e6) ?? 0 },
         {
           kind: 'table', name: 's1IntegrityCheckTable', entry: 's1IntegrityCheckEntry', sub: 6, description: 'The integrity checks, one row each in a fixed order: upstream(1), position(2), jamming(3), satellites(4), ppsCount(5), leap(6).',
           columns: [
@@ -273,8 +306,8 @@ export const OBJECTS: Group = {
             { name: 's1IntegrityCheckEnabled', sub: 3, syntax: { base: 'TruthValue' }, description: 'Configured on.' },
             { name: 's1IntegrityCheckArmed', sub: 4, syntax: { base: 'TruthValue' }, description: 'Has what it needs to judge (a learned baseline, a leap second table, an upstream majority).' },
             { name: 's1IntegrityCheckFailing', sub: 5, syntax: { base: 'TruthValue' }, description: 'Fails now.' },
-            { name: 's1IntegrityCheckValue', sub: 6, syntax: { base: 'Integer32' }, description: 'Its figure now, in thousandths of s1IntegrityCheckUnits; 0 when unknown.' },
-            { name: 's1IntegrityCheckThreshold', sub: 7, syntax: { base: 'Integer32' }, description: 'The threshold it is judged by, in thousandths of s1IntegrityCheckUnits.' },
+            { name: 's1IntegrityCheckValue', sub: 6, syntax: I32_THOUSANDTHS, description: 'Its figure now, in thousandths of s1IntegrityCheckUnits; 0 when unknown.' },
+            { name: 's1IntegrityCheckThreshold', sub: 7, syntax: I32_THOUSANDTHS, description: 'The threshold it is judged by, in thousandths of s1IntegrityCheckUnits.' },
             { name: 's1IntegrityCheckUnits', sub: 8, syntax: { base: 'DisplayString' }, description: 'The units of value and threshold (s, m, dB, satellites).' },
             { name: 's1IntegrityCheckFailures', sub: 9, syntax: { base: 'Counter32' }, description: 'Times it has failed since the agent started.' },
             { name: 's1IntegrityCheckDetail', sub: 10, syntax: { base: 'DisplayString' }, description: 'What it found, in words.' },
@@ -293,9 +326,9 @@ export const OBJECTS: Group = {
             { name: 's1UpstreamReach', sub: 4, syntax: { base: 'Integer32', range: [0, 255] }, description: 'The reach register: bit 0 is the last poll (255: eight of eight answered).' },
             { name: 's1UpstreamPoll', sub: 5, syntax: { base: 'Integer32' }, units: 'seconds', description: 'The poll interval.' },
             { name: 's1UpstreamStratum', sub: 6, syntax: { base: 'Integer32', range: [0, 16] }, description: 'The stratum it claims; 0 before its first answer.' },
-            { name: 's1UpstreamOffset', sub: 7, syntax: { base: 'Integer32' }, units: 'microseconds', description: 'Server minus the served clock (the clock filter\'s pick); 0 before a sample. Saturates at the Integer32 range.' },
-            { name: 's1UpstreamDelay', sub: 8, syntax: { base: 'Integer32' }, units: 'microseconds', description: 'Round-trip delay of that sample.' },
-            { name: 's1UpstreamRootDistance', sub: 9, syntax: { base: 'Integer32' }, units: 'microseconds', description: 'Half-width of the interval it vouches for (root distance).' },
+            { name: 's1UpstreamOffset', sub: 7, syntax: I32_MILLIONTHS, units: 'seconds', description: 'Server minus the served clock (the clock filter\'s pick), in microseconds (displayed in seconds); 0 before a sample. Saturates at the Integer32 range.' },
+            { name: 's1UpstreamDelay', sub: 8, syntax: I32_MILLIONTHS, units: 'seconds', description: 'Round-trip delay of that sample, in microseconds (displayed in seconds).' },
+            { name: 's1UpstreamRootDistance', sub: 9, syntax: I32_MILLIONTHS, units: 'seconds', description: 'Half-width of the interval it vouches for (root distance), in microseconds (displayed in seconds).' },
           ],
           rows: (s) => s.integrity.upstream.servers.slice(0, 255).map((x, i) => [
             i + 1, x.name, UPSTREAM_STATE[x.state], x.reach, i32(x.pollS) ?? 0, x.stratum ?? 0,
@@ -305,8 +338,28 @@ export const OBJECTS: Group = {
         },
       ],
     },
+    {
+      kind: 'group', name: 's1Host', sub: 10, description: 'The machine the agent runs on.',
+      children: [
+        { kind: 'scalar', name: 's1HostCpuTemperature', sub: 1, syntax: { base: 'Integer32', scaled: TENTHS }, units: 'degrees Celsius', description: `CPU temperature in tenths of a degree (displayed in degrees), from agent.cpu_temperature_file (a Pi: the SoC's thermal zone), read once a second; ${NO_TEMPERATURE} (below absolute zero) where the machine has none.`, get: (s) => (s.host.cpuTemperatureC === null ? NO_TEMPERATURE : i32(s.host.cpuTemperatureC * 10)) },
+      ],
+    },
   ],
 };
+
+/** The satellites as s1SatTable rows: one per (constellation, PRN), the first of a pair the receiver
+ * reports twice (one per signal band), at most 255. */
+export function satelliteRows<T extends { constellation: string; prn: number }>(sats: readonly T[]): T[] {
+  const seen = new Set<string>();
+  const out: T[] = [];
+  for (const x of sats) {
+    const k = `${constellationCode(x.constellation)}.${x.prn}`;
+    if (seen.has(k) || x.prn < 0 || x.prn > 1000) continue;
+    seen.add(k);
+    out.push(x);
+  }
+  return out.slice(0, 255);
+}
 
 export interface Flat {
   oid: number[];

@@ -2,7 +2,7 @@
  * The SMIv2 text of our MIB, generated from the definition in mib.ts (`stratum1 mib` prints it,
  * mibs/STRATUM1-AGENT-MIB.txt is a copy a test keeps equal).
  */
-import { flatten, TEXTUAL_CONVENTIONS, NOTIFICATIONS, REVISIONS, type Syntax } from './mib.ts';
+import { flatten, TEXTUAL_CONVENTIONS, SCALED_TCS, NOTIFICATIONS, REVISIONS, type Syntax } from './mib.ts';
 
 export const MODULE = 'STRATUM1-AGENT-MIB';
 /** Net-SNMP's netSnmpPlaypen (1.3.6.1.4.1.8072.9999), set aside for experiments and private use: a
@@ -19,7 +19,10 @@ export function rootUnderEnterprises(root: string): number[] {
 
 function syntaxText(s: Syntax): string {
   switch (s.base) {
-    case 'Integer32': return s.range ? `Integer32 (${s.range[0]}..${s.range[1]})` : 'Integer32';
+    case 'Integer32': {
+      const type = s.scaled ? s.scaled.tc : 'Integer32';
+      return s.range ? `${type} (${s.range[0]}..${s.range[1]})` : type;
+    }
     case 'enum': return s.tc;
     default: return s.base;
   }
@@ -53,7 +56,7 @@ export function generateMib(root = DEFAULT_ROOT): string {
   out.push('    MODULE-IDENTITY, OBJECT-TYPE, NOTIFICATION-TYPE, Integer32, Gauge32,');
   out.push('    Counter32, TimeTicks, enterprises');
   out.push('        FROM SNMPv2-SMI');
-  out.push('    TEXTUAL-CONVENTION, DisplayString, TruthValue');
+  out.push('    TEXTUAL-CONVENTION, DisplayString, TruthValue, DateAndTime');
   out.push('        FROM SNMPv2-TC');
   out.push('    MODULE-COMPLIANCE, OBJECT-GROUP, NOTIFICATION-GROUP');
   out.push('        FROM SNMPv2-CONF;', '');
@@ -78,6 +81,14 @@ export function generateMib(root = DEFAULT_ROOT): string {
     out.push(`    SYNTAX INTEGER { ${wrap(vals, '        ', 60)} }`, '');
   }
 
+  for (const tc of SCALED_TCS) {
+    out.push(`${tc.tc} ::= TEXTUAL-CONVENTION`);
+    out.push(`    DISPLAY-HINT "${tc.hint}"`);
+    out.push('    STATUS current');
+    out.push(describe(tc.description, '        ').replace(/^ {4}DESCRIPTION/, '    DESCRIPTION'));
+    out.push('    SYNTAX Integer32', '');
+  }
+
   const names: string[] = [];
   for (const f of flatten()) {
     const last = f.oid[f.oid.length - 1];
@@ -96,7 +107,7 @@ export function generateMib(root = DEFAULT_ROOT): string {
     } else if (f.table) {
       const t = f.table;
       const entryType = t.entry.charAt(0).toUpperCase() + t.entry.slice(1);
-      const index = t.columns.find((c) => c.index)!;
+      const index = t.columns.filter((c) => c.index);
       out.push(`${t.name} OBJECT-TYPE`);
       out.push(`    SYNTAX      SEQUENCE OF ${entryType}`);
       out.push('    MAX-ACCESS  not-accessible');
@@ -108,7 +119,7 @@ export function generateMib(root = DEFAULT_ROOT): string {
       out.push('    MAX-ACCESS  not-accessible');
       out.push('    STATUS      current');
       out.push(describe(`A row of ${t.name}.`, '        ').replace(/^ {4}DESCRIPTION/, '    DESCRIPTION'));
-      out.push(`    INDEX       { ${index.name} }`);
+      out.push(`    INDEX       { ${index.map((c) => c.name).join(', ')} }`);
       out.push(`    ::= { ${t.name} 1 }`, '');
       out.push(`${entryType} ::= SEQUENCE {`);
       out.push(t.columns.map((c) => `    ${c.name.padEnd(24)} ${syntaxText(c.syntax).replace(/ \(.*\)$/, '')}`).join(',\n'));

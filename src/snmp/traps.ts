@@ -140,7 +140,7 @@ export class TrapSender {
     return active;
   }
 
-  private varbinds(n: Notification, row?: number): { oid: string; type: number; value: number | string }[] {
+  private varbinds(n: Notification, row?: number): { oid: string; type: number; value: number | string | Buffer }[] {
     const st = this.status();
     const scalars = allScalars();
     const out = n.objects.map((name) => {
@@ -173,7 +173,7 @@ export class TrapSender {
     this.dispatch(n.name, notificationOid(this.root, n), vbs);
   }
 
-  private dispatch(name: string, oid: string, vbs: { oid: string; type: number; value: number | string }[]): void {
+  private dispatch(name: string, oid: string, vbs: { oid: string; type: number; value: number | string | Buffer }[]): void {
     this.stats.byName[name] = (this.stats.byName[name] ?? 0) + 1;
     for (const { sink, session } of this.sessions) {
       this.stats.sent++;

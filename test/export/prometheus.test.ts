@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { freeUdpPort } from '../helpers/ports.ts';
 import type { Status } from '../../src/status/status.ts';
 import { parseMetrics as parse } from '../helpers/metrics.ts';
 
-test('/metrics: promtool accepts it, and its values agree with Status', async (t) => {
+test('/metrics: promtool accepts it, its values agree with Status and the process\'s /proc entry, base units only, event-loop lag and heap', async (t) => {
   if (!requirePeers(t, 'promtool')) return;
   const dir = mkdtempSync(join(tmpdir(), 'prom-'));
   const cfg = join(dir, 'agent.yaml');
@@ -63,6 +63,37 @@ test('/metrics: promtool accepts it, and its values agree with Status', async (t
     assert.ok(Math.abs(used - after.gnss.satellitesUsed) <= 1, `${used} used vs ${after.gnss.satellitesUsed}`);
     for (const al of after.alarms) assert.equal(m.get(`stratum1_alarm_severity{alarm="${al.name}"}`), al.severity === 'critical' ? 2 : al.severity === 'warning' ? 1 : 0);
     assert.equal(m.get('stratum1_store_healthy'), 1);
+    // Base units: the frequency offset is a ratio (ppm / 1e6), the old _ppm name is gone.
+    // (The scrape may read a Status built between the two read here: within their range, +/-1 ppb.)
+    const ppb = [before, after].map((x) => x.discipline.frequencyPpb!);
+    const ratioPpb = m.get('stratum1_frequency_offset_ratio')! * 1e9;
+    assert.ok(ratioPpb >= Math.min(...ppb) - 1 && ratioPpb <= Math.max(...ppb) + 1, `ratio ${m.get('stratum1_frequency_offset_ratio')} vs ${ppb.join(', ')} ppb`);
+    assert.equal(m.has('stratum1_frequency_offset_ppm'), false);
+    assert.equal(m.get('chrony_tracking_root_dispersion_seconds'), after.discipline.rootDispersionS);
+    for (const k of [...m.keys()]) assert.doesNotMatch(k, /_(ns|nanoseconds|ms|milliseconds|us|microseconds|ppm|ppb)(_total)?(\{|$)/, `${k} is in base units`);
+
+    // The process, as the agent's own /proc entry tells it.
+    const pid = a.proc.pid!;
+    assert.equal(m.get('process_start_time_seconds'), after.agent.startedAtUnixS);
+    const limits = /^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))![1]!;
+    assert.equal(m.get('process_max_fds'), Number(limits));
+    const fds = readdirSync(`/proc/${pid}/fd`).length;
+    // Connections come and go between the scrape and this read.
+    assert.ok(Math.abs(m.get('process_open_fds')! - fds) <= 8, `open fds ${m.get('process_open_fds')} vs ${fds} in /proc`);
+    const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    const rss = m.get('process_resident_memory_bytes')!;
+    assert.ok(rss > rssKb * 1024 * 0.5 && rss < rssKb * 1024 * 1.5, `RSS ${rss} B vs VmRSS ${rssKb} kB`);
+    const vsizeKb = Number(/^VmSize:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    assert.ok(Math.abs(m.get('process_virtual_memory_bytes')! - vsizeKb * 1024) < vsizeKb * 1024 * 0.1, `vsize ${m.get('process_virtual_memory_bytes')} vs VmSize ${vsizeKb} kB`);
+    assert.ok(m.get('process_cpu_seconds_total')! > 0, 'CPU time counted');
+    assert.ok(Math.abs(m.get('process_cpu_seconds_total')! - m.get('process_cpu_user_seconds_total')! - m.get('process_cpu_system_seconds_total')!) < 1e-6, 'CPU total = user + system');
+    assert.ok(m.get('nodejs_heap_size_used_bytes')! > 0 && m.get('nodejs_heap_size_used_bytes')! <= m.get('nodejs_heap_size_total_bytes')!, 'heap used within heap total');
+    assert.equal(m.get(`nodejs_version_info{version="${process.version}",major="${process.versions.node.split('.')[0]}",minor="${process.versions.node.split('.')[1]}",patch="${process.versions.node.split('.')[2]}"}`), 1);
+    // The event-loop lag since the previous scrape: ordered, and in seconds (a lag of more than 10 s
+    // would be a dead agent, not a slow one).
+    const lag = (q: string) => m.get(`nodejs_eventloop_lag_${q}_seconds`)!;
+    for (const q of ['min', 'p50', 'p90', 'p99', 'max', 'mean', 'stddev']) assert.ok(lag(q) >= 0 && lag(q) < 10, `lag ${q} = ${lag(q)}`);
+    assert.ok(lag('min') <= lag('p50') && lag('p50') <= lag('p99') && lag('p99') <= lag('max'), `min ${lag('min')} <= p50 ${lag('p50')} <= p99 ${lag('p99')} <= max ${lag('max')}`);
     // Only /metrics, only GET.
     assert.equal((await fetch(`http://${host}:${port}/status`)).status, 404);
     assert.equal((await fetch(url, { method: 'POST' })).status, 405);

@@ -13,14 +13,16 @@ import { requirePeers, SHARED, ROOT } from '../helpers/env.ts';
 import { resolve } from 'node:path';
 import { V4_SCALARS } from '../../src/snmp/ntpv4-mib.ts';
 import { startAgent, type RunningAgent } from '../helpers/agent.ts';
-import { allScalars, allTables } from '../../src/snmp/mib.ts';
-import { DEFAULT_ROOT } from '../../src/snmp/smi.ts';
+import type { Status } from '../../src/status/status.ts';
+import { allScalars, allTables, satelliteRows } from '../../src/snmp/mib.ts';
+import { DEFAULT_ROOT, MODULE } from '../../src/snmp/smi.ts';
+import { copyFileSync } from 'node:fs';
 import { freeUdpPort } from '../helpers/ports.ts';
 
 const V3 = ['-v3', '-l', 'authPriv', '-u', 'nms', '-a', 'SHA-256', '-A', 'auth-pass-123', '-x', 'AES', '-X', 'priv-pass-123'];
 
 
-async function withAgent(fn: (a: RunningAgent, port: number) => Promise<void>): Promise<void> {
+async function withAgent(fn: (a: RunningAgent, port: number, dir: string) => Promise<void>, extra: (dir: string) => string[] = () => []): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'snmp-'));
   const port = await freeUdpPort();
   writeFileSync(join(dir, 'c.yaml'), [
@@ -32,11 +34,11 @@ async function withAgent(fn: (a: RunningAgent, port: number) => Promise<void>): 
     // guessing does not get 127.0.0.1 refused (a source that keeps guessing communities is not heard).
     '  v2c_allow: [127.0.0.1/32, 127.0.0.3/32, 127.0.0.4/32]', '  location: "rack 4"', '  contact: "noc@example.org"',
     '  users:', '    - { name: nms, auth_key: auth-pass-123, priv_key: priv-pass-123 }',
-    'agent:', `  state_dir: ${JSON.stringify(dir)}`, '',
+    'agent:', `  state_dir: ${JSON.stringify(dir)}`, ...extra(dir), '',
   ].join('\n'));
   const a = await startAgent(join(dir, 'c.yaml'));
   try {
-    await fn(a, port);
+    await fn(a, port, dir);
   } finally {
     await a.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -238,5 +240,92 @@ test('NTPv4-MIB (RFC 5907): every object resolves by name in the RFC\'s module a
     assert.equal(get('ntpAssocAddress.1'), 'Hex-STRING: 7F 7F 16 00 ');
     assert.match(get('ntpEntStatPktReceived.client') ?? '', /^Counter32: \d+/);
     assert.match(get('ntpEntNotifBits.0') ?? '', /entNotifModeChange\(1\) entNotifStratumChange\(2\) entNotifSyspeerChanged\(3\) entNotifLeapSecondAnnounced\(7\)/);
+  });
+});
+
+test('snmpget and snmpwalk with the MIB: DISPLAY-HINTs show degrees and DOPs, microsecond offsets agree with the nanosecond ones, satellites are rows by (system, PRN), alarms carry a DateAndTime, the CPU temperature is served', async (t) => {
+  if (!requirePeers(t, 'snmpwalk', 'snmpget')) return;
+  await withAgent(async (a, port, dir) => {
+    const mibDir = join(dir, 'mibs');
+    spawnSync('mkdir', [mibDir]);
+    copyFileSync(resolve(ROOT, 'mibs/STRATUM1-AGENT-MIB.txt'), join(mibDir, `${MODULE}.txt`));
+    const withMib = ['-M', `${mibDir}:${resolve(ROOT, 'node_modules/net-snmp/lib/mibs')}`, '-m', MODULE, '-v2c', '-c', 'ro-community-x', '-t', '1', '-r', '0', `127.0.0.1:${port}`];
+    const get = (...names: string[]) => {
+      const r = spawnSync('snmpget', [...withMib, ...names.map((n) => `${MODULE}::${n}`)], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 0, r.stderr);
+      return new Map(r.stdout.trim().split('\n').map((l) => {
+        const m = /^STRATUM1-AGENT-MIB::(\S+) = [A-Za-z0-9-]+: (.*)$/.exec(l);
+        assert.ok(m, `an answer by name: ${l}`);
+        return [m[1]!, m[2]!] as const;
+      }));
+    };
+    const st0 = await a.waitFor((s) => s.gnss.fix && s.gnss.hdop !== null && s.discipline.offsetNs !== null
+      && s.alarms.some((x) => x.name === 'satellites_used' && x.raisedAt !== null), 30_000, 'a fix, samples and the satellites_used alarm');
+    await new Promise((r) => setTimeout(r, 1500));
+
+    // DISPLAY-HINT "d-2" and "d-6": the integer is shown as the value it stands for.
+    const before = await a.status();
+    const v = get('s1GnssHdop.0', 's1GnssLatitude.0', 's1GnssLongitude.0', 's1DisciplineOffset.0', 's1DisciplineOffsetUsec.0', 's1HostCpuTemperature.0');
+    const after = await a.status();
+    const hdop = v.get('s1GnssHdop.0')!;
+    // Net-SNMP writes a value under 1 without its leading zero (.95, -.000022).
+    assert.match(hdop, /^\d*\.\d\d$/, `HDOP shown with two decimals: ${hdop}`);
+    assert.ok([before, after].some((x) => Number(hdop) === Math.round(x.gnss.hdop! * 100) / 100), `HDOP ${hdop}, Status ${before.gnss.hdop} then ${after.gnss.hdop}`);
+    const lat = /^(-?\d+\.\d{6}) degrees$/.exec(v.get('s1GnssLatitude.0')!);
+    assert.ok(lat, `latitude shown in degrees with six decimals: ${v.get('s1GnssLatitude.0')}`);
+    assert.ok([before, after].some((x) => Math.abs(Number(lat[1]) - x.gnss.latitudeDeg!) < 1e-4), `latitude ${lat[1]}, Status ${before.gnss.latitudeDeg} then ${after.gnss.latitudeDeg}`);
+    assert.match(v.get('s1GnssLongitude.0')!, /^-?\d+\.\d{6} degrees$/);
+    // One GET reads one refresh: the microsecond offset is the nanosecond one, rounded, shown in seconds.
+    const ns = Number(/^(-?\d+) nanoseconds$/.exec(v.get('s1DisciplineOffset.0')!)?.[1]);
+    const usShown = /^(-?\d*\.\d{6}) seconds$/.exec(v.get('s1DisciplineOffsetUsec.0')!);
+    assert.ok(usShown, `s1DisciplineOffsetUsec shown in seconds: ${v.get('s1DisciplineOffsetUsec.0')}`);
+    assert.equal(Math.round(Number(usShown[1]) * 1e6), Math.round(ns / 1000), `offset ${ns} ns vs ${usShown[1]} s`);
+    // The temperature file the config names (47.3 degrees C, in millidegrees as a thermal zone gives it).
+    assert.equal(v.get('s1HostCpuTemperature.0'), '47.3 degrees Celsius');
+    assert.equal(after.host.cpuTemperatureC, 47.3);
+
+    // s1SatTable: rows indexed by constellation code and PRN, the same set Status has.
+    const satTable = allTables().find((x) => x.def.name === 's1SatTable')!;
+    const prefix = `.${DEFAULT_ROOT}.${satTable.oid.join('.')}.1.6.`;
+    const codes: Record<string, number> = { gps: 1, sbas: 2, glonass: 3, galileo: 4, beidou: 5, qzss: 6, navic: 7 };
+    const keys = (x: Status) => satelliteRows(x.gnss.satellites).map((s) => `${codes[s.constellation.toLowerCase()] ?? 0}.${s.prn}`).sort();
+    // The sky can be empty for a moment (a receiver between two GSV cycles): walk until a walk and the
+    // Status around it both have satellites, at most five times.
+    let walked: string[] = [];
+    let around: Status[] = [];
+    for (let i = 0; i < 5 && (walked.length === 0 || around.every((x) => keys(x).length === 0)); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 1000));
+      const sb = await a.status();
+      const sats = spawnSync('snmpwalk', [...withMib, '-On', `${MODULE}::s1SatSnr`], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(sats.status, 0, sats.stderr);
+      around = [sb, await a.status()];
+      walked = sats.stdout.trim().split('\n').map((l) => l.split(' = ')[0]!).filter((o) => o.startsWith(prefix)).map((o) => o.slice(prefix.length)).sort();
+    }
+    assert.ok(walked.length > 0, 'satellites in the table');
+    assert.ok(around.some((x) => JSON.stringify(keys(x)) === JSON.stringify(walked)), `walked ${walked.join(' ')}; Status ${around.map((x) => keys(x).join(' ')).join(' then ')}`);
+    // And a row can be read by its index, from the name of its column.
+    const one = walked[0]!;
+    const elev = spawnSync('snmpget', [...withMib, `${MODULE}::s1SatElevation.${one}`], { encoding: 'utf8' });
+    assert.match(elev.stdout, /s1SatElevation\.\w+\.\d+ = INTEGER: -?\d+ degrees/, elev.stderr);
+
+    // s1AlarmRaisedTime: the raised alarm's time as a DateAndTime, the others all zeros.
+    const alarms = spawnSync('snmpwalk', ['-m', '', '-On', '-Ox', '-v2c', '-c', 'ro-community-x', '-t', '1', '-r', '0', `127.0.0.1:${port}`, `${DEFAULT_ROOT}.${allTables().find((x) => x.def.name === 's1AlarmTable')!.oid.join('.')}.1.7`], { encoding: 'utf8' });
+    assert.equal(alarms.status, 0, alarms.stderr);
+    const raised = st0.alarms.find((x) => x.name === 'satellites_used')!;
+    const rows = new Map(alarms.stdout.trim().split('\n').map((l) => {
+      const m = /\.(\d+) = Hex-STRING: ([0-9A-F ]+)$/.exec(l.trim());
+      assert.ok(m, `a DateAndTime row: ${l}`);
+      return [Number(m[1]), Buffer.from(m[2]!.replace(/ /g, ''), 'hex')] as const;
+    }));
+    assert.equal(rows.size, st0.alarms.length);
+    const b = rows.get(raised.index)!;
+    assert.equal(b.length, 11);
+    const when = new Date(raised.raisedAt!);
+    assert.deepEqual([b.readUInt16BE(0), b[2], b[3], b[4], b[5], b[6], b[7], String.fromCharCode(b[8]!), b[9], b[10]],
+      [when.getUTCFullYear(), when.getUTCMonth() + 1, when.getUTCDate(), when.getUTCHours(), when.getUTCMinutes(), when.getUTCSeconds(), Math.floor(when.getUTCMilliseconds() / 100), '+', 0, 0]);
+    for (const x of st0.alarms) if (x.raisedAt === null) assert.equal(rows.get(x.index)!.toString('hex'), '0000000000000000', `${x.name} not raised`);
+  }, (dir) => {
+    writeFileSync(join(dir, 'temp'), '47300\n');
+    return [`  cpu_temperature_file: ${JSON.stringify(join(dir, 'temp'))}`, 'alarms:', '  satellites_used: { warning: 64, critical: 1, raise_after_s: 0 }'];
   });
 });

@@ -10,7 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateMib, DEFAULT_ROOT, MODULE } from '../../src/snmp/smi.ts';
-import { allScalars, allTables } from '../../src/snmp/mib.ts';
+import { allScalars, allTables, satelliteRows } from '../../src/snmp/mib.ts';
+import { dateAndTime } from '../../src/snmp/agent.ts';
+import type { Status } from '../../src/status/status.ts';
 import { ROOT, requirePeers } from '../helpers/env.ts';
 
 const FILE = resolve(ROOT, 'mibs/STRATUM1-AGENT-MIB.txt');
@@ -58,4 +60,32 @@ test('the MIB root must be under enterprises; another root moves every object', 
   assert.throws(() => generateMib('1.3.6.1.2.1.999'), /under enterprises/);
   const mine = generateMib('1.3.6.1.4.1.99999.1');
   assert.match(mine, /::= \{ enterprises 99999 1 \}/);
+});
+
+test('an offset of 5 s saturates the nanosecond objects but not the microsecond ones', () => {
+  const get = (name: string, s: unknown) => allScalars().find((x) => x.def.name === name)!.def.get(s as Status);
+  const st = { discipline: { offsetNs: 5e9, localOffsetNs: -7.5e9, timeErrorEstimateNs: 3e9 } };
+  assert.equal(get('s1DisciplineOffset', st), 2147483647);
+  assert.equal(get('s1DisciplineOffsetUsec', st), 5_000_000);
+  assert.equal(get('s1DisciplineLocalOffset', st), -2147483648);
+  assert.equal(get('s1DisciplineLocalOffsetUsec', st), -7_500_000);
+  assert.equal(get('s1DisciplineErrorEstimate', st), 2147483647);
+  assert.equal(get('s1DisciplineErrorEstimateUsec', st), 3_000_000);
+  // Beyond +/-2147 s the microsecond objects saturate too (and do not wrap).
+  assert.equal(get('s1DisciplineOffsetUsec', { discipline: { offsetNs: -3000e9 } }), -2147483648);
+});
+
+test('a DateAndTime is the 11-octet UTC form to the tenth of a second, all zeros when not set', () => {
+  assert.equal(dateAndTime('2026-03-29T01:02:03.456Z').toString('hex'), '07ea031d010203042b0000');
+  assert.equal(dateAndTime(null).toString('hex'), '0000000000000000');
+});
+
+test('s1SatTable has one row per (constellation, PRN): a satellite reported twice is one row', () => {
+  const sats = [
+    { constellation: 'GPS', prn: 12, band: 'L1' }, { constellation: 'GPS', prn: 12, band: 'L5' },
+    { constellation: 'Galileo', prn: 12, band: 'E1' }, { constellation: 'GPS', prn: 5, band: 'L1' },
+  ];
+  assert.deepEqual(satelliteRows(sats).map((x) => `${x.constellation}.${x.prn}.${x.band}`), ['GPS.12.L1', 'Galileo.12.E1', 'GPS.5.L1']);
+  const rows = allTables().find((x) => x.def.name === 's1SatTable')!.def.rows({ gnss: { satellites: sats.map((x) => ({ ...x, elevationDeg: 10, azimuthDeg: 20, snrDbHz: 30, used: true })) } } as unknown as Status);
+  assert.deepEqual(rows.map((r) => [r[0], r[1]]), [[1, 12], [4, 12], [1, 5]]);
 });

@@ -118,8 +118,9 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
     assert.match(text, /STRATUM1-AGENT-MIB::s1GnssAntenna\.0 = INTEGER: internal\(2\)/);
     // An alarm notification names its row: the rule, its severity, the value and the threshold.
     assert.match(text, /s1AlarmRaised.*s1AlarmName\.4 = STRING: pps_missing.*s1AlarmSeverity\.4 = INTEGER: critical\(2\)/);
-    // An integrity notification names its check's row, with the figure and the threshold.
-    assert.match(text, /s1IntegrityCheckFailed.*s1IntegrityCheckName\.5 = STRING: pps_count.*s1IntegrityCheckValue\.5 = INTEGER: 1000.*s1IntegrityCheckThreshold\.5 = INTEGER: 1000/);
+    // An integrity notification names its check's row, with the figure and the threshold (sent in
+    // thousandths, 1000, and shown by snmptrapd through S1Thousandths' DISPLAY-HINT "d-3" as 1.000).
+    assert.match(text, /s1IntegrityCheckFailed.*s1IntegrityCheckName\.5 = STRING: pps_count.*s1IntegrityCheckValue\.5 = INTEGER: 1\.000.*s1IntegrityCheckThreshold\.5 = INTEGER: 1\.000/);
     assert.ok(st.snmp.trapsAcknowledged >= 8, `informs acknowledged: ${st.snmp.trapsAcknowledged}`);
     assert.equal(st.snmp.trapsFailed, 0);
   } finally {
