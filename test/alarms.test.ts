@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AlarmEngine, type AlarmRule } from '../src/alarms/engine.ts';
 import { NS_PER_S } from '../src/time/index.ts';
+import { formatAlarm } from '../src/cli/history.ts';
 
 const rule = (over: Partial<AlarmRule> = {}): AlarmRule => ({
   name: 'timeError', metric: 'err', comparison: 'above', warning: 10, critical: 100, hysteresis: 2,
@@ -128,4 +129,34 @@ test('the other default rules on their inputs: holdover_duration and time_error 
   assert.equal(of('time_error').at(-1), '-time_error', seen.join(' '));
   assert.deepEqual(of('ntp_request_rate'), ['+ntp_request_rate:warning', '-ntp_request_rate']);
   assert.ok(st.alarms.every((a) => a.severity === 'none'), JSON.stringify(st.alarms.filter((a) => a.severity !== 'none')));
+});
+
+test('every rule is visible before it is raised: its figure now, both thresholds, units; stratum1 alarms says booleans in words', async () => {
+  const { simConfig, virtualService } = await import('./helpers/virtual.ts');
+  const { svc, clock } = virtualService(simConfig((c) => {
+    c.alarms.satellites_used!.enabled = false;
+  }));
+  await svc.start();
+  clock.advance(120_000);
+  const st = svc.status();
+  await svc.stop();
+  const rule = (name: string) => st.alarms.find((a) => a.name === name)!;
+  const te = rule('time_error');
+  assert.equal(te.severity, 'none', 'not raised');
+  // The figure as of the last evaluation (each second): the error estimate of a locked clock.
+  assert.ok(typeof te.current === 'number' && te.current > 0 && te.current < 10_000, `time_error's figure now is the error estimate: ${te.current} (${st.discipline.timeErrorEstimateNs} at the snapshot)`);
+  assert.deepEqual([te.comparison, te.warning, te.critical, te.units, te.enabled], ['above', 10_000, 100_000, 'ns', true], 'its thresholds as configured');
+  assert.equal(rule('pps_missing').current, 1, 'pps_missing: PPS present is 1');
+  assert.equal(rule('chrony_unreachable').current, null, 'a rule whose feature is off has no figure');
+  assert.equal(rule('satellites_used').enabled, false, 'disabled in the config, and Status says so');
+  const lines = st.alarms.map(formatAlarm);
+  const line = (name: string) => lines.find((l) => l.includes(` ${name} `))!;
+  assert.match(line('time_error'), /^ {2} 1 time_error +ok +now \d+(\.\d+)? ns \(warning above 10000, critical above 100000 ns\) {2}The disciplined clock's time error estimate\.$/);
+  assert.match(line('pps_missing'), / ok +now yes \(critical when no\) /, `a boolean in words: ${line('pps_missing')}`);
+  assert.match(line('chrony_unreachable'), / ok +now n\/a \(critical when yes\) /, line('chrony_unreachable'));
+  assert.match(line('satellites_used'), / off +disabled in the configuration /, line('satellites_used'));
+  // Raised: the time it was raised, and never "value 0 vs 0.5".
+  const raised = formatAlarm({ ...rule('fix_lost'), severity: 'critical', value: 0, threshold: 0.5, current: 0, raisedAt: '2026-01-01T00:00:00.000Z' });
+  assert.match(raised, / CRITICAL +now no \(critical when no\), raised 2026-01-01T00:00:00\.000Z /, raised);
+  assert.doesNotMatch(raised, /vs 0\.5/, 'no "value 0 vs 0.5"');
 });

@@ -77,7 +77,8 @@ function snapshotInputs(o: { sampleAgeS: number; ptpEnabled: boolean }) {
     ...PTP_DISABLED, enabled: o.ptpEnabled,
     foreignMasters: [{ identity: 'aa', domain: 0, priority1: 100, clockClass: 6, better: true, announces: 3 }],
   };
-  const alarms = [{ index: 1, name: 'time_error', severity: 'warning' as const, value: 2000, threshold: 1000, raisedAt: now - 12_500_000_000n, description: '' }];
+  const alarms = [{ index: 1, name: 'time_error', severity: 'warning' as const, value: 2000, threshold: 1000, raisedAt: now - 12_500_000_000n, description: '',
+    current: 2100, comparison: 'above' as const, warning: 1000, critical: 100_000, units: 'ns', enabled: true }];
   return buildStatus(now, { agent, gnss, pps, discipline: d, ptp, alarms, events: { counts: {}, recent: [] } });
 }
 

@@ -38,6 +38,16 @@ export const DEFAULT_RULES: RuleDefault[] = [
     read: (s) => s.host.cpuTemperatureC ?? undefined },
   { name: 'time_jump', metric: 'timeJumpRefused', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 0, clearAfterS: 0, units: 'boolean', description: `The receiver's time jumped: a jump away from the served clock is refused while the clock holds over (integrity.accept_jump says when one is believed); a single wrong label, which never reaches the clock, holds the alarm for ${JUMP_HOLD_S} s.`,
     read: (s) => (s.discipline.timeJumpRefused || (s.gnss.timeJumpAgeS !== null && s.gnss.timeJumpAgeS < JUMP_HOLD_S) ? 1 : 0) },
+  // Partner mode (partners.chrony): chronyd as it runs, read-only. Not applicable while it is off; the
+  // figures of an unreachable chronyd are unknown, so only chrony_unreachable speaks then.
+  { name: 'chrony_unreachable', metric: 'chronyUnreachable', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 10, clearAfterS: 10, units: 'boolean', description: 'chronyd (partners.chrony) does not answer its command port or socket: stopped, or restarted and not yet up.',
+    read: (s) => (s.partners.chrony.enabled ? (s.partners.chrony.reachable ? 0 : 1) : undefined) },
+  { name: 'chrony_unsynchronised', metric: 'chronyUnsynchronised', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 60, clearAfterS: 30, units: 'boolean', description: 'chronyd (partners.chrony) has no reference, or says its leap status is unsynchronised: the box serves time it cannot vouch for.',
+    read: (s) => (s.partners.chrony.enabled && s.partners.chrony.reachable ? (s.partners.chrony.synchronised ? 0 : 1) : undefined) },
+  { name: 'chrony_offset', metric: 'chronyOffsetNs', comparison: 'above', warning: 100_000, critical: 1_000_000, hysteresis: 10_000, raiseAfterS: 60, clearAfterS: 60, units: 'ns', description: 'The size of the system clock offset chronyd reports from its reference (System time in chronyc tracking), partners.chrony.',
+    read: (s) => (s.partners.chrony.enabled && s.partners.chrony.reachable && s.partners.chrony.systemOffsetNs !== null ? Math.abs(s.partners.chrony.systemOffsetNs) : undefined) },
+  { name: 'chrony_source_unreachable', metric: 'chronySourcesUnreachable', comparison: 'above', warning: 0.5, critical: null, hysteresis: 0, raiseAfterS: 120, clearAfterS: 60, units: 'sources', description: 'Sources of chronyd (partners.chrony) none of whose last eight polls was answered (reach 0).',
+    read: (s) => (s.partners.chrony.enabled && s.partners.chrony.reachable ? s.partners.chrony.sources.filter((x) => parseInt(x.reach, 8) === 0).length : undefined) },
   // The integrity checks (integrity.*): each check decides when it fails; its rule says when that is an alarm.
   check('upstream', 'gps_falseticker', 0, 0, 'The receiver\'s time is outside the interval the majority of the upstream NTP servers (integrity.ntp_servers) agree on: it is refused as a falseticker and the clock holds over.'),
   check('position', 'position_fence', 0, 30, 'The reported position left the fence around the antenna\'s long-run position (integrity.position_fence_m): spoofing, or a receiver fault.'),

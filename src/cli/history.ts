@@ -2,6 +2,7 @@
  * The history commands: `history`, `events` and `report` read the database read-only (they work with
  * the agent running or stopped); `alarms` asks the running agent.
  */
+import type { Status } from '../status/status.ts';
 import { writeFileSync } from 'node:fs';
 import { EVENT_TYPES } from '../status/events.ts';
 import { args, configFrom, controlBase, fetchStatus, UsageError, CliError, type Out } from './common.ts';
@@ -127,11 +128,25 @@ export async function cmdAlarms(rest: string[], io: Out): Promise<number> {
   }
   const active = st.alarms.filter((x) => x.severity !== 'none');
   io.out(`${active.length} active alarm${active.length === 1 ? '' : 's'} of ${st.alarms.length} rules\n`);
-  for (const x of st.alarms) {
-    const state = x.severity === 'none' ? 'ok' : x.severity.toUpperCase();
-    io.out(`  ${String(x.index).padStart(2)} ${x.name.padEnd(18)} ${state.padEnd(8)} ${x.severity === 'none' ? '' : `value ${x.value} vs ${x.threshold}, since ${x.raisedAt}  `}${x.description}\n`);
-  }
+  for (const x of st.alarms) io.out(`${formatAlarm(x)}\n`);
   return 0;
+}
+
+/** One alarm rule for `stratum1 alarms`: its state, its figure now and its thresholds in its units
+ * (a boolean rule in words: "yes" or "no", not "value 0 vs 0.5"), when it was raised, what it watches. */
+export function formatAlarm(x: Status['alarms'][number]): string {
+  const state = !x.enabled ? 'off' : x.severity === 'none' ? 'ok' : x.severity.toUpperCase();
+  const num = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
+  let figures: string;
+  if (!x.enabled) figures = 'disabled in the configuration';
+  else if (x.units === 'boolean') {
+    figures = `now ${x.current === null ? 'n/a' : x.current >= 0.5 ? 'yes' : 'no'} (${x.critical !== null ? 'critical' : 'warning'} when ${x.comparison === 'above' ? 'yes' : 'no'})`;
+  } else {
+    const levels = [x.warning !== null ? `warning ${x.comparison} ${num(x.warning)}` : '', x.critical !== null ? `critical ${x.comparison} ${num(x.critical)}` : ''].filter(Boolean).join(', ');
+    figures = `now ${x.current === null ? 'n/a' : `${num(x.current)} ${x.units}`} (${levels} ${x.units})`;
+  }
+  const raised = x.severity !== 'none' && x.raisedAt ? `, raised ${x.raisedAt}` : '';
+  return `  ${String(x.index).padStart(2)} ${x.name.padEnd(25)} ${state.padEnd(8)} ${figures}${raised}  ${x.description}`;
 }
 
 export function cmdReport(rest: string[], io: Out): number {

@@ -1,6 +1,6 @@
 /** Alarms: the threshold rules against each second's Status; raises and clears become events. */
 import { AlarmEngine } from '../alarms/engine.ts';
-import { rulesFromConfig, metricsFrom } from '../alarms/rules.ts';
+import { rulesFromConfig, metricsFrom, DEFAULT_RULES } from '../alarms/rules.ts';
 import type { Status } from '../status/status.ts';
 import type { PartFactory } from './part.ts';
 
@@ -9,10 +9,13 @@ export const alarms: PartFactory = {
   wanted: () => true,
   create(ctx) {
     const engine = new AlarmEngine(rulesFromConfig(ctx.cfg.alarms as Parameters<typeof rulesFromConfig>[0]));
+    const units = new Map(DEFAULT_RULES.map((r) => [r.name, r.units]));
+    let last: Record<string, number | undefined> = {};
     const evaluate = (st: Status) => {
       const t = ctx.clock.now();
       const rules = engine.rules;
-      for (const c of engine.evaluate(t, metricsFrom(st))) {
+      last = metricsFrom(st);
+      for (const c of engine.evaluate(t, last)) {
         const index = rules.findIndex((r) => r.name === c.alarm.name) + 1;
         if (c.kind === 'raised') ctx.bus.emit({ type: 'alarmRaised', at: t, name: c.alarm.name, severity: c.alarm.severity, value: c.alarm.value, threshold: c.alarm.threshold, index });
         else ctx.bus.emit({ type: 'alarmCleared', at: t, name: c.alarm.name, severity: c.alarm.severity, value: c.value, index });
@@ -29,6 +32,7 @@ export const alarms: PartFactory = {
             return {
               index: i + 1, name: r.name, severity: a?.severity ?? 'none' as const, value: a?.value ?? null, threshold: a?.threshold ?? null,
               raisedAt: a ? a.raisedAt : null, description: r.description,
+              current: last[r.metric] ?? null, comparison: r.comparison, warning: r.warning, critical: r.critical, units: units.get(r.name) ?? '', enabled: r.enabled,
             };
           }),
         };

@@ -59,8 +59,14 @@ export const STATE_NAMES = Object.fromEntries(Object.entries(STATE_CODES).map(([
 /** An alarm rule and its state, as the alarm engine's owner gives it to buildStatus (`raisedAt` on the
  * agent's clock; Status gives it as ISO 8601 and as an age, so no consumer parses a time). */
 export interface AlarmInput {
+  /** value and threshold: the figure and the threshold it crossed when the alarm was raised (null
+   * while it is not). */
   index: number; name: string; severity: 'none' | 'warning' | 'critical'; value: number | null; threshold: number | null;
   raisedAt: Nanos | null; description: string;
+  /** The rule as configured, visible whether or not it is raised: its figure now (null when it does
+   * not apply: the feature is off, or the figure is unknown), the direction, both thresholds (null: no
+   * such level), the units (boolean rules: 1 true, 0 false), and whether it is enabled. */
+  current: number | null; comparison: 'above' | 'below'; warning: number | null; critical: number | null; units: string; enabled: boolean;
 }
 
 export interface NtpSnapshot {
