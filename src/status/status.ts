@@ -27,6 +27,23 @@ export interface NtpCounters {
   byVersionMode: Record<string, number>;
 }
 
+/** NTS (RFC 8915) counters: the key exchange (ntp/nts/ke-server.ts) and the NTP extension fields
+ * (ntp/nts/ntp-ext.ts) keep them; Status reports them. Failures are by reason. */
+export interface NtsCounters {
+  keConnections: number;
+  /** Key exchanges that ended with cookies sent. */
+  keSessions: number;
+  keFailures: Record<string, number>;
+  /** NTP requests carrying NTS extension fields. */
+  requests: number;
+  /** Authenticated replies sent. */
+  replied: number;
+  /** NTS NAKs (kiss code NTSN) sent. */
+  naks: number;
+  failures: Record<string, number>;
+  cookiesIssued: number;
+}
+
 /** The InfluxDB exporter's state (export/influx.ts keeps it; Status reports it). */
 export interface InfluxStats {
   enabled: boolean;

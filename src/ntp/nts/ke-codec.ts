@@ -197,3 +197,25 @@ export function readKeResponse(records: readonly KeRecord[]): KeClientResult {
   }
   return { ...out, ok: true };
 }
+
+export type KeAnswer =
+  | { response: Buffer; outcome: 'cookies'; cookies: number }
+  | { response: Buffer; outcome: 'no-protocol' | 'no-aead' | 'unrecognized-critical' | 'bad-request'; detail?: string };
+
+/**
+ * The server's answer to a complete request: NTPv4 and AES-SIV-CMAC-256 agreed and `count` cookies
+ * (made by `cookies`, which exports the session's keys), or what the client needs to hear instead.
+ */
+export function answerKeRequest(
+  records: readonly KeRecord[], cookies: () => Buffer[], o: { port?: number; server?: string } = {},
+): KeAnswer {
+  const r = readKeRequest(records);
+  if (!r.ok) return { response: encodeKeError(r.error), outcome: r.reason, detail: r.detail };
+  if (!r.protocols.includes(PROTOCOL_NTPV4)) return { response: encodeKeResponse({ protocols: [], aeads: [], cookies: [] }), outcome: 'no-protocol' };
+  if (!r.aeads.includes(AEAD_AES_SIV_CMAC_256)) return { response: encodeKeResponse({ protocols: [PROTOCOL_NTPV4], aeads: [], cookies: [] }), outcome: 'no-aead' };
+  const c = cookies();
+  return {
+    response: encodeKeResponse({ protocols: [PROTOCOL_NTPV4], aeads: [AEAD_AES_SIV_CMAC_256], cookies: c, ...o }),
+    outcome: 'cookies', cookies: c.length,
+  };
+}
