@@ -6,7 +6,7 @@
  * deadlines, request bytes. The certificate is reloaded when its files change. Keys are never logged.
  */
 import { createServer, type Server, type TLSSocket } from 'node:tls';
-import type { Socket } from 'node:net';
+import { isIPv6, type Socket } from 'node:net';
 import { answerKeRequest, encodeKeError, parseKeMessage, REQUEST_LIMITS, KE_ERR_BAD_REQUEST, PROTOCOL_NTPV4, AEAD_AES_SIV_CMAC_256 } from './ke-codec.ts';
 import type { CookieKeys } from './cookies.ts';
 import { certChanged, certStamp, loadCert, type CertFiles, type LoadedCert } from './cert.ts';
@@ -120,7 +120,7 @@ export class NtsKeServer {
       srv.on('error', (e) => this.log('warn', `NTS-KE: server error: ${e.message}`));
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
-        srv.listen({ host: address, port: this.o.port, exclusive: true }, () => {
+        srv.listen({ host: address, port: this.o.port, exclusive: true, ipv6Only: isIPv6(address) }, () => {
           srv.off('error', reject);
           resolve();
         });
