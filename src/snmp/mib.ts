@@ -24,6 +24,10 @@ export type Value = number | string | boolean | null;
  * number or meaning changes, saying what an NMS must change. */
 export const REVISIONS: readonly { date: string; description: string }[] = [
   {
+    date: '202612012300Z',
+    description: 'NTS (RFC 8915): s1NtsKeSessions, s1NtsKeFailures, s1NtsRequests, s1NtsReplies, s1NtsNaks, s1NtsFailures and s1NtsCookieKeyAge in the s1Ntp group.',
+  },
+  {
     date: '202612011700Z',
     description: 'Integrity: the s1Integrity group (upstream NTP servers in s1UpstreamTable, the checks in s1IntegrityCheckTable), the notifications s1IntegrityCheckFailed and s1IntegrityCheckPassed, and the alarm rules gps_falseticker, position_fence, gnss_jamming, satellites_drop, pps_label_mismatch and leap_mismatch after the existing rows.',
   },
@@ -210,6 +214,13 @@ export const OBJECTS: Group = {
         { kind: 'scalar', name: 's1NtpKissOfDeath', sub: 4, syntax: { base: 'Counter32' }, units: 'packets', description: 'Kiss-o\'-death replies sent.', get: (s) => u32(s.ntp.kissOfDeath) },
         { kind: 'scalar', name: 's1NtpRequestRate', sub: 5, syntax: { base: 'Gauge32' }, units: 'requests per second', description: 'Requests per second over about ten seconds.', get: (s) => gauge(s.ntp.requestsPerSecond) },
         { kind: 'scalar', name: 's1NtpClients', sub: 6, syntax: { base: 'Gauge32' }, units: 'clients', description: 'Estimated distinct clients since start.', get: (s) => gauge(s.ntp.distinctClients) },
+        { kind: 'scalar', name: 's1NtsKeSessions', sub: 7, syntax: { base: 'Counter32' }, units: 'sessions', description: 'NTS-KE key exchanges that ended with cookies sent (0 while NTS is off).', get: (s) => u32(s.ntp.nts.keSessions) },
+        { kind: 'scalar', name: 's1NtsKeFailures', sub: 8, syntax: { base: 'Counter32' }, units: 'connections', description: 'NTS-KE connections that ended without cookies (TLS or ALPN refused, timeout, busy, bad request).', get: (s) => u32(Object.values(s.ntp.nts.keFailures).reduce((a, b) => a + b, 0)) },
+        { kind: 'scalar', name: 's1NtsRequests', sub: 9, syntax: { base: 'Counter32' }, units: 'packets', description: 'NTP requests carrying NTS extension fields.', get: (s) => u32(s.ntp.nts.requests) },
+        { kind: 'scalar', name: 's1NtsReplies', sub: 10, syntax: { base: 'Counter32' }, units: 'packets', description: 'NTS-authenticated replies sent.', get: (s) => u32(s.ntp.nts.replied) },
+        { kind: 'scalar', name: 's1NtsNaks', sub: 11, syntax: { base: 'Counter32' }, units: 'packets', description: 'NTS NAKs (kiss code NTSN) sent: a cookie that did not open or a request that failed authentication.', get: (s) => u32(s.ntp.nts.naks) },
+        { kind: 'scalar', name: 's1NtsFailures', sub: 12, syntax: { base: 'Counter32' }, units: 'packets', description: 'NTS requests refused (malformed, unknown cookie key, undecryptable cookie, failed authenticator).', get: (s) => u32(Object.values(s.ntp.nts.failures).reduce((a, b) => a + b, 0)) },
+        { kind: 'scalar', name: 's1NtsCookieKeyAge', sub: 13, syntax: { base: 'Gauge32' }, units: 'seconds', description: 'Age of the current NTS cookie key; 0 while NTS is off.', get: (s) => gauge(s.ntp.nts.cookieKeyAgeS ?? 0) },
       ],
     },
     {

@@ -15,6 +15,10 @@ import { requirePeers } from '../../helpers/env.ts';
 import { startAgent, agentConfig, type RunningAgent } from '../../helpers/agent.ts';
 import { freeTcpPort, freeUdpPort } from '../../helpers/ports.ts';
 import type { Status } from '../../../src/status/status.ts';
+import { exposition } from '../../../src/export/prometheus.ts';
+import { pointsFrom } from '../../../src/export/influx-points.ts';
+import { allScalars } from '../../../src/snmp/mib.ts';
+import { parseMetrics } from '../../helpers/metrics.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -103,6 +107,16 @@ test('chronyd as an NTS client: key exchange with our certificate, our time sele
     assert.ok(st.ntp.nts.replied >= 1, `authenticated replies in Status: ${st.ntp.nts.replied}`);
     assert.equal(st.ntp.nts.naks, 0);
     assert.equal(st.ntp.nts.certificate?.selfSigned, true);
+    // Every exporter reads the same NTS figures from that Status.
+    const m = parseMetrics(exposition(st));
+    assert.equal(m.get('stratum1_nts_ke_sessions_total'), st.ntp.nts.keSessions);
+    assert.equal(m.get('stratum1_nts_replies_total'), st.ntp.nts.replied);
+    assert.equal(m.get('stratum1_nts_requests_total'), st.ntp.nts.requests);
+    assert.equal(m.get('stratum1_nts_cookie_key_age_seconds'), st.ntp.nts.cookieKeyAgeS);
+    const nts = pointsFrom(st, 0n, {}).find((x) => x.measurement === 'nts');
+    assert.ok(nts && nts.fields.ke_sessions === st.ntp.nts.keSessions && nts.fields.replied === st.ntp.nts.replied, `an InfluxDB nts point: ${JSON.stringify(nts?.fields)}`);
+    const mib = Object.fromEntries(allScalars().filter((x) => x.def.name.startsWith('s1Nts')).map((x) => [x.def.name, x.def.get(st)]));
+    assert.deepEqual([mib.s1NtsKeSessions, mib.s1NtsReplies, mib.s1NtsNaks], [st.ntp.nts.keSessions, st.ntp.nts.replied, 0]);
 
     // Restart the agent on the same state directory: chronyd's cookies (made under the saved keys)
     // still open, so it goes on without a NAK and without a new key exchange.
