@@ -24,7 +24,7 @@ export type Value = number | string | boolean | null;
  * number or meaning changes, saying what an NMS must change. */
 export const REVISIONS: readonly { date: string; description: string }[] = [
   {
-    date: '202612012300Z',
+    date: '202612012200Z',
     description: 'NTS (RFC 8915): s1NtsKeSessions, s1NtsKeFailures, s1NtsRequests, s1NtsReplies, s1NtsNaks, s1NtsFailures and s1NtsCookieKeyAge in the s1Ntp group.',
   },
   {
