@@ -62,15 +62,16 @@ export interface NtsRequest {
 }
 
 /** An NTS-protected client request: one cookie, `placeholders` placeholders, authenticated with C2S. */
-export function ntsRequest(cookie: Buffer, c2s: Buffer, placeholders = 0, o: { nonceBytes?: number; transmit?: bigint } = {}): NtsRequest {
+export function ntsRequest(cookie: Buffer, c2s: Buffer, placeholders = 0, o: { nonceBytes?: number; transmit?: bigint; random?: (n: number) => Buffer } = {}): NtsRequest {
+  const random = o.random ?? randomBytes;
   const header = Buffer.alloc(NTP_HEADER);
-  const transmit = o.transmit ?? randomBytes(8).readBigUInt64BE(0);
+  const transmit = o.transmit ?? random(8).readBigUInt64BE(0);
   encodeHeader({ li: 0, version: 4, mode: 3, stratum: 0, poll: 4, precision: -20, rootDelay: 0, rootDispersion: 0, refId: 0, refTime: 0n, origin: 0n, receive: 0n, transmit }, header);
-  const uid = randomBytes(32);
+  const uid = random(32);
   const fields = [extField(0x0104, uid), extField(0x0204, cookie)];
   for (let i = 0; i < placeholders; i++) fields.push(extField(0x0304, Buffer.alloc(cookie.length)));
   const ad = Buffer.concat([header, ...fields]);
-  const nonce = randomBytes(o.nonceBytes ?? 16);
+  const nonce = random(o.nonceBytes ?? 16);
   const ct = new AesSivCmac256(c2s).seal(Buffer.alloc(0), [ad], nonce);
   const pad4 = (b: Buffer) => Buffer.concat([b, Buffer.alloc((4 - (b.length % 4)) % 4)]);
   const body = Buffer.alloc(4);
