@@ -9,7 +9,7 @@
  * from node:crypto unless a test gives its own. Keys are secrets: nothing here logs or prints them.
  */
 import { randomBytes as cryptoRandom } from 'node:crypto';
-import { AesSivCmac256 } from './siv.ts';
+import { AesSivCmac256, RandomPool } from './siv.ts';
 
 export const NTS_KEY_BYTES = 32;
 export const COOKIE_NONCE = 16;
@@ -41,9 +41,11 @@ export class CookieKeys {
   private list: ServerKey[] = [];
   private readonly ciphers = new Map<number, AesSivCmac256>();
   private readonly maxKeys: number;
+  private readonly nonces: RandomPool;
 
   constructor(private readonly o: CookieKeyOptions, keys: readonly ServerKey[] = [], private readonly random: (n: number) => Buffer = cryptoRandom) {
     this.maxKeys = Math.max(2, o.maxKeys ?? 64);
+    this.nonces = new RandomPool(random);
     for (const k of keys) {
       if (k.key.length !== NTS_KEY_BYTES || this.ciphers.has(k.id >>> 0)) continue;
       this.list.push({ id: k.id >>> 0, key: Buffer.from(k.key), createdS: k.createdS });
@@ -89,7 +91,7 @@ export class CookieKeys {
   make(s: SessionKeys): Buffer {
     const k = this.list[this.list.length - 1];
     if (!k) throw new Error('NTS cookies: no server key yet (rotate first)');
-    const nonce = this.random(COOKIE_NONCE);
+    const nonce = this.nonces.take(COOKIE_NONCE);
     const out = Buffer.alloc(COOKIE_BYTES);
     out.writeUInt32BE(k.id, 0);
     nonce.copy(out, 4);

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { NTP_HEADER } from '../packet.ts';
-import { AesSivCmac256 } from './siv.ts';
+import { RandomPool, SivCache } from './siv.ts';
 import { COOKIE_BYTES, type CookieKeys, type SessionKeys } from './cookies.ts';
 
 export const EF_UNIQUE_ID = 0x0104;
@@ -19,6 +19,10 @@ export const EF_AUTHENTICATOR = 0x0404;
 const NTS_TYPES = new Set([EF_UNIQUE_ID, EF_COOKIE, EF_COOKIE_PLACEHOLDER, EF_AUTHENTICATOR]);
 /** At most this many placeholders are honoured (chronyd sends up to 7; the reply's size bounds the rest). */
 const MAX_FIELDS = 32;
+
+/** Session ciphers (C2S and S2C keys of recent clients) and nonces, shared by every request. */
+const sessions = new SivCache(2048);
+const pool = new RandomPool(randomBytes);
 
 export type NtsFailure =
   | 'malformed' | 'cookie-length' | 'unknown-key' | 'undecryptable' | 'authenticator' | 'nak-suppressed';
@@ -102,7 +106,7 @@ export type NtsCheck =
 export function checkNtsRequest(p: Extract<NtsParse, { kind: 'nts' }>, keys: CookieKeys): NtsCheck {
   const o = keys.open(p.cookie);
   if (!o.ok) return { ok: false, reason: o.reason === 'cookie-length' ? 'cookie-length' : o.reason };
-  const plain = new AesSivCmac256(o.c2s).open(p.ciphertext, [p.associated], p.nonce);
+  const plain = sessions.get(o.c2s).open(p.ciphertext, [p.associated], p.nonce);
   // Encrypted extension fields from a client are allowed; we know none, so their content is ignored.
   if (!plain) return { ok: false, reason: 'authenticator' };
   return { ok: true, keys: { c2s: o.c2s, s2c: o.s2c } };
@@ -121,7 +125,7 @@ function field(type: number, len: number, out: Buffer, at: number): number {
  * encrypts; until then the reply must not be sent.
  */
 export function ntsReply(header: Buffer, p: Extract<NtsParse, { kind: 'nts' }>, s: SessionKeys, keys: CookieKeys, requestBytes: number,
-  random: (n: number) => Buffer = randomBytes): { reply: Buffer; cookies: number; seal: (txNtp: bigint) => void } {
+  random: (n: number) => Buffer = (n) => pool.take(n)): { reply: Buffer; cookies: number; seal: (txNtp: bigint) => void } {
   const cookieField = 4 + Math.ceil(COOKIE_BYTES / 4) * 4;
   const fixed = NTP_HEADER + p.uidField.length + 4 + 4 + 16 + 16;
   let n = 1 + p.placeholders;
@@ -148,7 +152,7 @@ export function ntsReply(header: Buffer, p: Extract<NtsParse, { kind: 'nts' }>, 
       reply.writeBigUInt64BE(txNtp, 40);
       const nonce = random(16);
       nonce.copy(reply, nonceAt);
-      new AesSivCmac256(s.s2c).seal(plain, [reply.subarray(0, authAt)], nonce).copy(reply, ctAt);
+      sessions.get(s.s2c).seal(plain, [reply.subarray(0, authAt)], nonce).copy(reply, ctAt);
     },
   };
 }

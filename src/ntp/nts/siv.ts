@@ -7,7 +7,7 @@
  * A 32-byte key is K1 (CMAC, the first half) then K2 (CTR, the second half). Sealed output is the
  * 16-byte synthetic IV followed by the ciphertext, as long as the plaintext.
  */
-import { createCipheriv, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, timingSafeEqual, type Cipher } from 'node:crypto';
 
 const BLOCK = 16;
 const ZERO = Buffer.alloc(BLOCK);
@@ -29,16 +29,30 @@ function xorInto(dst: Buffer, src: Uint8Array, at = 0): void {
   for (let i = 0; i < src.length; i++) dst[at + i]! ^= src[i]!;
 }
 
-/** AES-CMAC (RFC 4493) with a 16-byte key. */
+/**
+ * AES-CMAC (RFC 4493) with a 16-byte key. One AES-128-CBC cipher serves every MAC of the key (making
+ * a cipher costs far more than using one): CBC chains from the last ciphertext block it produced, so
+ * each message's first block is XORed with that block first, which makes its IV zero again.
+ */
 export class Cmac {
   private readonly k1: Buffer;
   private readonly k2: Buffer;
-  constructor(private readonly key: Buffer) {
+  private readonly cbc: Cipher;
+  private chain: Buffer = Buffer.alloc(BLOCK);
+  constructor(key: Buffer) {
     if (key.length !== 16) throw new Error(`AES-CMAC: key of ${key.length} bytes, not 16`);
-    const e = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
-    const l = Buffer.concat([e.update(ZERO), e.final()]);
+    this.cbc = createCipheriv('aes-128-cbc', key, ZERO).setAutoPadding(false);
+    const l = this.cbcMac(Buffer.alloc(BLOCK)); // AES_K(0)
     this.k1 = dbl(l);
     this.k2 = dbl(this.k1);
+  }
+
+  /** The last block of CBC with a zero IV over `buf` (a whole number of blocks, overwritten). */
+  private cbcMac(buf: Buffer): Buffer {
+    xorInto(buf, this.chain);
+    const out = this.cbc.update(buf);
+    this.chain = out.subarray(out.length - BLOCK);
+    return Buffer.from(this.chain);
   }
 
   mac(m: Uint8Array): Buffer {
@@ -52,27 +66,28 @@ export class Cmac {
       buf[m.length] = 0x80;
       xorInto(buf, this.k2, (n - 1) * BLOCK);
     }
-    const c = createCipheriv('aes-128-cbc', this.key, ZERO).setAutoPadding(false);
-    const out = c.update(buf);
-    c.final();
-    return out.subarray(out.length - BLOCK);
+    return this.cbcMac(buf);
   }
 }
 
 export class AesSivCmac256 {
   private readonly cmac: Cmac;
-  private readonly ctrKey: Buffer;
+  /** AES-128-ECB under K2, for the CTR key stream (kept: one cipher per key). */
+  private readonly ecb: Cipher;
+  /** CMAC(K1, zero block), where every S2V starts. */
+  private readonly d0: Buffer;
 
   constructor(key: Uint8Array) {
     if (key.length !== 32) throw new Error(`AES-SIV-CMAC-256: key of ${key.length} bytes, not 32`);
     this.cmac = new Cmac(Buffer.from(key.subarray(0, 16)));
-    this.ctrKey = Buffer.from(key.subarray(16, 32));
+    this.ecb = createCipheriv('aes-128-ecb', Buffer.from(key.subarray(16, 32)), null).setAutoPadding(false);
+    this.d0 = this.cmac.mac(ZERO);
   }
 
   /** S2V (RFC 5297 section 2.4) over the strings; the last is the plaintext. */
   private s2v(strings: readonly Uint8Array[]): Buffer {
     if (strings.length === 0) return this.cmac.mac(Buffer.from([...ZERO.subarray(0, 15), 1]));
-    let d = this.cmac.mac(ZERO);
+    let d: Buffer = Buffer.from(this.d0);
     for (let i = 0; i < strings.length - 1; i++) {
       d = dbl(d);
       xorInto(d, this.cmac.mac(strings[i]!));
@@ -92,12 +107,28 @@ export class AesSivCmac256 {
     return this.cmac.mac(t);
   }
 
+  /** CTR from Q = V with bits 31 and 63 cleared: the counter blocks Q, Q+1, ... encrypted in one ECB
+   * call. With bit 31 clear the low 32-bit word cannot carry for fewer than 2^31 blocks, so adding to
+   * it alone is the 128-bit increment. */
   private ctr(v: Buffer, data: Uint8Array): Buffer {
-    const q = Buffer.from(v);
-    q[8]! &= 0x7f;
-    q[12]! &= 0x7f;
-    const c = createCipheriv('aes-128-ctr', this.ctrKey, q);
-    return Buffer.concat([c.update(data), c.final()]);
+    if (data.length === 0) return Buffer.alloc(0);
+    const n = Math.ceil(data.length / BLOCK);
+    const blocks = Buffer.alloc(n * BLOCK);
+    const hi = v.readUInt32BE(0);
+    const mid = v.readUInt32BE(4);
+    const w2 = v.readUInt32BE(8) & 0x7fffffff;
+    const w3 = v.readUInt32BE(12) & 0x7fffffff;
+    for (let i = 0; i < n; i++) {
+      const o = i * BLOCK;
+      blocks.writeUInt32BE(hi, o);
+      blocks.writeUInt32BE(mid, o + 4);
+      blocks.writeUInt32BE(w2, o + 8);
+      blocks.writeUInt32BE(w3 + i, o + 12);
+    }
+    const ks = this.ecb.update(blocks);
+    const out = Buffer.alloc(data.length);
+    for (let i = 0; i < data.length; i++) out[i] = data[i]! ^ ks[i]!;
+    return out;
   }
 
   /** The AEAD interface of RFC 5297 section 6: S2V(AD..., nonce, plaintext). Returns IV || ciphertext. */
@@ -113,5 +144,48 @@ export class AesSivCmac256 {
     const p = this.ctr(v, sealed.subarray(BLOCK));
     const check = this.s2v([...associated, ...(nonce ? [nonce] : []), p]);
     return timingSafeEqual(check, v) ? p : undefined;
+  }
+}
+
+/**
+ * AES-SIV instances by key, at most `max` (the oldest made is dropped first): making one costs two
+ * ciphers, about thirty microseconds, and a client uses the same C2S and S2C keys for every request
+ * of its session. Keys only ever come from cookies this server made.
+ */
+export class SivCache {
+  private readonly map = new Map<string, AesSivCmac256>();
+  constructor(private readonly max = 1024) {}
+
+  get(key: Uint8Array): AesSivCmac256 {
+    const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    let s = this.map.get(id);
+    if (!s) {
+      s = new AesSivCmac256(key);
+      if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
+      this.map.set(id, s);
+    }
+    return s;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+/** Random bytes from a 4 KiB pool refilled from node:crypto (one call per few hundred requests
+ * instead of one per nonce); no byte is handed out twice. */
+export class RandomPool {
+  private buf: Buffer = Buffer.alloc(0);
+  private off = 0;
+  constructor(private readonly fill: (n: number) => Buffer) {}
+
+  take(n: number): Buffer {
+    if (this.off + n > this.buf.length) {
+      this.buf = this.fill(Math.max(4096, n));
+      this.off = 0;
+    }
+    const out = Buffer.from(this.buf.subarray(this.off, this.off + n));
+    this.off += n;
+    return out;
   }
 }
