@@ -173,7 +173,7 @@ try {
   };
   const oursPool = await pool(OURS.ntp, OURS.ke, ca, quick ? 200 : 4000);
   const chronyPool = await pool(CHRONY.ntp, CHRONY.ke, ca, quick ? 200 : 4000);
-  const rates = quick ? [500, 1000] : [2000, 4000, 8000, 12000, 16000, 24000, 32000, 48000, 64000, 96000];
+  const rates = quick ? [500, 1000] : [2000, 4000, 6000, 8000, 10000, 12000, 14000, 16000, 20000, 24000, 32000, 48000, 64000];
   const stepS = quick ? 0.5 : 2;
   const best: Record<string, number> = { ours: 0, chronyd: 0 };
   const steps: Record<string, unknown[]> = { ours: [], chronyd: [] };
