@@ -314,6 +314,11 @@ export function formatStatus(st: Status): string {
     ['NTP', st.ntp.enabled ? `${st.ntp.received} requests, ${st.ntp.replied} replies, ${st.ntp.requestsPerSecond} /s, ` +
       `~${st.ntp.distinctClients} clients, dropped ${Object.entries(st.ntp.dropped).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}, ` +
       `${st.ntp.rxTimestamps ?? '-'} receive timestamps` : 'off'],
+    ...(st.ntp.nts.enabled ? [['NTS', `${st.ntp.nts.keSessions} key exchanges (${Object.values(st.ntp.nts.keFailures).reduce((x, y) => x + y, 0)} failed), ` +
+      `${st.ntp.nts.requests} requests, ${st.ntp.nts.replied} authenticated replies, ${st.ntp.nts.naks} NAKs, ` +
+      `failures ${Object.entries(st.ntp.nts.failures).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}, ` +
+      `cookie key ${st.ntp.nts.cookieKeyAgeS === null ? '-' : dur(st.ntp.nts.cookieKeyAgeS)} old` +
+      `${st.ntp.nts.certificate ? `, certificate ${st.ntp.nts.certificate.selfSigned ? 'self-signed ' : ''}${st.ntp.nts.certificate.path} to ${st.ntp.nts.certificate.validTo}` : ''}`] as [string, string]] : []),
     ['PTP', st.ptp.enabled ? `grandmaster on ${st.ptp.interface} (${st.ptp.address}), clock ${st.ptp.clockIdentity}, domain ${st.ptp.domain}, ` +
       `class ${st.ptp.clockClass}, ${st.ptp.sent.sync ?? 0} syncs, ${st.ptp.sent.delay_resp ?? 0} delay responses, ${st.ptp.rxTimestamps} timestamps` +
       `${st.ptp.betterMaster ? ', A BETTER MASTER IS ON THE DOMAIN' : ''}` : 'off'],

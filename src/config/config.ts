@@ -164,6 +164,18 @@ export const configSchema = section('stratum1-agent configuration.', {
     allow: strList('Clients allowed (CIDR); empty: everyone not denied.', [], 'CIDR prefixes', cidrProblem),
     deny: strList('Clients denied (CIDR); deny wins over allow.', [], 'CIDR prefixes', cidrProblem),
     deny_action: oneOf('What a denied client gets.', 'drop', ['drop', 'kod'] as const),
+    nts: section('Network Time Security (RFC 8915): the NTS-KE server (TLS 1.3) and authenticated NTP with cookies (docs/NTS.md).', {
+      enabled: bool('Serve NTS: the key exchange on ke_port and NTS-protected requests on the NTP port.', false),
+      ke_addresses: strList('Addresses the NTS-KE server listens on (TCP).', ['0.0.0.0', '::'], 'IP addresses', (a) => (isIP(a) ? undefined : 'not an IP address')),
+      ke_port: int('NTS-KE TCP port (4460 is NTS-KE\'s own; 0 picks a free one).', 4460, { min: 0, max: 65535 }),
+      cert: str('Certificate chain (PEM) of the NTS-KE server, reloaded when the file changes. Empty (with key empty): a self-signed certificate for "localhost", made in agent.state_dir/nts-cert.pem.', ''),
+      key: str('Private key (PEM file) of the certificate, reloaded when the file changes.', ''),
+      ntp_server: str('The NTP server (name or address) clients are told to use after the key exchange; empty: this one.', '', { pattern: /^[A-Za-z0-9.:-]{0,255}$/, what: 'a host name or address' }),
+      key_rotation_s: int('Seconds between new cookie keys (kept in agent.state_dir/nts-keys.json, mode 0600, so cookies outlive a restart).', 86400, { min: 60, max: 31536000 }),
+      key_grace_s: int('Seconds an old cookie key is still accepted after the next one replaces it.', 172800, { min: 0, max: 31536000 }),
+      max_connections: int('NTS-KE connections at once; more are closed at once.', 64, { min: 1, max: 100000 }),
+      timeout_s: num('Seconds an NTS-KE session (handshake, request and response) may take.', 5, { min: 0.1, max: 120 }),
+    }),
   }),
   snmp: section('The SNMP agent (standalone, UDP): our MIB and the system group, read-only.', {
     enabled: bool('Run the SNMP agent.', false),
@@ -378,6 +390,9 @@ function crossCheck(c: Config, issues: Issue[]): void {
     }
     if (t.version === 'v2c' && !t.community) issues.push({ path: `snmp.trap_sinks[${i}].community`, expected: 'a community for v2c', found: 'none' });
   });
+  if ((c.ntp.nts.cert === '') !== (c.ntp.nts.key === '')) {
+    issues.push({ path: c.ntp.nts.cert === '' ? 'ntp.nts.cert' : 'ntp.nts.key', expected: 'set together with ntp.nts.' + (c.ntp.nts.cert === '' ? 'key' : 'cert') + ' (or both empty: a self-signed certificate)', found: 'empty' });
+  }
   c.snmp.users.forEach((u, i) => {
     if (!u.name) issues.push({ path: `snmp.users[${i}].name`, expected: 'a user name', found: 'none' });
   });

@@ -63,6 +63,16 @@ export function pointsFrom(s: Status, tNs: bigint, base: Record<string, string>)
       requests_per_second: s.ntp.requestsPerSecond, clients: s.ntp.distinctClients,
     }));
   }
+  if (s.ntp.nts.enabled) {
+    const x = s.ntp.nts;
+    out.push(p('nts', {
+      ke_sessions: x.keSessions, ke_failures: Object.values(x.keFailures).reduce((a, b) => a + b, 0), requests: x.requests,
+      replied: x.replied, naks: x.naks, failures: Object.values(x.failures).reduce((a, b) => a + b, 0),
+      cookie_key_age_s: x.cookieKeyAgeS,
+      ...Object.fromEntries(Object.entries(x.failures).map(([k, v]) => [`failed_${k.replace(/-/g, '_')}`, v])),
+      ...Object.fromEntries(Object.entries(x.keFailures).map(([k, v]) => [`ke_failed_${k.replace(/-/g, '_')}`, v])),
+    }));
+  }
   return out.filter((x) => Object.keys(x.fields).length > 0);
 }
 

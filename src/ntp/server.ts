@@ -6,10 +6,12 @@
  * time; modes 6 and 7 and everything else get nothing. A reply is never larger than its request.
  */
 import { type Nanos, toNtp64, toNtpShort } from '../time/index.ts';
-import { decodePacket, encodeHeader, refIdFromAscii, NTP_HEADER } from './packet.ts';
+import { decodePacket, encodeHeader, refIdFromAscii, NTP_HEADER, type NtpHeader } from './packet.ts';
 import { RateLimiter, DistinctCounter, PerSecondCap, clientKey } from '../net/ratelimit.ts';
 import type { AccessList } from './acl.ts';
-import type { DropReason, NtpCounters } from '../status/status.ts';
+import type { DropReason, NtpCounters, NtsCounters } from '../status/status.ts';
+import { parseNtsRequest, checkNtsRequest, ntsReply, type NtsFailure } from './nts/ntp-ext.ts';
+import type { CookieKeys } from './nts/cookies.ts';
 
 /** What the server says about itself, refreshed from Status a few times a second. */
 export interface NtpServerState {
@@ -31,14 +33,18 @@ export interface NtpServerOptions {
   kodPerSecond?: number;
   /** Denied clients: dropped, or answered with a KoD DENY. */
   denyAction: 'drop' | 'kod';
+  /** NTS (RFC 8915): the cookie keys the key exchange shares, and the counters. Without it NTS
+   * extension fields are ignored and the request is answered as plain NTP. */
+  nts?: { keys: CookieKeys; counters: NtsCounters };
 }
 
 // The counters' type is Status's (status/ imports nothing from the rooms that read it).
 export type { DropReason, NtpCounters };
 
 export type Handled =
-  | { reply: Buffer; kind: 'time' | 'kod' }
-  | { reply: undefined; reason: DropReason };
+  | { reply: Buffer; kind: 'time' | 'kod'; /** An NTS reply: writes the transmit timestamp (NTP
+    * format) and the authenticator; the adapter calls it instead of stampTransmit. */ seal?: (txNtp: bigint) => void }
+  | { reply: undefined; reason: DropReason; seal?: undefined };
 
 export class NtpServerCore {
   readonly counters: NtpCounters = {
@@ -94,23 +100,70 @@ export class NtpServerCore {
       c.dropped.rate++;
       return { reply: undefined, reason: 'rate' };
     }
+    if (this.o.nts && h.version === 4 && d.extensionFields > 0) {
+      const nts = this.nts(req, rx, st, h, key, monoS);
+      if (nts) return nts;
+    }
     // A request signed with a key we do not have: answer with a crypto-NAK (a 4-byte zero MAC), still
     // no larger than the request (48 + at least 20).
     const nak = d.mac === 'key';
     const out = Buffer.alloc(nak ? NTP_HEADER + 4 : NTP_HEADER);
-    encodeHeader({
+    encodeHeader(this.replyHeader(h, rx, st), out);
+    c.replied++;
+    return { reply: out, kind: 'time' };
+  }
+
+  /** An NTS request's answer, or undefined when it carries no NTS fields (plain NTP then). */
+  private nts(req: Buffer, rx: Nanos, st: NtpServerState, h: NtpHeader,
+    key: string, monoS: number): Handled | undefined {
+    const { keys, counters } = this.o.nts!;
+    const p = parseNtsRequest(req);
+    if (p.kind === 'none') return undefined;
+    counters.requests++;
+    const fail = (reason: NtsFailure) => {
+      counters.failures[reason] = (counters.failures[reason] ?? 0) + 1;
+    };
+    if (p.kind === 'bad') {
+      fail('malformed');
+      this.counters.dropped.unauthenticated++;
+      return { reply: undefined, reason: 'unauthenticated' };
+    }
+    const ok = checkNtsRequest(p, keys);
+    if (!ok.ok) {
+      fail(ok.reason);
+      // NTS NAK: a kiss-o'-death NTSN with the unique identifier, no cookie, no authenticator;
+      // unauthenticated, so under the same per-client and global caps as every kiss-o'-death.
+      if (!this.mayKiss(key, monoS)) {
+        fail('nak-suppressed');
+        this.counters.dropped.unauthenticated++;
+        return { reply: undefined, reason: 'unauthenticated' };
+      }
+      const nak = this.kod(4, h.origin, h.transmit, 'NTSN', p.uidField);
+      counters.naks++;
+      return nak;
+    }
+    const header = Buffer.alloc(NTP_HEADER);
+    encodeHeader(this.replyHeader(h, rx, st), header);
+    const r = ntsReply(header, p, ok.keys, keys, req.length);
+    counters.replied++;
+    counters.cookiesIssued += r.cookies;
+    this.counters.replied++;
+    return { reply: r.reply, kind: 'time', seal: r.seal };
+  }
+
+  private replyHeader(h: { version: number; mode: number; poll: number; transmit: bigint }, rx: Nanos, st: NtpServerState) {
+    return {
       li: st.leapIndicator, version: h.version, mode: h.version === 1 && h.mode === 0 ? 2 : 4,
       stratum: st.stratum, poll: Math.min(17, Math.max(4, h.poll)), precision: st.precisionLog2,
       rootDelay: toNtpShort(st.rootDelayS), rootDispersion: toNtpShort(st.rootDispersionS),
       refId: refIdFromAscii(st.refId), refTime: st.refTime > 0n ? toNtp64(st.refTime) : 0n,
       origin: h.transmit, receive: toNtp64(rx), transmit: 0n,
-    }, out);
-    c.replied++;
-    return { reply: out, kind: 'time' };
+    };
   }
 
-  private kod(version: number, _origin: bigint, clientTransmit: bigint, code: 'RATE' | 'DENY'): Handled {
-    const out = Buffer.alloc(NTP_HEADER);
+  private kod(version: number, _origin: bigint, clientTransmit: bigint, code: 'RATE' | 'DENY' | 'NTSN', uidField?: Buffer): Handled {
+    const out = Buffer.alloc(NTP_HEADER + (uidField?.length ?? 0));
+    uidField?.copy(out, NTP_HEADER);
     // A kiss-o'-death: stratum 0, the kiss code as reference id, leap indicator 3, the client's own
     // transmit time in every timestamp (nothing in it can be used as time).
     encodeHeader({

@@ -7,7 +7,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { Clock } from '../time/index.ts';
+import { toNtp64, type Clock } from '../time/index.ts';
 import { NtpServerCore, stampTransmit, type NtpServerState } from './server.ts';
 import type { Endpoint } from '../status/status.ts';
 import { kernelTs, KernelRxSocket } from '../net/kernel-ts.ts';
@@ -49,7 +49,8 @@ export class NtpUdpServer {
             const mono = Number(this.clock.monotonic()) / 1e9;
             const h = this.core.handle(msg, rx, this.state(), from.address, mono);
             if (!h.reply) return;
-            if (h.kind === 'time') stampTransmit(h.reply, native!.realtimeNs() + off);
+            if (h.seal) h.seal(toNtp64(native!.realtimeNs() + off));
+            else if (h.kind === 'time') stampTransmit(h.reply, native!.realtimeNs() + off);
             if (k.sendTo(h.reply, from.address, from.port) < 0) this.sendErrors++;
           }, { recvBufferBytes: this.o.recvBufferBytes });
         } catch (e) {
@@ -80,7 +81,8 @@ export class NtpUdpServer {
         const mono = Number(this.clock.monotonic()) / 1e9;
         const h = this.core.handle(msg, rx, this.state(), rinfo.address, mono);
         if (!h.reply) return;
-        if (h.kind === 'time') stampTransmit(h.reply, this.clock.now());
+        if (h.seal) h.seal(toNtp64(this.clock.now()));
+        else if (h.kind === 'time') stampTransmit(h.reply, this.clock.now());
         // No per-packet callback: a failed send surfaces as the socket's 'error' event, counted above.
         s.send(h.reply, rinfo.port, rinfo.address);
       });

@@ -29,6 +29,10 @@ export type Value = number | string | boolean | null;
  * number or meaning changes, saying what an NMS must change. */
 export const REVISIONS: readonly { date: string; description: string }[] = [
   {
+    date: '202612012300Z',
+    description: 'NTS (RFC 8915): s1NtsKeSessions, s1NtsKeFailures, s1NtsRequests, s1NtsReplies, s1NtsNaks, s1NtsFailures and s1NtsCookieKeyAge in the s1Ntp group.',
+  },
+  {
     date: '202612012200Z',
     description: 'For NMS operators. Scaled values carry a DISPLAY-HINT through the textual conventions S1Tenths, S1Hundredths, S1Thousandths and S1Millionths (DOPs, latitude, longitude, altitude, ages, the upstream figures), and their UNITS now name the unit of the value as displayed (degrees, metres, seconds; a DOP has none); the integers sent are unchanged. New objects that do not saturate at 2.1 s: s1DisciplineOffsetUsec, s1DisciplineLocalOffsetUsec and s1DisciplineErrorEstimateUsec (Integer32 microseconds, +/-35 minutes), beside the nanosecond objects, which stay and saturate. s1SatTable is indexed by { s1SatSystem, s1SatPrn }, so a row follows one satellite; s1SatIndex (the row position) is gone and its number is not reused. s1AlarmRaisedTime gives when an alarm was raised as a DateAndTime. s1Host with s1HostCpuTemperature.',
   },
@@ -242,6 +246,13 @@ export const OBJECTS: Group = {
         { kind: 'scalar', name: 's1NtpKissOfDeath', sub: 4, syntax: { base: 'Counter32' }, units: 'packets', description: 'Kiss-o\'-death replies sent.', get: (s) => u32(s.ntp.kissOfDeath) },
         { kind: 'scalar', name: 's1NtpRequestRate', sub: 5, syntax: { base: 'Gauge32' }, units: 'requests per second', description: 'Requests per second over about ten seconds.', get: (s) => gauge(s.ntp.requestsPerSecond) },
         { kind: 'scalar', name: 's1NtpClients', sub: 6, syntax: { base: 'Gauge32' }, units: 'clients', description: 'Estimated distinct clients since start.', get: (s) => gauge(s.ntp.distinctClients) },
+        { kind: 'scalar', name: 's1NtsKeSessions', sub: 7, syntax: { base: 'Counter32' }, units: 'sessions', description: 'NTS-KE key exchanges that ended with cookies sent (0 while NTS is off).', get: (s) => u32(s.ntp.nts.keSessions) },
+        { kind: 'scalar', name: 's1NtsKeFailures', sub: 8, syntax: { base: 'Counter32' }, units: 'connections', description: 'NTS-KE connections that ended without cookies (TLS or ALPN refused, timeout, busy, bad request).', get: (s) => u32(Object.values(s.ntp.nts.keFailures).reduce((a, b) => a + b, 0)) },
+        { kind: 'scalar', name: 's1NtsRequests', sub: 9, syntax: { base: 'Counter32' }, units: 'packets', description: 'NTP requests carrying NTS extension fields.', get: (s) => u32(s.ntp.nts.requests) },
+        { kind: 'scalar', name: 's1NtsReplies', sub: 10, syntax: { base: 'Counter32' }, units: 'packets', description: 'NTS-authenticated replies sent.', get: (s) => u32(s.ntp.nts.replied) },
+        { kind: 'scalar', name: 's1NtsNaks', sub: 11, syntax: { base: 'Counter32' }, units: 'packets', description: 'NTS NAKs (kiss code NTSN) sent: a cookie that did not open or a request that failed authentication.', get: (s) => u32(s.ntp.nts.naks) },
+        { kind: 'scalar', name: 's1NtsFailures', sub: 12, syntax: { base: 'Counter32' }, units: 'packets', description: 'NTS requests refused (malformed, unknown cookie key, undecryptable cookie, failed authenticator).', get: (s) => u32(Object.values(s.ntp.nts.failures).reduce((a, b) => a + b, 0)) },
+        { kind: 'scalar', name: 's1NtsCookieKeyAge', sub: 13, syntax: { base: 'Gauge32' }, units: 'seconds', description: 'Age of the current NTS cookie key; 0 while NTS is off.', get: (s) => gauge(s.ntp.nts.cookieKeyAgeS ?? 0) },
       ],
     },
     {

@@ -28,6 +28,28 @@ export interface NtpCounters {
   byVersionMode: Record<string, number>;
 }
 
+/** NTS (RFC 8915) counters: the key exchange (ntp/nts/ke-server.ts) and the NTP extension fields
+ * (ntp/nts/ntp-ext.ts) keep them; Status reports them. Failures are by reason. */
+export interface NtsCounters {
+  keConnections: number;
+  /** Key exchanges that ended with cookies sent. */
+  keSessions: number;
+  keFailures: Record<string, number>;
+  /** NTP requests carrying NTS extension fields. */
+  requests: number;
+  /** Authenticated replies sent. */
+  replied: number;
+  /** NTS NAKs (kiss code NTSN) sent. */
+  naks: number;
+  failures: Record<string, number>;
+  cookiesIssued: number;
+}
+
+const NTS_OFF = () => ({
+  enabled: false, keConnections: 0, keSessions: 0, keFailures: {}, requests: 0, replied: 0, naks: 0, failures: {}, cookiesIssued: 0,
+  cookieKeyAgeS: null, cookieKeys: 0, certificate: null,
+});
+
 /** The InfluxDB exporter's state (export/influx.ts keeps it; Status reports it). */
 export interface InfluxStats {
   enabled: boolean;
@@ -76,6 +98,16 @@ export interface NtpSnapshot {
   precisionLog2: number;
   sendErrors: number;
   rxTimestamps: 'kernel' | 'event loop';
+  nts?: NtsSnapshot;
+}
+
+/** What the NTP part says about NTS, when it serves it. */
+export interface NtsSnapshot {
+  counters: NtsCounters;
+  /** Seconds since the current cookie key was made; the number of keys kept. */
+  cookieKeyAgeS: number;
+  cookieKeys: number;
+  certificate: { path: string; selfSigned: boolean; subject: string; validTo: string; fingerprintSha256: string } | null;
 }
 
 export interface Endpoint {
@@ -201,6 +233,13 @@ export interface Status {
     enabled: boolean; received: number; replied: number; kissOfDeath: number; dropped: Record<string, number>;
     malformed: Record<string, number>; byVersionMode: Record<string, number>; requestsPerSecond: number;
     distinctClients: number; precisionLog2: number | null; sendErrors: number; rxTimestamps: 'kernel' | 'event loop' | null;
+    /** NTS (RFC 8915): key exchanges, NTS requests, failures by reason, the cookie key's age. */
+    nts: {
+      enabled: boolean; keConnections: number; keSessions: number; keFailures: Record<string, number>;
+      requests: number; replied: number; naks: number; failures: Record<string, number>; cookiesIssued: number;
+      cookieKeyAgeS: number | null; cookieKeys: number;
+      certificate: { path: string; selfSigned: boolean; subject: string; validTo: string; fingerprintSha256: string } | null;
+    };
   };
   snmp: {
     enabled: boolean; agentxConnected: boolean; agentxSessions: number; requests: number; droppedSource: number; droppedSize: number;
@@ -578,9 +617,14 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
       dropped: { ...ntp.counters.dropped }, malformed: { ...ntp.counters.malformed }, byVersionMode: { ...ntp.counters.byVersionMode },
       requestsPerSecond: Math.round(ntp.requestsPerSecond * 10) / 10, distinctClients: ntp.distinctClients,
       precisionLog2: ntp.precisionLog2, sendErrors: ntp.sendErrors, rxTimestamps: ntp.rxTimestamps,
+      nts: ntp.nts ? {
+        enabled: true, ...ntp.nts.counters, keFailures: { ...ntp.nts.counters.keFailures }, failures: { ...ntp.nts.counters.failures },
+        cookieKeyAgeS: Number.isFinite(ntp.nts.cookieKeyAgeS) ? Math.round(ntp.nts.cookieKeyAgeS) : null, cookieKeys: ntp.nts.cookieKeys,
+        certificate: ntp.nts.certificate ? { ...ntp.nts.certificate } : null,
+      } : NTS_OFF(),
     } : {
       enabled: false, received: 0, replied: 0, kissOfDeath: 0, dropped: {}, malformed: {}, byVersionMode: {},
-      requestsPerSecond: 0, distinctClients: 0, precisionLog2: null, sendErrors: 0, rxTimestamps: null,
+      requestsPerSecond: 0, distinctClients: 0, precisionLog2: null, sendErrors: 0, rxTimestamps: null, nts: NTS_OFF(),
     },
     snmp: snmp ? { enabled: true, ...snmp, trapsByName: { ...snmp.trapsByName } } : {
       enabled: false, agentxConnected: false, agentxSessions: 0, requests: 0, droppedSource: 0, droppedSize: 0, droppedMalformed: 0, badCommunity: 0, guessingRefused: 0, rateLimited: 0, unknownEngineId: 0, notInTimeWindow: 0, repliesCapped: 0, reportsCapped: 0, errors: 0, trapsSent: 0, trapsAcknowledged: 0, trapsFailed: 0, trapsByName: {},
