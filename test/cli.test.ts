@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -78,6 +79,36 @@ test('stratum1 run --simulate prints its loopback endpoints and stratum1 status 
       assert.match(r.stderr, /^stratum1: /, 'a sentence, not a stack');
     }
     assert.equal(run(['status', '--url', url, '--count', '2']).status, 2, '--count without --watch is bad usage');
+    // stratum1 clients: who uses the server. Three requests from 127.0.0.2 and one from 127.0.0.3
+    // (loopback addresses of their own), answered by the agent's NTP server.
+    const ntpPort = Number(/ntp udp 127\.0\.0\.1:(\d+)/.exec(out)![1]);
+    for (const [from, n] of [['127.0.0.2', 3], ['127.0.0.3', 1]] as const) {
+      const sock = dgram.createSocket('udp4');
+      await new Promise<void>((r) => sock.bind(0, from, () => r()));
+      for (let k = 0; k < n; k++) {
+        const req = Buffer.alloc(48);
+        req[0] = 0x23;
+        const answered = new Promise<void>((r) => sock.once('message', () => r()));
+        sock.send(req, ntpPort, '127.0.0.1');
+        await Promise.race([answered, new Promise((r) => setTimeout(r, 2000))]);
+      }
+      sock.close();
+    }
+    const cl = run(['clients', '--url', url, '--json']);
+    assert.equal(cl.status, 0, cl.stderr);
+    const view = JSON.parse(cl.stdout) as { clients: { address: string; lastMinute: number; lastDay: number; total: number }[]; all: { total: number } };
+    const row = (a: string) => view.clients.find((c) => c.address === a);
+    assert.deepEqual([row('127.0.0.2')?.total, row('127.0.0.2')?.lastDay, row('127.0.0.3')?.total], [3, 3, 1], `the clients seen: ${cl.stdout}`);
+    assert.equal(view.clients[0]!.address, '127.0.0.2', 'the busiest first');
+    const clText = run(['clients', '--url', url, '--top', '1']);
+    assert.equal(clText.status, 0, clText.stderr);
+    assert.match(clText.stdout, /^NTP requests: \d+ in the last minute \(estimate\), \d+ in the last hour, \d+ in the last day, \d+ since start\n/, clText.stdout);
+    assert.match(clText.stdout, /\n {2}127\.0\.0\.2 +\d+ +3 +3 +3 /, `one row, the busiest: ${clText.stdout}`);
+    assert.doesNotMatch(clText.stdout, /127\.0\.0\.3/, '--top 1 shows one');
+    for (const bad of [['--top', '0'], ['--by', 'week']]) {
+      const r = run(['clients', '--url', url, ...bad]);
+      assert.equal(r.status, 2, `clients ${bad.join(' ')} is bad usage: ${r.stderr}`);
+    }
     // The operator's trap actions answer even with SNMP off, and say why nothing was sent.
     const traps = run(['traps', 'test', '--url', url]);
     assert.equal(traps.status, 1);

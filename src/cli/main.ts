@@ -38,6 +38,8 @@ Usage:
                                               a metric's history from the database (stratum1 history --list)
   stratum1 events [--since 7d] [--type T] [--json] [--config FILE]
                                               the recorded events
+  stratum1 clients [--top N] [--by minute|hour|day|total] [--config FILE] [--url URL] [--json]
+                                              who uses the NTP server: requests per client over the last minute, hour, day
   stratum1 alarms [--config FILE] [--url URL] [--json]
                                               every alarm rule and its state, from the running agent
   stratum1 report [--since 24h] --out FILE.html [--config FILE]
@@ -86,6 +88,7 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
       case 'history': return cmdHistory(rest, io);
       case 'events': return cmdEvents(rest, io);
       case 'alarms': return await cmdAlarms(rest, io);
+      case 'clients': return await cmdClients(rest, io);
       case 'report': return cmdReport(rest, io);
       case 'setup': return await cmdSetup(rest, io);
       case 'config-example': io.out(exampleYaml()); return 0;
@@ -166,6 +169,44 @@ async function cmdRun(rest: string[], io: Out): Promise<number> {
   return 0;
 }
 
+
+interface ClientsView {
+  tableSize: number; clientsKept: number; evicted: number; by: string;
+  all: { total: number; lastMinute: number; lastHour: number; lastDay: number };
+  clients: { address: string; total: number; lastMinute: number; lastHour: number; lastDay: number; firstSeenAgeS: number; lastSeenAgeS: number }[];
+}
+
+/** `stratum1 clients`: who uses the NTP server, from the running agent's GET /clients. */
+async function cmdClients(rest: string[], io: Out): Promise<number> {
+  const a = args(rest, { config: { type: 'string', short: 'c' }, url: { type: 'string' }, json: { type: 'boolean' }, top: { type: 'string' }, by: { type: 'string' } });
+  const top = a.values.top === undefined ? 20 : Number(a.values.top);
+  if (!Number.isInteger(top) || top < 1 || top > 100_000) throw new UsageError(`--top takes a whole number of clients from 1, not "${String(a.values.top)}"`);
+  const by = (a.values.by as string | undefined) ?? 'day';
+  if (!['minute', 'hour', 'day', 'total'].includes(by)) throw new UsageError(`--by takes minute, hour, day or total, not "${by}"`);
+  const base = (a.values.url ? statusUrl(a.values.url as string) : `${controlBase(a.values.config as string | undefined)}/status`).replace(/\/status$/, '');
+  let v: ClientsView;
+  try {
+    const res = await fetch(`${base}/clients?top=${top}&by=${by}`, { signal: AbortSignal.timeout(3000) });
+    if (res.status === 404) throw new CliError(`the agent at ${base} keeps no clients table (NTP off, or an older agent)`);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    v = (await res.json()) as ClientsView;
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`no agent answered at ${base}: ${(e as Error).message}`);
+  }
+  if (a.values.json) {
+    io.out(`${JSON.stringify(v, null, 2)}\n`);
+    return 0;
+  }
+  io.out(`NTP requests: ${v.all.lastMinute} in the last minute (estimate), ${v.all.lastHour} in the last hour, ${v.all.lastDay} in the last day, ${v.all.total} since start\n`);
+  io.out(`${v.clientsKept} clients kept (of at most ${v.tableSize}; ${v.evicted} forgotten as least recently seen), busiest by ${v.by}:\n`);
+  io.out(`  ${'client'.padEnd(39)} ${'minute'.padStart(8)} ${'hour'.padStart(8)} ${'day'.padStart(9)} ${'total'.padStart(10)}  last seen  first seen\n`);
+  for (const c of v.clients) {
+    io.out(`  ${c.address.padEnd(39)} ${String(c.lastMinute).padStart(8)} ${String(c.lastHour).padStart(8)} ${String(c.lastDay).padStart(9)} ${String(c.total).padStart(10)}  ` +
+      `${dur(c.lastSeenAgeS).padStart(9)}  ${dur(c.firstSeenAgeS).padStart(9)}\n`);
+  }
+  return 0;
+}
 
 /** The system actuator's line: the agent steers the kernel clock, and what the kernel says. */
 function describeKernel(k: NonNullable<Status['discipline']['kernel']>): string {

@@ -154,6 +154,7 @@ export const configSchema = section('stratum1-agent configuration.', {
     addresses: strList('Addresses to listen on (IPv4 and IPv6; 0.0.0.0 and :: for all).', ['0.0.0.0', '::'], 'IP addresses', (a) => (isIP(a) ? undefined : 'not an IP address')),
     port: int('UDP port (123 needs CAP_NET_BIND_SERVICE, which the systemd unit grants; 0 picks a free one).', 123, { min: 0, max: 65535 }),
     recv_buffer_bytes: int('Socket receive buffer (the kernel caps it at net.core.rmem_max).', 4 * 1024 * 1024, { min: 65536 }),
+    client_table_size: int('How many clients `stratum1 clients` (the control endpoint\'s /clients) keeps, with their requests over the last minute, hour and day; beyond it the client seen least recently is forgotten. 0: none.', 1000, { min: 0, max: 100_000 }),
     rate_limit: section('Per-client rate limiting (IPv6 clients by /64), with bounded memory.', {
       enabled: bool('Limit each client\'s request rate.', true),
       interval_s: num('Average interval a client may sustain, seconds.', 2, { min: 0.001, max: 3600 }),

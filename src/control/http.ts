@@ -34,7 +34,8 @@ export class ControlServer {
 
   /** Actions a local operator may trigger with POST /<name> (sending a test trap, resending the
    * active faults): they change no state. */
-  constructor(private readonly status: () => Status, private readonly actions: Record<string, () => unknown> = {}) {}
+  constructor(private readonly status: () => Status, private readonly actions: Record<string, () => unknown> = {},
+    private readonly views: Record<string, (query: URLSearchParams) => unknown> = {}) {}
 
   async listen(address: string, port: number): Promise<AddressInfo> {
     this.server = await listenHttp(address, port, (req, res) => this.handle(req, res));
@@ -60,6 +61,13 @@ export class ControlServer {
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const view = Object.hasOwn(this.views, name) ? this.views[name] : undefined;
+    if (view) {
+      // A read-only view (GET /clients): its query string is bounded by the URL limit of listenHttp.
+      const body = JSON.stringify(view(new URLSearchParams((req.url ?? '').split('?')[1] ?? '')));
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
       return;
     }
     if (path === '/status') {

@@ -5,6 +5,7 @@
  * mode 4 reply with our honest stratum, leap indicator, reference id, root dispersion and reference
  * time; modes 6 and 7 and everything else get nothing. A reply is never larger than its request.
  */
+import { ClientTable } from './clients.ts';
 import { type Nanos, toNtp64, toNtpShort } from '../time/index.ts';
 import { decodePacket, encodeHeader, refIdFromAscii, NTP_HEADER, type NtpHeader } from './packet.ts';
 import { RateLimiter, DistinctCounter, PerSecondCap, clientKey } from '../net/ratelimit.ts';
@@ -36,6 +37,8 @@ export interface NtpServerOptions {
   /** NTS (RFC 8915): the cookie keys the key exchange shares, and the counters. Without it NTS
    * extension fields are ignored and the request is answered as plain NTP. */
   nts?: { keys: CookieKeys; counters: NtsCounters };
+  /** How many clients the table of who uses the server keeps (clients.ts; 0: none). */
+  clientTableSize?: number;
 }
 
 // The counters' type is Status's (status/ imports nothing from the rooms that read it).
@@ -55,11 +58,14 @@ export class NtpServerCore {
   private readonly kodLimiter: RateLimiter;
   private readonly kodCap: PerSecondCap;
   readonly distinct = new DistinctCounter();
+  /** Requests per client over the last minute, hour and day (bounded). */
+  readonly clients: ClientTable;
 
   constructor(private readonly o: NtpServerOptions, private readonly acl: AccessList | undefined) {
     if (o.rateLimit.enabled) this.limiter = new RateLimiter({ intervalS: o.rateLimit.intervalS, burst: o.rateLimit.burst, slots: o.rateLimit.slots });
     this.kodLimiter = new RateLimiter({ intervalS: o.kodIntervalS ?? 16, burst: 1, slots: Math.min(o.rateLimit.slots, 16384) });
     this.kodCap = new PerSecondCap(o.kodPerSecond ?? 100);
+    this.clients = new ClientTable(o.clientTableSize ?? 0);
   }
 
   /** Whether a kiss-o'-death may go to this client now. */
@@ -90,6 +96,7 @@ export class NtpServerCore {
     }
     const key = clientKey(client);
     this.distinct.add(key);
+    this.clients.record(client, monoS);
     if (this.acl && !this.acl.permits(client)) {
       if (this.o.denyAction === 'kod' && this.mayKiss(key, monoS)) return this.kod(h.version, h.origin, h.transmit, 'DENY');
       c.dropped.denied++;

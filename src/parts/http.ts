@@ -45,7 +45,7 @@ export const controlHttp: PartFactory = {
       name: 'control-http',
       async start() {
         if (!ctx.listen) return;
-        server = new ControlServer(() => ctx.status(), ctx.actions());
+        server = new ControlServer(() => ctx.status(), ctx.actions(), ctx.views());
         const h = ctx.cfg.control.http;
         const a = await server.listen(h.address, h.port);
         ctx.listening({ service: 'control-http', protocol: 'tcp', address: a.address, port: a.port });

@@ -46,7 +46,7 @@ export const ntpServer: PartFactory = {
     let selfSigned = false;
     const core = new NtpServerCore({
       rateLimit: { enabled: n.rate_limit.enabled, intervalS: n.rate_limit.interval_s, burst: n.rate_limit.burst, slots: n.rate_limit.slots, kod: n.rate_limit.kod },
-      denyAction: n.deny_action,
+      denyAction: n.deny_action, clientTableSize: n.client_table_size,
       ...(nts ? { nts } : {}),
     }, n.allow.length || n.deny.length ? new AccessList(n.allow, n.deny) : undefined);
     const rate = new RateMeter();
@@ -117,6 +117,19 @@ export const ntpServer: PartFactory = {
         ke?.close();
         udp?.close();
       },
+      views: () => ({
+        // GET /clients?top=N&by=minute|hour|day|total: who uses the server (stratum1 clients).
+        clients: (q: URLSearchParams) => {
+          const nowS = Number(ctx.clock.monotonic()) / 1e9;
+          const top = Math.max(1, Math.min(core.clients.max || 1, Number.parseInt(q.get('top') ?? '20', 10) || 20));
+          const byParam = q.get('by');
+          const by = byParam === 'minute' || byParam === 'hour' || byParam === 'total' ? byParam : 'day';
+          return {
+            tableSize: core.clients.max, clientsKept: core.clients.size, evicted: core.clients.evicted, by,
+            all: core.clients.totals(nowS), clients: core.clients.top(top, nowS, by),
+          };
+        },
+      }),
       publish(now) {
         refresh(now);
         return {

@@ -43,7 +43,12 @@ export interface PartContext {
   listening(e: Endpoint): void;
   /** Every part's operator actions, by name (for the control endpoint). */
   actions(): Record<string, () => unknown>;
+  /** Every part's read-only views, by name (GET /<name> on the control endpoint). */
+  views(): Record<string, View>;
 }
+
+/** A read-only view for the control endpoint: JSON from the query string's parameters. */
+export type View = (query: URLSearchParams) => unknown;
 
 export interface Part {
   readonly name: string;
@@ -59,6 +64,8 @@ export interface Part {
   readonly devices?: { receiver?: string; pps?: string };
   /** Actions a local operator may trigger through the control endpoint (POST /<name>). */
   actions?(): Record<string, () => unknown>;
+  /** Read-only answers too large or too rare for Status (the clients table), GET /<name>. */
+  views?(): Record<string, View>;
 }
 
 /** A registry entry: one line per part in parts/index.ts. */
