@@ -54,7 +54,10 @@ function stageApp(app) {
     cpSync(join(root, f), join(app, f), { recursive: true });
   }
   cpSync(distDir, join(app, 'dist'), { recursive: true });
-  run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app });
+  // Native parts compiled here, for this machine (no prebuilt binaries downloaded), on every core.
+  run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: app, env: { ...process.env, npm_config_build_from_source: 'true', npm_config_jobs: 'max' },
+  });
   if (!existsSync(join(app, 'build/Release/udp_ts.node'))) throw new Error('the native addon (build/Release/udp_ts.node) did not build');
   for (const dev of ['tsx', 'typescript']) {
     if (existsSync(join(app, 'node_modules', dev))) throw new Error(`${dev} is in the production modules`);

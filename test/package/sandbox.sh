@@ -2,7 +2,8 @@
 # Runs a command the way the packaged unit would, as far as this can be done without systemd (the
 # tests' machines do not run it as PID 1). Run as root inside `unshare --mount`, so that no mount made
 # here is seen outside:
-#   ProtectSystem=strict  every mount read-only but the API filesystems and the state directory
+#   ProtectSystem=strict  every mount read-only but /proc, /dev, the state directory and /tmp
+#   ProtectKernelTunables, ProtectControlGroups  /proc/sys, /sys and the cgroup tree read-only
 #   PrivateTmp, ProtectHome  an empty /tmp of its own; /home, /root and /run/user empty and read-only
 #   User=, Group=, SupplementaryGroups=dialout  the user's groups, as the package set them
 #   CapabilityBoundingSet=, AmbientCapabilities=CAP_NET_BIND_SERVICE, NoNewPrivileges=yes  through setpriv
@@ -23,11 +24,13 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 for d in /home /root /run/user; do
   if [ -d "$d" ]; then mount -t tmpfs -o ro,mode=0755 tmpfs "$d"; fi
 done
+mount --bind /proc/sys /proc/sys
 mount -o remount,bind,ro /
-# Every other mount read-only too, but the API filesystems, the state directory and the private /tmp.
+# Every other mount read-only too (/sys and the cgroups among them), but /proc, /dev, the state
+# directory and the private /tmp.
 awk '{ print $5 }' /proc/self/mountinfo | while read -r m; do
   case "$m" in
-    /|/proc|/proc/*|/sys|/sys/*|/dev|/dev/*|/tmp|/run/netns/*|"$state") ;;
+    /|/proc|/dev|/dev/*|/tmp|/run/netns/*|"$state") ;;
     *) mount -o remount,bind,ro "$m" 2>/dev/null || echo "sandbox: $m stays writable" >&2 ;;
   esac
 done
