@@ -22,6 +22,7 @@ const BENCHES: [string, string[]][] = [
   ['integrity', []],
   ['hostile', ['ip', 'snmpget']],
   ['chrony-sock', ['chronyd', 'chronyc']],
+  ['footprint', []],
 ];
 
 for (const [name, peers] of BENCHES) {
