@@ -23,6 +23,7 @@ const BENCHES: [string, string[]][] = [
   ['hostile', ['ip', 'snmpget']],
   ['chrony-sock', ['chronyd', 'chronyc']],
   ['nts', ['chronyd', 'openssl']],
+  ['footprint', []],
 ];
 
 for (const [name, peers] of BENCHES) {
