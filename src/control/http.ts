@@ -20,10 +20,13 @@ import type { RecentPoint } from './recent.ts';
  * were its own. Both are refused; the CLI and curl send neither.
  */
 function refusal(req: IncomingMessage): { status: number; why: string } | undefined {
-  if (req.headers.origin !== undefined) return { status: 403, why: 'requests from web pages are refused' };
+  const host = (req.headers.host ?? '').toLowerCase();
+  // The live page's own reads (GET, HEAD) may name their origin: this very host. Browsers send no Origin
+  // on a same-origin GET today, but may; a page of another origin never names this one.
+  const ownRead = (req.method === 'GET' || req.method === 'HEAD') && host !== '' && req.headers.origin === `http://${host}`;
+  if (req.headers.origin !== undefined && !ownRead) return { status: 403, why: 'requests from web pages are refused' };
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'none' && site !== 'same-origin') return { status: 403, why: 'requests from web pages are refused' };
-  const host = (req.headers.host ?? '').toLowerCase();
   const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
   if (name !== '' && name !== 'localhost' && isIP(name) === 0) return { status: 421, why: `not served under the name ${JSON.stringify(name.slice(0, 64))}: use an address` };
   return undefined;

@@ -109,6 +109,12 @@ test('the live page is served read-only with a strict CSP, loads nothing from ou
     assert.equal((await ask(port, '/ui/recent', 'GET', { origin: 'http://evil.example' })).status, 403);
     assert.equal((await ask(port, '/', 'GET', { 'sec-fetch-site': 'cross-site' })).status, 403);
     assert.equal((await ask(port, '/', 'GET', { 'sec-fetch-site': 'same-origin', host: `127.0.0.1:${port}` })).status, 200, 'the page\'s own requests');
+    // A browser that names its origin on a same-origin read: the page's own origin may read, and only read.
+    const own = { origin: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` };
+    assert.equal((await ask(port, '/ui/recent', 'GET', own)).status, 200, 'a read naming this very origin');
+    assert.equal((await ask(port, '/traps/test', 'POST', own)).status, 403, 'no action for any page, its own included');
+    assert.equal((await ask(port, '/status', 'GET', { origin: `http://evil.example:${port}`, host: `evil.example:${port}` })).status, 421, 'a rebound name that names itself');
+    assert.equal((await ask(port, '/status', 'GET', { origin: `http://127.0.0.1:${port + 1}`, host: `127.0.0.1:${port}` })).status, 403, 'another port is another origin');
     assert.equal((await ask(port, '/ui/nothing')).status, 404);
   } finally {
     await ctl.close();
