@@ -151,6 +151,26 @@ async function chromium(args: string[], timeoutMs = 60_000): Promise<{ code: num
   }
 }
 
+/** The page as Chromium draws it (a screenshot, kept in `dir`) and as its DOM stands, each after the
+ * page has had a few seconds of virtual time to read /ui/recent and poll /status. */
+async function loadPage(url: string, dir: string, name: string): Promise<{ png: string; img: PNG; dom: string }> {
+  const png = join(dir, `${name}.png`);
+  const shot = await chromium(['--force-device-scale-factor=1', '--hide-scrollbars', '--window-size=1280,1400', '--virtual-time-budget=3000', `--screenshot=${png}`, url]);
+  assert.ok(existsSync(png), `no screenshot: ${shot.stderr.slice(-2000)}`);
+  const dom = (await chromium(['--virtual-time-budget=3000', '--dump-dom', url])).stdout;
+  assert.match(dom, /<\/html>/, 'the DOM dumped');
+  return { png, img: PNG.sync.read(readFileSync(png)), dom };
+}
+
+function colourCounts(img: PNG): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < img.data.length; i += 4) {
+    const c = hex(img.data, i);
+    counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  return counts;
+}
+
 const hex = (d: Buffer, i: number) => `#${[d[i]!, d[i + 1]!, d[i + 2]!].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 
 /** The page's C/N0 classes, as its legend states them: >= 40, 30-40, 20-30, < 20 dB-Hz, none. */
@@ -163,6 +183,8 @@ const LOCKED = '#2e9d4f';
 const OFFSET = '#1f5fbf';
 const ERROR = '#d0342c';
 const SKY = '#eaf2fb';
+const HOLDOVER = '#e5a50a';
+const ROW = { critical: '#fde2e2', warning: '#fff4d6' } as Record<string, string>;
 
 test('in headless Chromium the live page shows the running agent: LOCKED badge, satellites in the sky plot, charts drawn, figures as /status says', async (t) => {
   if (!requirePeers(t, 'chromium')) return;
@@ -187,11 +209,7 @@ test('in headless Chromium the live page shows the running agent: LOCKED badge, 
       await new Promise((r) => setTimeout(r, 500));
     }
     const before = await agent.status();
-    const png = join(shots, 'live.png');
-    // The virtual time budget lets the page load /ui/recent and poll /status a few times before the picture.
-    const shot = await chromium(['--force-device-scale-factor=1', '--hide-scrollbars', '--window-size=1280,1400', '--virtual-time-budget=3000', `--screenshot=${png}`, `${base}/`]);
-    assert.ok(existsSync(png), `no screenshot: ${shot.stderr.slice(-2000)}`);
-    const dom = (await chromium(['--virtual-time-budget=3000', '--dump-dom', `${base}/`])).stdout;
+    const { png, img, dom } = await loadPage(`${base}/`, shots, 'live');
     const after = await agent.status();
 
     // The DOM: the figures of /status, as text.
@@ -214,15 +232,12 @@ test('in headless Chromium the live page shows the running agent: LOCKED badge, 
     assert.match(dom, /stratum1 report --since 24h --out report\.html/, 'says how to get the report');
 
     // The picture: what an operator looks at.
-    const img = PNG.sync.read(readFileSync(png));
     assert.equal(img.width, 1280);
-    const counts = new Map<string, number>();
+    const counts = colourCounts(img);
     let sky = { x0: Infinity, x1: -Infinity, y0: Infinity, y1: -Infinity };
     for (let y = 0; y < img.height; y++) {
       for (let x = 0; x < img.width; x++) {
-        const c = hex(img.data, (y * img.width + x) * 4);
-        counts.set(c, (counts.get(c) ?? 0) + 1);
-        if (c === SKY) sky = { x0: Math.min(sky.x0, x), x1: Math.max(sky.x1, x), y0: Math.min(sky.y0, y), y1: Math.max(sky.y1, y) };
+        if (hex(img.data, (y * img.width + x) * 4) === SKY) sky = { x0: Math.min(sky.x0, x), x1: Math.max(sky.x1, x), y0: Math.min(sky.y0, y), y1: Math.max(sky.y1, y) };
       }
     }
     const px = (c: string) => counts.get(c) ?? 0;
@@ -250,6 +265,41 @@ test('in headless Chromium the live page shows the running agent: LOCKED badge, 
     // Each chart's line: at least 100 pixels of its colour (the chart is 146 pixels high and its scale spans the values shown).
     assert.ok(px(OFFSET) >= 100 && px(ERROR) >= 100, `chart lines: offset ${px(OFFSET)} px, time error ${px(ERROR)} px`);
     console.log(`live page screenshot (${png}): LOCKED badge ${px(LOCKED)} px; ${seen}; offset line ${px(OFFSET)} px, time error line ${px(ERROR)} px`);
+  } finally {
+    await agent.stop();
+  }
+});
+
+test('in headless Chromium the live page shows holdover: the amber badge, the raised alarms in their rows, the sky empty', async (t) => {
+  if (!requirePeers(t, 'chromium')) return;
+  assert.ok(webAsset('/ui/page.css')!.body.includes(`.badge.HOLDOVER{background:${HOLDOVER}}`), 'the HOLDOVER badge colour');
+  for (const [sev, c] of Object.entries(ROW)) assert.ok(webAsset('/ui/page.css')!.body.includes(`tr.${sev} td{background:${c}}`), `the ${sev} row colour`);
+  const dir = mkdtempSync(join(tmpdir(), 'web-holdover-'));
+  const cfg = join(dir, 'agent.yaml');
+  // The antenna is unplugged 20 s after the start, for an hour: the fix goes, then the PPS, and the clock holds over.
+  writeFileSync(cfg, agentConfig(dir, ['127.0.0.1'], 0).replace('  pps_jitter_ns: 0', '  pps_jitter_ns: 0\n  faults:\n    - { at_s: 20, kind: antenna_unplugged, duration_s: 3600 }'));
+  const agent = await startAgent(cfg);
+  const shots = mkdtempSync(join(tmpdir(), 'web-shots-'));
+  try {
+    const st = await agent.waitFor((s) => s.discipline.state === 'HOLDOVER' && s.alarms.some((a) => a.name === 'fix_lost' && a.severity !== 'none'), 90_000, 'HOLDOVER with fix_lost raised');
+    const { png, img, dom } = await loadPage(agent.statusUrl.replace(/\/status$/, '/'), shots, 'holdover');
+    const after = await agent.status();
+    assert.match(dom, /id="state" class="badge HOLDOVER">HOLDOVER</, 'the state badge says HOLDOVER');
+    const raised = (s: Status) => s.alarms.filter((a) => a.severity !== 'none').map((a) => a.name);
+    const table = /<table id="alarms">([\s\S]*?)<\/table>/.exec(dom)?.[1] ?? '';
+    const rows = [...table.matchAll(/<tr class="(critical|warning)"><td>[A-Z]+<\/td><td>([a-z_]+)<\/td>/g)].map((m) => ({ severity: m[1]!, name: m[2]! }));
+    for (const name of raised(st).filter((n) => raised(after).includes(n))) assert.ok(rows.some((r) => r.name === name), `alarm ${name} has its row: ${JSON.stringify(rows)}`);
+    for (const r of rows) assert.ok(raised(st).includes(r.name) || raised(after).includes(r.name), `row ${r.name} is an alarm /status has raised`);
+    assert.match(dom, new RegExp(`id="alarm-count" class="count">${rows.length} active<`));
+    assert.doesNotMatch(dom, /<g class="sat/, 'no satellite in the sky plot without a fix');
+    const counts = colourCounts(img);
+    const px = (c: string) => counts.get(c) ?? 0;
+    assert.ok(px(HOLDOVER) >= 5000, `the HOLDOVER badge: ${px(HOLDOVER)} px of ${HOLDOVER}`);
+    assert.equal(px(LOCKED), 0, 'no LOCKED green left');
+    // A table row is at least 400 pixels wide and 15 high.
+    for (const sev of new Set(rows.map((r) => r.severity))) assert.ok(px(ROW[sev]!) >= 6000, `${sev} alarm rows drawn: ${px(ROW[sev]!)} px of ${ROW[sev]}`);
+    const cn0 = CN0_COLOURS.reduce((a, c) => a + px(c), 0);
+    console.log(`holdover screenshot (${png}): HOLDOVER badge ${px(HOLDOVER)} px; alarm rows ${rows.map((r) => `${r.name} ${r.severity}`).join(', ')}: critical ${px(ROW.critical!)} px, warning ${px(ROW.warning!)} px; C/N0 colours ${cn0} px (the legend's)`);
   } finally {
     await agent.stop();
   }
