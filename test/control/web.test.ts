@@ -21,6 +21,7 @@ import type { Status } from '../../src/status/status.ts';
 import { requirePeers } from '../helpers/env.ts';
 import { agentConfig, startAgent } from '../helpers/agent.ts';
 import { writeFileSync } from 'node:fs';
+import { defaultConfig, parseConfig } from '../../src/config/config.ts';
 
 interface Answer {
   status: number;
@@ -54,6 +55,12 @@ test('the recent ring keeps the last ten minutes, oldest first, and never more',
   assert.deepEqual([l[0]!.t, l.at(-1)!.t], [1001, 1600], 'the newest 600, oldest first');
   assert.ok(l.every((p, i) => i === 0 || p.t === l[i - 1]!.t + 1), 'no point out of order after wrapping');
   assert.deepEqual(l.find((p) => p.t === 1001), { t: 1001, offsetNs: null, timeErrorEstimateNs: null }, 'a second without an offset stays null');
+});
+
+test('the page is on loopback unless control.http.address names another address (an IP address, never a name)', () => {
+  assert.equal(defaultConfig().control.http.address, '127.0.0.1', 'loopback by default');
+  assert.equal(parseConfig('control:\n  http:\n    address: 0.0.0.0\n').control.http.address, '0.0.0.0', 'beyond loopback when configured');
+  assert.throws(() => parseConfig('control:\n  http:\n    address: timeserver.lan\n'), /control\.http\.address: expected an IP address/);
 });
 
 /** Every http(s):// in the page's files: the SVG namespace name (an identifier, never fetched) is the only one allowed. */
@@ -201,6 +208,7 @@ test('in headless Chromium the live page shows the running agent: LOCKED badge, 
   const shots = mkdtempSync(join(tmpdir(), 'web-shots-'));
   try {
     const base = agent.statusUrl.replace(/\/status$/, '');
+    assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/, 'control on loopback');
     await agent.waitFor((s) => s.discipline.state === 'LOCKED' && s.gnss.satellites.some((x) => x.used && x.elevationDeg !== null), 60_000, 'LOCKED with satellites');
     // Twenty seconds of history in the ring, so each chart has a line to draw.
     const end = Date.now() + 60_000;
