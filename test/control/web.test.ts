@@ -20,6 +20,7 @@ import { WEB_CSP, webAsset } from '../../src/control/web.ts';
 import type { Status } from '../../src/status/status.ts';
 import { requirePeers } from '../helpers/env.ts';
 import { agentConfig, startAgent } from '../helpers/agent.ts';
+import { simConfig, virtualService } from '../helpers/virtual.ts';
 import { writeFileSync } from 'node:fs';
 import { defaultConfig, parseConfig } from '../../src/config/config.ts';
 
@@ -310,5 +311,51 @@ test('in headless Chromium the live page shows holdover: the amber badge, the ra
     console.log(`holdover screenshot (${png}): HOLDOVER badge ${px(HOLDOVER)} px; alarm rows ${rows.map((r) => `${r.name} ${r.severity}`).join(', ')}: critical ${px(ROW.critical!)} px, warning ${px(ROW.warning!)} px; C/N0 colours ${cn0} px (the legend's)`);
   } finally {
     await agent.stop();
+  }
+});
+
+test('in headless Chromium, markup in any string of Status (a chronyd source, the receiver, an event, an alarm, a satellite) is shown as text, and the partners are drawn', async (t) => {
+  if (!requirePeers(t, 'chromium')) return;
+  const { clock, svc } = virtualService(simConfig((c) => {
+    c.agent.name = 'hostile-test';
+    c.discipline.leap_seconds_file = '';
+  }));
+  await svc.start();
+  clock.advance(60_000);
+  const st = JSON.parse(JSON.stringify(svc.status())) as Status;
+  await svc.stop();
+  const evil = (where: string) => `<img src=x onerror="document.title='pwned ${where}'"><script>document.title='pwned'</script>`;
+  const chrony = st.partners.chrony;
+  Object.assign(chrony, { enabled: true, reachable: true, reference: evil('reference'), stratum: 2, systemOffsetNs: 1234, notice: evil('notice') });
+  const source = (name: string, state: ' ' | '*' | '+') => ({
+    name, address: null, mode: 'server' as const, state, stratum: 2, pollLog2: 6, reach: '377', lastRxAgeS: 12, offsetNs: -3000, measuredOffsetNs: -3000, errorNs: 500, stats: null,
+  });
+  chrony.sources = [source(evil('source'), '*'), source('192.0.2.1', '+'), source('ntp.example', ' ')];
+  st.receiver.device = evil('device');
+  st.events.recent.push({ type: 'receiverConnected', at: st.time, device: evil('event') });
+  st.alarms[0] = { ...st.alarms[0]!, severity: 'critical', value: 1, threshold: 0.5, raisedAt: st.time, raisedAgeS: 3, description: evil('alarm') };
+  assert.ok(st.gnss.satellites.length > 0, 'satellites in the simulated sky');
+  st.gnss.satellites[0]!.constellation = evil('satellite');
+  const ctl = new ControlServer(() => st, {}, () => []);
+  const { port } = await ctl.listen('127.0.0.1', 0);
+  try {
+    const { dom } = await loadPage(`http://127.0.0.1:${port}/`, mkdtempSync(join(tmpdir(), 'web-shots-')), 'hostile');
+    assert.equal([...dom.matchAll(/<script/g)].length, 1, 'only the page\'s own script element');
+    assert.doesNotMatch(dom, /<img|<[a-z]+[^>]*\sonerror=/i, 'no element or handler from a string');
+    assert.match(dom, new RegExp(`<title>hostile-test: ${st.discipline.state}</title>`), 'the title is the page\'s own, not pwned');
+    for (const where of ['reference', 'notice', 'source', 'device', 'event', 'alarm']) {
+      // (the event's details are JSON, its quotes escaped)
+      assert.match(dom, new RegExp(`&lt;img src=x onerror=\\\\?"document\\.title='pwned ${where}'\\\\?"&gt;&lt;script&gt;`), `the ${where} string shown as text`);
+    }
+    assert.ok(dom.includes(`pwned satellite'"&gt;&lt;script&gt;`), 'the satellite string as text in its tooltip');
+    // The partner block: chronyd's figures and one row per source, in chronyc's order.
+    const partners = /<div id="partners">([\s\S]*?)<\/div>/.exec(dom)?.[1] ?? '';
+    assert.match(partners, /<h3>chrony<\/h3>/);
+    assert.match(partners, /<td>system offset<\/td><td>1\.23 µs<\/td>/);
+    const rows = [...partners.matchAll(/<tr><td>([*+ ])<\/td><td>([^<]*)<\/td><td>server<\/td>/g)].map((m) => `${m[1]}${m[2]}`);
+    assert.deepEqual(rows.map((r) => r[0]), ['*', '+', ' '], 'a row per source with its state mark');
+    assert.deepEqual(rows.slice(1).map((r) => r.slice(1)), ['192.0.2.1', 'ntp.example']);
+  } finally {
+    await ctl.close();
   }
 });
