@@ -85,8 +85,10 @@ function ticks(lo, hi, n) {
   return out;
 }
 
-/** A line chart of one series over the last ten minutes; a gap (no value, or a missing second) breaks the line. */
-function chart(svg, key, colour, nowS) {
+/** A line chart of one series over the last ten minutes; a gap (no value, or a missing second) breaks the
+ * line. `log`: a logarithmic scale (for the time error estimate, which falls by decades after a start or
+ * a holdover, and whose level now matters more than the peak). */
+function chart(svg, key, colour, nowS, log) {
   clear(svg);
   const W = 560, H = 180, L = 64, R = 10, T = 10, B = 24;
   const fromS = nowS - WINDOW_S;
@@ -101,13 +103,16 @@ function chart(svg, key, colour, nowS) {
     svg.append(s('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'empty' }, 'no value yet'));
     return;
   }
-  let lo = Math.min(...shown.map((p) => p[key]));
-  let hi = Math.max(...shown.map((p) => p[key]));
+  const f = log ? (v) => Math.log10(Math.max(1, v)) : (v) => v;
+  let lo = Math.min(...shown.map((p) => f(p[key])));
+  let hi = Math.max(...shown.map((p) => f(p[key])));
+  if (log) { lo = Math.floor(lo); hi = Math.max(lo + 1, Math.ceil(hi)); }
   if (hi === lo) { hi += Math.max(1, Math.abs(hi) * 0.1); lo -= Math.max(1, Math.abs(lo) * 0.1); }
-  const y = (v) => (H - B - ((v - lo) / (hi - lo)) * (H - T - B)).toFixed(1);
-  for (const v of ticks(lo, hi, 4)) {
+  const y = (v) => (H - B - ((f(v) - lo) / (hi - lo)) * (H - T - B)).toFixed(1);
+  const tickValues = log ? Array.from({ length: hi - lo + 1 }, (_, i) => 10 ** (lo + i)) : ticks(lo, hi, 4);
+  for (const v of tickValues) {
     svg.append(s('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'grid' }));
-    svg.append(s('text', { x: L - 4, y: Number(y(v)) + 3, 'text-anchor': 'end' }, ns(v)));
+    svg.append(s('text', { x: L - 4, y: Number(y(v)) + 3, 'text-anchor': 'end' }, ns(v).replace(/(\.\d*?)0+ /, '$1 ').replace('. ', ' ')));
   }
   let run = [];
   const flush = () => {
@@ -178,7 +183,7 @@ function render(st) {
   setText('sats-view', g.satellitesInView);
 
   chart($('chart-offset'), 'offsetNs', COLOURS.offset, st.timeUnixS);
-  chart($('chart-error'), 'timeErrorEstimateNs', COLOURS.error, st.timeUnixS);
+  chart($('chart-error'), 'timeErrorEstimateNs', COLOURS.error, st.timeUnixS, true);
   sky($('sky'), g.satellites || []);
 
   kv($('timing'), [
