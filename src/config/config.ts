@@ -317,8 +317,8 @@ export const configSchema = section('stratum1-agent configuration.', {
       poll_s: num('Ask chronyd this often (s).', 10, { min: 0.5, max: 3600 }),
     }),
   }),
-  control: section('The local status endpoint that `stratum1 status` reads.', {
-    http: hostPort('Loopback HTTP endpoint (GET /status).', '127.0.0.1', 7323),
+  control: section('The local status endpoint that `stratum1 status` reads, and the live web page.', {
+    http: hostPort('HTTP endpoint: GET /status, and the read-only live page at / (docs/WEB.md). Loopback by default; another address serves both (and the POST actions) to that network.', '127.0.0.1', 7323),
   }),
   logging: section('Structured logs (JSON lines on standard error).', {
     level: oneOf('Least severe level logged.', 'info', ['debug', 'info', 'warn', 'error'] as const),

@@ -1,12 +1,15 @@
 /**
  * The loopback status endpoint: GET /status returns the Status snapshot as JSON, GET /health a one-word
- * answer. Read-only; anything else is 404/405. `stratum1 status` reads it. The listening, limits and
+ * answer, GET / (and /ui) the live web page (web.ts) with GET /ui/recent, its last ten minutes.
+ * Read-only; anything else is 404/405. `stratum1 status` reads it. The listening, limits and
  * shutdown are net/http-server.ts's, shared with the /metrics endpoint.
  */
 import { isIP, type AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Status } from '../status/status.ts';
 import { listenHttp, type HttpListener } from '../net/http-server.ts';
+import { webAsset, WEB_HEADERS } from './web.ts';
+import type { RecentPoint } from './recent.ts';
 
 /**
  * The endpoint is for the operator's own tools (stratum1, curl, an NMS poller) on this machine; a web
@@ -17,10 +20,13 @@ import { listenHttp, type HttpListener } from '../net/http-server.ts';
  * were its own. Both are refused; the CLI and curl send neither.
  */
 function refusal(req: IncomingMessage): { status: number; why: string } | undefined {
-  if (req.headers.origin !== undefined) return { status: 403, why: 'requests from web pages are refused' };
+  const host = (req.headers.host ?? '').toLowerCase();
+  // The live page's own reads (GET, HEAD) may name their origin: this very host. Browsers send no Origin
+  // on a same-origin GET today, but may; a page of another origin never names this one.
+  const ownRead = (req.method === 'GET' || req.method === 'HEAD') && host !== '' && req.headers.origin === `http://${host}`;
+  if (req.headers.origin !== undefined && !ownRead) return { status: 403, why: 'requests from web pages are refused' };
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'none' && site !== 'same-origin') return { status: 403, why: 'requests from web pages are refused' };
-  const host = (req.headers.host ?? '').toLowerCase();
   const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
   if (name !== '' && name !== 'localhost' && isIP(name) === 0) return { status: 421, why: `not served under the name ${JSON.stringify(name.slice(0, 64))}: use an address` };
   return undefined;
@@ -35,7 +41,8 @@ export class ControlServer {
   /** Actions a local operator may trigger with POST /<name> (sending a test trap, resending the
    * active faults): they change no state. */
   constructor(private readonly status: () => Status, private readonly actions: Record<string, () => unknown> = {},
-    private readonly views: Record<string, (query: URLSearchParams) => unknown> = {}) {}
+    private readonly views: Record<string, (query: URLSearchParams) => unknown> = {},
+    private readonly recent: () => RecentPoint[] = () => []) {}
 
   async listen(address: string, port: number): Promise<AddressInfo> {
     this.server = await listenHttp(address, port, (req, res) => this.handle(req, res));
@@ -81,6 +88,11 @@ export class ControlServer {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
     } else if (path === '/health') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (path === '/ui/recent') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(this.recent()));
+    } else if (webAsset(path)) {
+      const a = webAsset(path)!;
+      res.writeHead(200, { ...WEB_HEADERS, 'content-type': a.type }).end(req.method === 'HEAD' ? undefined : a.body);
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /status\n');
     }

@@ -1,5 +1,6 @@
 /** Servers: the control endpoint (GET /status, /health; POST actions) and the Prometheus /metrics endpoint. */
 import { ControlServer } from '../control/http.ts';
+import { RecentRing } from '../control/recent.ts';
 import { MetricsServer } from '../export/metrics-http.ts';
 import { exposition } from '../export/prometheus.ts';
 import { ProcessMetrics } from '../export/process-metrics.ts';
@@ -35,17 +36,20 @@ export const metricsHttp: PartFactory = {
   },
 };
 
-/** The control endpoint; its POST actions are the other parts' (sending a test trap, ...). */
+/** The control endpoint; its POST actions are the other parts' (sending a test trap, ...). It keeps the
+ * live page's last ten minutes (one point a second, bounded) from each second's Status. */
 export const controlHttp: PartFactory = {
   name: 'control-http',
   wanted: () => true,
   create(ctx) {
     let server: ControlServer | undefined;
+    const recent = new RecentRing();
     return {
       name: 'control-http',
+      everySecond: (st) => recent.add(st),
       async start() {
         if (!ctx.listen) return;
-        server = new ControlServer(() => ctx.status(), ctx.actions(), ctx.views());
+        server = new ControlServer(() => ctx.status(), ctx.actions(), ctx.views(), () => recent.list());
         const h = ctx.cfg.control.http;
         const a = await server.listen(h.address, h.port);
         ctx.listening({ service: 'control-http', protocol: 'tcp', address: a.address, port: a.port });
