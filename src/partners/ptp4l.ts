@@ -146,8 +146,7 @@ export function privateSocketDir(stateDir: string | undefined): string {
  * The Unix-socket transport: our own datagram socket bound to a unique path in a private directory
  * (ptp4l answers to the sender's path, as pmc's /var/run/pmc.PID), one question at a time; each
  * answered within `timeoutMs` or given up. Only GETs are ever sent. A reply is taken only when it
- * answers our question (same sequenceId, a RESPONSE for that data set), and comes from the socket
- * we asked.
+ * answers our question (same sequenceId, a RESPONSE for that data set).
  */
 export class Ptp4lUdsClient {
   private handle: UnixDgramHandle | null = null;
@@ -170,13 +169,16 @@ export class Ptp4lUdsClient {
     } catch {
       // not there: as expected
     }
-    this.handle = addon.unixDgramBind(this.localPath, (msg, from) => this.onMessage(msg, from));
+    this.handle = addon.unixDgramBind(this.localPath, (msg) => this.onMessage(msg));
     return this.handle;
   }
 
-  private onMessage(msg: Buffer, from: string): void {
+  /** Any sender is heard (ptp4l's path as it bound it may differ from ours through a symlink, /var/run
+   * and /run): only root and our own user can write into the private directory, and a reply is taken
+   * only when it answers the question asked. */
+  private onMessage(msg: Buffer): void {
     const p = this.pending;
-    if (!p || from !== this.peerPath) {
+    if (!p) {
       this.ignored++;
       return;
     }

@@ -6,8 +6,9 @@ import { ptpCodec, ptpGrandmaster } from './ptp.ts';
 import { snmpAgent } from './snmp.ts';
 import { config } from './config.ts';
 import { chronyReply } from './chrony.ts';
+import { ptp4lResponse } from './ptp4l.ts';
 
-export const TARGETS: readonly Target[] = [nmeaFramer, nmeaParser, mtk, gpsdJson, ntpPacket, ntpServer, ntpClient, ptpCodec, ptpGrandmaster, snmpAgent, config, chronyReply];
+export const TARGETS: readonly Target[] = [nmeaFramer, nmeaParser, mtk, gpsdJson, ntpPacket, ntpServer, ntpClient, ptpCodec, ptpGrandmaster, snmpAgent, config, chronyReply, ptp4lResponse];
 
 export function target(name: string): Target {
   const t = TARGETS.find((x) => x.name === name);
