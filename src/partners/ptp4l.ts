@@ -125,6 +125,28 @@ export function ptp4lFacts(r: Ptp4lRound, expected: PortStateName): Ptp4lFacts {
   };
 }
 
+/** What changed between two answered rounds, as events (pure: the part stamps and emits them). */
+export type Ptp4lTransition =
+  | { type: 'ptp4lPortStateChanged'; from: string; to: string; expected: string; inExpectedState: boolean }
+  | { type: 'ptp4lGrandmasterChanged'; fromIdentity: string; toIdentity: string; fromClockClass: number; toClockClass: number };
+
+/** Transitions from the last answered facts (null before the first answer: nothing to compare) to the new ones. */
+export function ptp4lTransitions(prev: Ptp4lFacts | null, next: Ptp4lFacts, expected: string): Ptp4lTransition[] {
+  if (!prev) return [];
+  const out: Ptp4lTransition[] = [];
+  if (prev.portState !== next.portState) {
+    out.push({ type: 'ptp4lPortStateChanged', from: prev.portState ?? 'NONE', to: next.portState ?? 'NONE', expected, inExpectedState: next.inExpectedState });
+  }
+  if (prev.grandmasterIdentity !== null && next.grandmasterIdentity !== null && prev.gmClockClass !== null && next.gmClockClass !== null &&
+    (prev.grandmasterIdentity !== next.grandmasterIdentity || prev.gmClockClass !== next.gmClockClass)) {
+    out.push({
+      type: 'ptp4lGrandmasterChanged', fromIdentity: prev.grandmasterIdentity, toIdentity: next.grandmasterIdentity,
+      fromClockClass: prev.gmClockClass, toClockClass: next.gmClockClass,
+    });
+  }
+  return out;
+}
+
 export const isPortState = (s: string): s is PortStateName => (PORT_STATES as readonly string[]).includes(s);
 
 /** A private directory for our socket: agent.state_dir/partners (0700), or /run/stratum1-agent. */

@@ -11,7 +11,7 @@
  */
 import type { Timer, Nanos } from '../time/index.ts';
 import { addon, addonProblem } from '../native/addon.ts';
-import { Ptp4lUdsClient, pollPtp4l, ptp4lFacts, privateSocketDir, NO_PTP4L_FACTS, type Ptp4lFacts } from '../partners/ptp4l.ts';
+import { Ptp4lUdsClient, pollPtp4l, ptp4lFacts, ptp4lTransitions, privateSocketDir, NO_PTP4L_FACTS, type Ptp4lFacts } from '../partners/ptp4l.ts';
 import type { PartnerPtp4lStatus } from '../status/status.ts';
 import type { PartFactory } from './part.ts';
 
@@ -30,6 +30,8 @@ export const partnerPtp4l: PartFactory = {
       }
     }
     let facts: Ptp4lFacts = NO_PTP4L_FACTS;
+    /** The last answered facts, kept while ptp4l is away: a restart into another state is a transition. */
+    let lastAnswered: Ptp4lFacts | null = null;
     let reachable = false;
     let everReached = false;
     let lastError: string | null = null;
@@ -56,9 +58,13 @@ export const partnerPtp4l: PartFactory = {
           reachable = everReached = true;
           lastError = null;
           lastReplyAt = ctx.trueClock.now();
-          const before = facts.portState;
           facts = ptp4lFacts(r.value, o.expected_port_state);
-          if (before !== null && before !== facts.portState) ctx.log.warn('ptp4l port state changed', { from: before, to: facts.portState, expected: o.expected_port_state });
+          const at = ctx.clock.now();
+          for (const e of ptp4lTransitions(lastAnswered, facts, o.expected_port_state)) {
+            if (e.type === 'ptp4lPortStateChanged') ctx.log.warn('ptp4l port state changed', { from: e.from, to: e.to, expected: e.expected });
+            ctx.bus.emit({ ...e, at });
+          }
+          lastAnswered = facts;
         } else {
           failures++;
           if (reachable || lastError === null) ctx.log.warn('ptp4l does not answer', { socket: o.socket, error: r.error });

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeGet, decodeResponse, pmcPortIdentity, DATA_SET_LEN, PTP4L_IDS, type Ptp4lDataSet, type Ptp4lResponse, type Decoded } from '../../src/partners/ptp4l-codec.ts';
-import { pollPtp4l, ptp4lFacts, MAX_PORTS, type Ask } from '../../src/partners/ptp4l.ts';
+import { pollPtp4l, ptp4lFacts, ptp4lTransitions, NO_PTP4L_FACTS, MAX_PORTS, type Ask } from '../../src/partners/ptp4l.ts';
 import { formatPtp4lPartner } from '../../src/partners/ptp4l-format.ts';
 import { decode } from '../../src/ptp/codec.ts';
 import { PARTNER_PTP4L_DISABLED } from '../../src/status/status.ts';
@@ -213,4 +213,17 @@ test('TIME_STATUS_NP refused: the round still succeeds, the problem is said; tex
   const down = formatPtp4lPartner({ ...PARTNER_PTP4L_DISABLED, enabled: true, socket: '/var/run/ptp4l', lastError: 'no reply from ptp4l at /var/run/ptp4l' });
   assert.equal(down, '\nptp4l (/var/run/ptp4l): UNREACHABLE: no reply from ptp4l at /var/run/ptp4l\n', 'unreachable');
   assert.equal(formatPtp4lPartner(PARTNER_PTP4L_DISABLED), '', 'disabled: nothing');
+});
+
+test('transitions: a port state change and a grandmaster or clockClass change are events; nothing before the first answer', async () => {
+  const r = await pollPtp4l(scripted('slave').ask);
+  assert.ok(r.ok, 'round');
+  const slave = ptp4lFacts(r.value, 'SLAVE');
+  assert.deepEqual(ptp4lTransitions(null, slave, 'SLAVE'), [], 'first answer: nothing to compare');
+  assert.deepEqual(ptp4lTransitions(slave, structuredClone(slave), 'SLAVE'), [], 'no change: no event');
+  const listening = { ...slave, portState: 'LISTENING' as const, inExpectedState: false };
+  assert.deepEqual(ptp4lTransitions(slave, listening, 'SLAVE'), [{ type: 'ptp4lPortStateChanged', from: 'SLAVE', to: 'LISTENING', expected: 'SLAVE', inExpectedState: false }], 'left SLAVE');
+  const holdover = { ...slave, gmClockClass: 7 };
+  assert.deepEqual(ptp4lTransitions(slave, holdover, 'SLAVE'), [{ type: 'ptp4lGrandmasterChanged', fromIdentity: '126584.fffe.4e0d22', toIdentity: '126584.fffe.4e0d22', fromClockClass: 6, toClockClass: 7 }], 'clockClass 6 -> 7');
+  assert.deepEqual(ptp4lTransitions(slave, NO_PTP4L_FACTS, 'SLAVE').map((e) => e.type), ['ptp4lPortStateChanged'], 'to no facts: the state, not the grandmaster');
 });

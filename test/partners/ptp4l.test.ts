@@ -196,6 +196,10 @@ test('the ptp4l partner: Status agrees with pmc -u on the five data sets; the gr
     assert.equal(lost.partners.ptp4l.inExpectedState, false, 'not in the expected state');
     assert.equal(lost.partners.ptp4l.portState, pmc(slSock, 'PORT_DATA_SET').portState, 'the state pmc sees');
     assert.match(formatStatus(lost), /ptp4l \(.*\): \S+ \(NOT SLAVE, as expected\)/, 'status says so');
+    const ev = lost.events.recent.find((e) => e.type === 'ptp4lPortStateChanged' && e.from === 'SLAVE');
+    assert.ok(ev, `an event for the port state leaving SLAVE: ${JSON.stringify(lost.events.recent)}`);
+    assert.equal(ev.to, lost.partners.ptp4l.portState, 'to the state Status shows');
+    assert.equal(ev.inExpectedState, false, 'out of the expected state');
 
     // The slave stops: missing, nothing of its old state shown as current.
     await sl.stop();
