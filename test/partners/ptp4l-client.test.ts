@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addon, addonProblem } from '../../src/native/addon.ts';
@@ -127,5 +128,34 @@ test('hostile replies: clear errors within the timeout, never an exception; late
   } finally {
     gone.close();
   }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('sockets left by a killed agent (its PID gone) are removed; a running agent\'s are kept', (t) => {
+  if (!addon) {
+    if (process.env.CI) throw new Error(`native addon missing: ${addonProblem}`);
+    t.skip(`native addon missing: ${addonProblem}`);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'ptp4l-client-'));
+  const own = privateSocketDir(join(dir, 'state'));
+  // A process that has exited: its PID no longer runs.
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const deadPid = Number(dead.stdout);
+  assert.ok(deadPid > 0, 'a PID that has exited');
+  const stale = join(own, `ptp4l.${deadPid}.deadbeef`);
+  const alive = join(own, `ptp4l.${process.ppid}.cafef00d`);
+  // Sockets bound and left behind, as a killed process leaves them (python exits without unlinking).
+  const py = spawnSync('python3', ['-c', 'import socket,sys\nfor p in sys.argv[1:]:\n  socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).bind(p)', stale, alive]);
+  if (py.status !== 0) {
+    if (process.env.CI) throw new Error(`python3 could not bind: ${String(py.stderr)}`);
+    t.skip('python3 missing');
+    return;
+  }
+  assert.ok(existsSync(stale) && existsSync(alive), 'both left behind');
+  const c = new Ptp4lUdsClient('/nonexistent/ptp4l', own);
+  c.close();
+  assert.ok(!existsSync(stale), 'the dead agent\'s socket is removed');
+  assert.ok(existsSync(alive), 'a running process\'s socket is kept');
   rmSync(dir, { recursive: true, force: true });
 });
