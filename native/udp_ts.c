@@ -20,6 +20,8 @@
  *   unixDgramSend(fd, buffer) -> bytes sent, or -errno (ECONNREFUSED once the listener is gone)
  *   unixDgramClose(fd)
  *   clockAdjtime(timex) -> timex and state: clock_adjtime(CLOCK_REALTIME) (native/clock.c)
+ *   unixDgramBind, unixDgramSendTo, unixDgramUnbind: a bound AF_UNIX datagram socket that receives
+ *     (native/unix_dgram.c)
  *   timevalBytes   sizeof(struct timeval) as this system's headers compile it (8 where time_t is
  *     32-bit, 16 where it is 64-bit): the layout of chrony's struct sock_sample on this machine
  */
@@ -489,6 +491,9 @@ static napi_value js_unix_dgram_close(napi_env env, napi_callback_info info) {
 }
 
 napi_value stratum1_clock_adjtime(napi_env env, napi_callback_info info); /* clock.c */
+napi_value stratum1_unix_dgram_bind(napi_env env, napi_callback_info info); /* unix_dgram.c */
+napi_value stratum1_unix_dgram_send_to(napi_env env, napi_callback_info info);
+napi_value stratum1_unix_dgram_unbind(napi_env env, napi_callback_info info);
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_value timeval_bytes;
@@ -505,6 +510,9 @@ static napi_value init(napi_env env, napi_value exports) {
     { "unixDgramSend", NULL, js_unix_dgram_send, NULL, NULL, NULL, napi_default, NULL },
     { "unixDgramClose", NULL, js_unix_dgram_close, NULL, NULL, NULL, napi_default, NULL },
     { "clockAdjtime", NULL, stratum1_clock_adjtime, NULL, NULL, NULL, napi_default, NULL },
+    { "unixDgramBind", NULL, stratum1_unix_dgram_bind, NULL, NULL, NULL, napi_default, NULL },
+    { "unixDgramSendTo", NULL, stratum1_unix_dgram_send_to, NULL, NULL, NULL, napi_default, NULL },
+    { "unixDgramUnbind", NULL, stratum1_unix_dgram_unbind, NULL, NULL, NULL, napi_default, NULL },
     { "timevalBytes", NULL, NULL, NULL, NULL, timeval_bytes, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof d / sizeof d[0], d);

@@ -169,7 +169,15 @@ export class Service {
   private buildStatus(): Status {
     const now = this.localClock.now();
     const s: Partial<PartSections> = {};
-    for (const p of this.parts) if (p.publish) this.guard(p, 'publish', () => Object.assign(s, p.publish!(now)));
+    for (const p of this.parts) {
+      if (p.publish) {
+        this.guard(p, 'publish', () => {
+          const sec = p.publish!(now);
+          // Each partner part publishes its own member of partners: merged, not replaced.
+          Object.assign(s, sec, sec.partners ? { partners: { ...s.partners, ...sec.partners } } : {});
+        });
+      }
+    }
     const info = {
       name: this.cfg.agent.name, version: VERSION, pid: process.pid, startedAt: this.startedAt,
       receiverSource: this.sources.receiver, ppsSource: this.sources.pps, receiverDevice: this.receiverDevice,

@@ -19,6 +19,7 @@ import type { Status } from '../status/status.ts';
 import { VERSION } from '../version.ts';
 import { generateMib } from '../snmp/smi.ts';
 import { formatChronyPartner } from '../partners/chrony-format.ts';
+import { formatPtp4lPartner } from '../partners/ptp4l-format.ts';
 import { cmdSetup } from '../setup/cli.ts';
 
 const USAGE = `stratum1 ${VERSION}: a monitoring-first agent for GPS-disciplined time servers
@@ -376,6 +377,7 @@ export function formatStatus(st: Status): string {
   }
   out += formatSources(st);
   out += formatChronyPartner(st.partners?.chrony);
+  out += formatPtp4lPartner(st.partners?.ptp4l);
   const recent = st.events.recent.slice(-8);
   if (recent.length) {
     out += '\nRecent events:\n';

@@ -316,6 +316,16 @@ export const configSchema = section('stratum1-agent configuration.', {
       port: int('chronyd\'s command port (chrony.conf cmdport).', 323, { min: 1, max: 65535 }),
       poll_s: num('Ask chronyd this often (s).', 10, { min: 0.5, max: 3600 }),
     }),
+    ptp4l: section('linuxptp\'s ptp4l, through its management protocol on its Unix socket (what `pmc -u` uses), GETs only: PORT_DATA_SET, CURRENT_DATA_SET, PARENT_DATA_SET, TIME_PROPERTIES_DATA_SET, TIME_STATUS_NP. Needs the native addon.', {
+      enabled: bool('Watch ptp4l.', false),
+      socket: str('ptp4l\'s management socket (ptp4l.conf uds_address). The agent binds a socket of its own for the replies, in agent.state_dir/partners (or /run/stratum1-agent).', '/var/run/ptp4l', {
+        what: 'a socket path of 1 to 106 bytes', valid: (p) => Buffer.byteLength(p) >= 1 && Buffer.byteLength(p) <= 106,
+      }),
+      poll_s: num('Ask ptp4l this often (s).', 2, { min: 0.5, max: 3600 }),
+      expected_port_state: oneOf('The port state ptp4l should be in: MASTER for a grandmaster (every port), SLAVE for a clock that follows one (one port). Status partners.ptp4l.inExpectedState says whether it is.', 'MASTER',
+        ['MASTER', 'SLAVE', 'PASSIVE', 'LISTENING', 'UNCALIBRATED', 'PRE_MASTER', 'DISABLED', 'FAULTY', 'INITIALIZING'] as const),
+      domain: int('The domainNumber of our requests (ptp4l.conf domainNumber; pmc -d).', 0, { min: 0, max: 255 }),
+    }),
   }),
   control: section('The local status endpoint that `stratum1 status` reads, and the live web page.', {
     http: hostPort('HTTP endpoint: GET /status, and the read-only live page at / (docs/WEB.md). Loopback by default; another address serves both (and the POST actions) to that network.', '127.0.0.1', 7323),

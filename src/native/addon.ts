@@ -22,11 +22,21 @@ export interface Addon {
   /** Sends one datagram: bytes sent, or -errno (-ECONNREFUSED once the listener has gone). Never blocks. */
   unixDgramSend(fd: number, buf: Buffer): number;
   unixDgramClose(fd: number): void;
+  /** A bound AF_UNIX datagram socket that receives (native/unix_dgram.c): onMessage(datagram, sender's
+   * path, "" when unnamed). Throws when the path cannot be bound (EADDRINUSE: it exists). */
+  unixDgramBind(localPath: string, onMessage: (buf: Buffer, fromPath: string) => void): UnixDgramHandle;
+  /** One datagram to peerPath from the bound socket: bytes sent, or -errno (-ENOENT, -ECONNREFUSED:
+   * nobody listens there; -EAGAIN: its queue is full). Never blocks. */
+  unixDgramSendTo(h: UnixDgramHandle, buf: Buffer, peerPath: string): number;
+  /** Closes the socket and unlinks its path; idempotent. */
+  unixDgramUnbind(h: UnixDgramHandle): void;
   /** clock_adjtime(CLOCK_REALTIME): the timex the kernel returned, and its state or -errno. */
   clockAdjtime(tx: TimexIn): TimexOut;
   /** sizeof(struct timeval) on this machine: 16 with a 64-bit time_t, 8 with a 32-bit one. */
   readonly timevalBytes: number;
 }
+
+export interface UnixDgramHandle { readonly path: string }
 
 export let addon: Addon | undefined;
 export let addonProblem: string | undefined;

@@ -19,6 +19,7 @@ import { host } from './host.ts';
 import { integrity } from './integrity.ts';
 import { chronySock } from './chrony-sock.ts';
 import { partnerChrony } from './partner-chrony.ts';
+import { partnerPtp4l } from './partner-ptp4l.ts';
 import { metricsHttp, controlHttp } from './http.ts';
 
 export const PARTS: readonly PartFactory[] = [
@@ -36,6 +37,7 @@ export const PARTS: readonly PartFactory[] = [
   ptpGrandmaster,
   chronySock,
   partnerChrony,
+  partnerPtp4l,
   alarms,
   metricsHttp,
   controlHttp,

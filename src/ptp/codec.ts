@@ -84,6 +84,9 @@ export interface ManagementBody {
   /** undefined when the message carries no (or no MANAGEMENT) TLV */
   managementId: number | undefined;
   data: Buffer;
+  /** A MANAGEMENT_ERROR_STATUS TLV (managementId stays undefined): its managementErrorId and the
+   * managementId it refuses. */
+  error?: { errorId: number; managementId: number };
 }
 
 export type Decoded =
@@ -99,6 +102,8 @@ export const MGMT_ID = {
   NULL_MANAGEMENT: 0x0000, CLOCK_DESCRIPTION: 0x0001, DEFAULT_DATA_SET: 0x2000, CURRENT_DATA_SET: 0x2001, PARENT_DATA_SET: 0x2002,
   TIME_PROPERTIES_DATA_SET: 0x2003, PORT_DATA_SET: 0x2004,
 } as const;
+/** linuxptp's own management ID (the implementation-specific range): the servo's view of the master. */
+export const MGMT_ID_TIME_STATUS_NP = 0xc000;
 export const TLV_MANAGEMENT = 0x0001;
 export const TLV_MANAGEMENT_ERROR_STATUS = 0x0002;
 export const MGMT_ERROR = { NO_SUCH_ID: 0x0002, NOT_SUPPORTED: 0x0006 } as const;
@@ -163,6 +168,8 @@ export function decode(b: Buffer): Decoded {
         if (type === TLV_MANAGEMENT) {
           m.managementId = b.readUInt16BE(52);
           m.data = Buffer.from(b.subarray(54, 52 + len));
+        } else if (type === TLV_MANAGEMENT_ERROR_STATUS && len >= 8) {
+          m.error = { errorId: b.readUInt16BE(52), managementId: b.readUInt16BE(54) };
         }
       }
       return { ok: true, header, kind: 'management', management: m };

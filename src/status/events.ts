@@ -46,6 +46,11 @@ export type AgentEvent =
   | { type: 'storeMovedAside'; at: Nanos; detail: string }
   | { type: 'ptpBetterMaster'; at: Nanos; identity: string; priority1: number; clockClass: number; domain: number }
   | { type: 'ptpBetterMasterGone'; at: Nanos; identity: string }
+  /** The partner ptp4l's port state changed (its first port; from the last state it answered, so a
+   * restart shows too); inExpectedState: the new state is partners.ptp4l.expected_port_state. */
+  | { type: 'ptp4lPortStateChanged'; at: Nanos; from: string; to: string; expected: string; inExpectedState: boolean }
+  /** The partner ptp4l's grandmaster or its clockClass changed. */
+  | { type: 'ptp4lGrandmasterChanged'; at: Nanos; fromIdentity: string; toIdentity: string; fromClockClass: number; toClockClass: number }
   | { type: 'configChanged'; at: Nanos; changed: string[]; more: number }
   | { type: 'agentStarted'; at: Nanos; version: string }
   | { type: 'agentStopping'; at: Nanos; reason: string };
@@ -58,7 +63,7 @@ export const EVENT_TYPES = [
   'receiverDisconnected', 'receiverConnected', 'receiverConfigured', 'dateRejected', 'timeJump', 'timeJumpRefused', 'timeJumpEnded',
   'integrityCheckFailed', 'integrityCheckPassed', 'lockStateChanged', 'holdoverEntered', 'holdoverExited', 'clockStepped',
   'leapSecondAnnounced', 'leapTableProblem', 'alarmRaised', 'alarmCleared', 'storeFailed', 'storeRecovered', 'storeMovedAside',
-  'ptpBetterMaster', 'ptpBetterMasterGone', 'configChanged', 'agentStarted', 'agentStopping',
+  'ptpBetterMaster', 'ptpBetterMasterGone', 'ptp4lPortStateChanged', 'ptp4lGrandmasterChanged', 'configChanged', 'agentStarted', 'agentStopping',
 ] as const satisfies readonly EventType[];
 const everyTypeListed: Exclude<EventType, (typeof EVENT_TYPES)[number]> extends never ? true : never = true;
 void everyTypeListed;

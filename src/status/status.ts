@@ -356,9 +356,70 @@ export interface PartnerChronyStatus {
   serverStatsProblem: string | null;
 }
 
+/** A port of ptp4l's, as pmc's PORT_DATA_SET shows it. */
+export interface PartnerPtp4lPort {
+  portIdentity: string; portNumber: number;
+  portState: 'NONE' | 'INITIALIZING' | 'FAULTY' | 'DISABLED' | 'LISTENING' | 'PRE_MASTER' | 'MASTER' | 'PASSIVE' | 'UNCALIBRATED' | 'SLAVE';
+  logSyncInterval: number; logAnnounceInterval: number; announceReceiptTimeout: number; logMinDelayReqInterval: number;
+  /** 1 E2E, 2 P2P. */
+  delayMechanism: number;
+  peerMeanPathDelayNs: number; versionNumber: number;
+}
+
+export interface PartnerPtp4lStatus {
+  /** partners.ptp4l.enabled. */
+  enabled: boolean;
+  /** ptp4l's management socket (partners.ptp4l.socket) and ours, bound for its replies. */
+  socket: string | null; localSocket: string | null;
+  /** Why the partner cannot run (the native addon is not loaded), else null. */
+  problem: string | null;
+  /** The last round of GETs was answered. */
+  reachable: boolean;
+  lastError: string | null;
+  lastReplyAgeS: number | null;
+  polls: number; failures: number;
+  /** Times ptp4l answered again after not answering (restarted, or back). */
+  reconnects: number;
+  /** partners.ptp4l.expected_port_state. */
+  expectedPortState: string;
+  /** The first port's state; null while unreachable. */
+  portState: PartnerPtp4lPort['portState'] | null;
+  /** Derived once: every port is in the expected state (for SLAVE: one port is). False while unreachable. */
+  inExpectedState: boolean;
+  ports: PartnerPtp4lPort[];
+  /** DEFAULT_DATA_SET: ptp4l's own clock. */
+  clockIdentity: string | null; numberPorts: number | null; domainNumber: number | null; slaveOnly: boolean | null; clockClass: number | null;
+  /** PARENT_DATA_SET: the grandmaster and its quality; isGrandmaster: ptp4l's clock is its own grandmaster. */
+  grandmasterIdentity: string | null; isGrandmaster: boolean | null; parentPortIdentity: string | null;
+  gmClockClass: number | null; gmClockAccuracy: number | null; gmOffsetScaledLogVariance: number | null; gmPriority1: number | null; gmPriority2: number | null;
+  /** CURRENT_DATA_SET (ns; offsetFromMaster is the local clock minus the master's). */
+  stepsRemoved: number | null; offsetFromMasterNs: number | null; meanPathDelayNs: number | null;
+  /** TIME_PROPERTIES_DATA_SET. */
+  currentUtcOffset: number | null; currentUtcOffsetValid: boolean | null; leap61: boolean | null; leap59: boolean | null;
+  ptpTimescale: boolean | null; timeTraceable: boolean | null; frequencyTraceable: boolean | null;
+  timeSource: number | null; timeSourceName: string | null;
+  /** TIME_STATUS_NP (linuxptp's): the servo's last offset (ns), the receive time of its Sync (ns since the epoch, as a decimal
+   * string), whether a grandmaster is present, its identity, the rate ratio minus one. */
+  masterOffsetNs: number | null; ingressTimeNs: string | null; gmPresent: boolean | null; timeStatusGmIdentity: string | null;
+  cumulativeScaledRateOffset: number | null;
+  /** Why there is no TIME_STATUS_NP. */
+  timeStatusProblem: string | null;
+}
+
 export interface PartnersStatus {
   chrony: PartnerChronyStatus;
+  ptp4l: PartnerPtp4lStatus;
 }
+
+export const PARTNER_PTP4L_DISABLED: PartnerPtp4lStatus = {
+  enabled: false, socket: null, localSocket: null, problem: null, reachable: false, lastError: null, lastReplyAgeS: null, polls: 0, failures: 0,
+  reconnects: 0, expectedPortState: 'MASTER', portState: null, inExpectedState: false, ports: [], clockIdentity: null, numberPorts: null,
+  domainNumber: null, slaveOnly: null, clockClass: null, grandmasterIdentity: null, isGrandmaster: null, parentPortIdentity: null,
+  gmClockClass: null, gmClockAccuracy: null, gmOffsetScaledLogVariance: null, gmPriority1: null, gmPriority2: null, stepsRemoved: null,
+  offsetFromMasterNs: null, meanPathDelayNs: null, currentUtcOffset: null, currentUtcOffsetValid: null, leap61: null, leap59: null,
+  ptpTimescale: null, timeTraceable: null, frequencyTraceable: null, timeSource: null, timeSourceName: null, masterOffsetNs: null,
+  ingressTimeNs: null, gmPresent: null, timeStatusGmIdentity: null, cumulativeScaledRateOffset: null, timeStatusProblem: null,
+};
 
 export const PARTNER_CHRONY_DISABLED: PartnerChronyStatus = {
   enabled: false, transport: null, notice: null, reachable: false, lastError: null, lastReplyAgeS: null, polls: 0, failures: 0, reconnects: 0,
@@ -537,7 +598,8 @@ export interface StatusInputs {
   host?: HostStatus;
   integrity?: IntegrityStatus;
   chronySock?: ChronySockStatus;
-  partners?: PartnersStatus;
+  /** Each partner part publishes its own member. */
+  partners?: Partial<PartnersStatus>;
   /** The system actuator's snapshot, when discipline.actuator is system. */
   actuator?: ActuatorSnapshot;
 }
@@ -631,7 +693,10 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
     },
     host: i.host ? { ...i.host, clockDaemons: i.host.clockDaemons.map((d) => ({ ...d })) } : { cpuTemperatureC: null, clockDaemons: [], clockOwner: 'not looked at' },
     chronySock: i.chronySock ? { ...i.chronySock } : { ...CHRONY_SOCK_DISABLED },
-    partners: { chrony: i.partners ? { ...i.partners.chrony, sources: i.partners.chrony.sources.map((s) => ({ ...s })) } : { ...PARTNER_CHRONY_DISABLED, sources: [] } },
+    partners: {
+      chrony: i.partners?.chrony ? { ...i.partners.chrony, sources: i.partners.chrony.sources.map((s) => ({ ...s })) } : { ...PARTNER_CHRONY_DISABLED, sources: [] },
+      ptp4l: i.partners?.ptp4l ? { ...i.partners.ptp4l, ports: i.partners.ptp4l.ports.map((p) => ({ ...p })) } : { ...PARTNER_PTP4L_DISABLED, ports: [] },
+    },
     store,
     influx,
     integrity: i.integrity ?? INTEGRITY_NONE,

@@ -7,8 +7,9 @@ import { snmpAgent } from './snmp.ts';
 import { config } from './config.ts';
 import { chronyReply } from './chrony.ts';
 import { ntsKeRecords, ntsNtp } from './nts.ts';
+import { ptp4lResponse } from './ptp4l.ts';
 
-export const TARGETS: readonly Target[] = [nmeaFramer, nmeaParser, mtk, gpsdJson, ntpPacket, ntpServer, ntpClient, ptpCodec, ptpGrandmaster, snmpAgent, config, chronyReply, ntsKeRecords, ntsNtp];
+export const TARGETS: readonly Target[] = [nmeaFramer, nmeaParser, mtk, gpsdJson, ntpPacket, ntpServer, ntpClient, ptpCodec, ptpGrandmaster, snmpAgent, config, chronyReply, ntsKeRecords, ntsNtp, ptp4lResponse];
 
 export function target(name: string): Target {
   const t = TARGETS.find((x) => x.name === name);
