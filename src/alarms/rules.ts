@@ -48,6 +48,11 @@ export const DEFAULT_RULES: RuleDefault[] = [
     read: (s) => (s.partners.chrony.enabled && s.partners.chrony.reachable && s.partners.chrony.systemOffsetNs !== null ? Math.abs(s.partners.chrony.systemOffsetNs) : undefined) },
   { name: 'chrony_source_unreachable', metric: 'chronySourcesUnreachable', comparison: 'above', warning: 0.5, critical: null, hysteresis: 0, raiseAfterS: 120, clearAfterS: 60, units: 'sources', description: 'Sources of chronyd (partners.chrony) none of whose last eight polls was answered (reach 0).',
     read: (s) => (s.partners.chrony.enabled && s.partners.chrony.reachable ? s.partners.chrony.sources.filter((x) => parseInt(x.reach, 8) === 0).length : undefined) },
+  // Partner mode (partners.ptp4l): ptp4l as it runs, read-only.
+  { name: 'ptp4l_unreachable', metric: 'ptp4lUnreachable', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 10, clearAfterS: 10, units: 'boolean', description: 'ptp4l (partners.ptp4l) does not answer on its management socket: stopped, or restarted and not yet up.',
+    read: (s) => (s.partners.ptp4l.enabled ? (s.partners.ptp4l.reachable ? 0 : 1) : undefined) },
+  { name: 'ptp4l_port_state', metric: 'ptp4lNotInExpectedState', comparison: 'above', warning: null, critical: 0.5, hysteresis: 0, raiseAfterS: 30, clearAfterS: 10, units: 'boolean', description: 'ptp4l (partners.ptp4l) is not in its expected port state (partners.ptp4l.expected_port_state: MASTER on every port for a grandmaster, SLAVE on one for a follower).',
+    read: (s) => (s.partners.ptp4l.enabled && s.partners.ptp4l.reachable ? (s.partners.ptp4l.inExpectedState ? 0 : 1) : undefined) },
   // The integrity checks (integrity.*): each check decides when it fails; its rule says when that is an alarm.
   check('upstream', 'gps_falseticker', 0, 0, 'The receiver\'s time is outside the interval the majority of the upstream NTP servers (integrity.ntp_servers) agree on: it is refused as a falseticker and the clock holds over.'),
   check('position', 'position_fence', 0, 30, 'The reported position left the fence around the antenna\'s long-run position (integrity.position_fence_m): spoofing, or a receiver fault.'),

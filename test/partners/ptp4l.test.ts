@@ -119,7 +119,8 @@ test('the ptp4l partner: Status agrees with pmc -u on the five data sets; the gr
     const cfg = join(dir, 'agent.yaml');
     writeFileSync(cfg, agentConfig(stateDir, ['127.0.0.1'], await freeUdpPort()) + [
       'snmp:', '  enabled: false', 'partners:', '  ptp4l:', '    enabled: true', `    socket: ${JSON.stringify(slSock)}`, '    poll_s: 1',
-      '    expected_port_state: SLAVE', '',
+      '    expected_port_state: SLAVE',
+      'alarms:', '  ptp4l_unreachable:', '    raise_after_s: 1', '    clear_after_s: 1', '  ptp4l_port_state:', '    raise_after_s: 1', '    clear_after_s: 1', '',
     ].join('\n'));
     agent = await startAgent(cfg);
     const a = agent;
@@ -200,6 +201,14 @@ test('the ptp4l partner: Status agrees with pmc -u on the five data sets; the gr
     assert.ok(ev, `an event for the port state leaving SLAVE: ${JSON.stringify(lost.events.recent)}`);
     assert.equal(ev.to, lost.partners.ptp4l.portState, 'to the state Status shows');
     assert.equal(ev.inExpectedState, false, 'out of the expected state');
+    const sev = (st: Status, name: string) => st.alarms.find((al) => al.name === name)?.severity;
+    let alarmed = lost;
+    for (let i = 0; i < 20 && sev(alarmed, 'ptp4l_port_state') !== 'critical'; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      alarmed = await a.status();
+    }
+    assert.equal(sev(alarmed, 'ptp4l_port_state'), 'critical', 'the ptp4l_port_state alarm is raised');
+    assert.equal(sev(alarmed, 'ptp4l_unreachable'), 'none', 'ptp4l answers: not unreachable');
 
     // The slave stops: missing, nothing of its old state shown as current.
     await sl.stop();
@@ -209,6 +218,13 @@ test('the ptp4l partner: Status agrees with pmc -u on the five data sets; the gr
     assert.equal(down.partners.ptp4l.grandmasterIdentity, null, 'no stale grandmaster');
     assert.equal(down.partners.ptp4l.inExpectedState, false, 'not in the expected state');
     assert.match(formatStatus(down), /ptp4l \(.*\): UNREACHABLE: /, 'status says unreachable');
+    let downAlarm = down;
+    for (let i = 0; i < 20 && sev(downAlarm, 'ptp4l_unreachable') !== 'critical'; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      downAlarm = await a.status();
+    }
+    assert.equal(sev(downAlarm, 'ptp4l_unreachable'), 'critical', 'the ptp4l_unreachable alarm is raised');
+    assert.equal(downAlarm.alarms.find((al) => al.name === 'ptp4l_port_state')?.current, null, 'the port state rule has no figure while ptp4l is unreachable');
 
     // Started again: reconnected.
     await sl.start();
