@@ -302,6 +302,8 @@ test('in headless Chromium the live page shows holdover: the amber badge, the ra
     for (const name of raised(st).filter((n) => raised(after).includes(n))) assert.ok(rows.some((r) => r.name === name), `alarm ${name} has its row: ${JSON.stringify(rows)}`);
     for (const r of rows) assert.ok(raised(st).includes(r.name) || raised(after).includes(r.name), `row ${r.name} is an alarm /status has raised`);
     assert.match(dom, new RegExp(`id="alarm-count" class="count">${rows.length} active<`));
+    assert.match(table, /<td>fix_lost<\/td><td>now no<\/td>/, 'a yes/no alarm in words');
+    assert.doesNotMatch(table, / vs /, 'never "value 0 vs 0.5"');
     assert.doesNotMatch(dom, /<g class="sat/, 'no satellite in the sky plot without a fix');
     const counts = colourCounts(img);
     const px = (c: string) => counts.get(c) ?? 0;

@@ -196,6 +196,12 @@ function render(st) {
     ['TAI-UTC', d.taiUtcS === null ? null : `${d.taiUtcS} s`], ['next leap second', d.nextLeap],
   ]);
 
+  // The rule's figure now in its units, a yes/no rule in words (never "value 0 vs 0.5").
+  const alarmFigure = (a) => {
+    if (a.units === 'boolean') return `now ${a.current === null || a.current === undefined ? 'n/a' : a.current >= 0.5 ? 'yes' : 'no'}`;
+    const lim = a.severity === 'critical' ? a.critical : a.warning;
+    return `now ${a.current === null || a.current === undefined ? 'n/a' : `${num(a.current)} ${a.units}`} (${a.severity} ${a.comparison} ${num(lim)})`;
+  };
   const alarms = clear($('alarms'));
   const active = (st.alarms || []).filter((a) => a.severity !== 'none');
   setText('alarm-count', active.length ? `${active.length} active` : '');
@@ -203,7 +209,7 @@ function render(st) {
   if (active.length === 0) alarms.append(h('tr', {}).appendChild(h('td', { class: 'muted' }, `none active (${(st.alarms || []).length} rules)`)).parentNode);
   for (const a of active) {
     const tr = h('tr', { class: a.severity === 'critical' ? 'critical' : 'warning' });
-    tr.append(h('td', {}, a.severity.toUpperCase()), h('td', {}, a.name), h('td', {}, `value ${num(a.value)} vs ${num(a.threshold)}`),
+    tr.append(h('td', {}, a.severity.toUpperCase()), h('td', {}, a.name), h('td', {}, alarmFigure(a)),
       h('td', {}, a.raisedAgeS === null ? '' : `for ${duration(a.raisedAgeS)}`), h('td', {}, a.description));
     alarms.append(tr);
   }
