@@ -29,6 +29,10 @@ export type Value = number | string | boolean | null;
  * number or meaning changes, saying what an NMS must change. */
 export const REVISIONS: readonly { date: string; description: string }[] = [
   {
+    date: '202612012310Z',
+    description: 'Partner mode: the s1Chrony group (chronyd as it runs: reachable, synchronised, stratum, reference, system offset, frequency, root dispersion, sources) and the s1Ptp4l group (ptp4l as it runs: port state and whether it is the expected one, grandmaster identity and clockClass, offset from master, mean path delay, steps removed). Their alarms (chrony_* and ptp4l_* rules) appear in s1AlarmTable and raise s1AlarmRaised.',
+  },
+  {
     date: '202612012300Z',
     description: 'NTS (RFC 8915): s1NtsKeSessions, s1NtsKeFailures, s1NtsRequests, s1NtsReplies, s1NtsNaks, s1NtsFailures and s1NtsCookieKeyAge in the s1Ntp group.',
   },
@@ -353,6 +357,35 @@ export const OBJECTS: Group = {
       kind: 'group', name: 's1Host', sub: 10, description: 'The machine the agent runs on.',
       children: [
         { kind: 'scalar', name: 's1HostCpuTemperature', sub: 1, syntax: { base: 'Integer32', scaled: TENTHS }, units: 'degrees Celsius', description: `CPU temperature in tenths of a degree (displayed in degrees), from agent.cpu_temperature_file (a Pi: the SoC's thermal zone), read once a second; ${NO_TEMPERATURE} (below absolute zero) where the machine has none.`, get: (s) => (s.host.cpuTemperatureC === null ? NO_TEMPERATURE : i32(s.host.cpuTemperatureC * 10)) },
+      ],
+    },
+    {
+      kind: 'group', name: 's1Chrony', sub: 11, description: 'chronyd as it runs on this machine (partner mode, config partners.chrony), read-only: what chronyc tracking and chronyc sources show. Unknown values read as 0 or empty while partners.chrony is off or chronyd does not answer.',
+      children: [
+        { kind: 'scalar', name: 's1ChronyEnabled', sub: 1, syntax: { base: 'TruthValue' }, description: 'True when partners.chrony.enabled.', get: (s) => s.partners.chrony.enabled },
+        { kind: 'scalar', name: 's1ChronyReachable', sub: 2, syntax: { base: 'TruthValue' }, description: 'True while chronyd answers.', get: (s) => s.partners.chrony.reachable },
+        { kind: 'scalar', name: 's1ChronySynchronised', sub: 3, syntax: { base: 'TruthValue' }, description: 'True while chronyd has a reference and its leap status is not unsynchronised.', get: (s) => s.partners.chrony.synchronised },
+        { kind: 'scalar', name: 's1ChronyStratum', sub: 4, syntax: { base: 'Integer32', range: [0, 16] }, description: 'chronyd\'s stratum; 0 while unknown.', get: (s) => s.partners.chrony.stratum ?? 0 },
+        { kind: 'scalar', name: 's1ChronyReference', sub: 5, syntax: { base: 'DisplayString' }, description: 'chronyd\'s reference (the name or address chronyc tracking shows), and its reference ID in parentheses; empty while unknown.', get: (s) => (s.partners.chrony.reference === null ? '' : `${s.partners.chrony.reference} (${s.partners.chrony.referenceId ?? ''})`) },
+        { kind: 'scalar', name: 's1ChronySystemOffset', sub: 6, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'chronyd\'s estimate of the system clock\'s offset from true time (chronyc tracking: System time; positive: the clock is fast). Saturates at the Integer32 range; 0 while unknown.', get: (s) => i32(s.partners.chrony.systemOffsetNs) ?? 0 },
+        { kind: 'scalar', name: 's1ChronyFrequency', sub: 7, syntax: { base: 'Integer32' }, units: 'ppb', description: 'The frequency chronyd runs the system clock at, parts per billion (chronyc tracking: Frequency, in ppb); 0 while unknown.', get: (s) => i32(s.partners.chrony.frequencyPpm === null ? null : s.partners.chrony.frequencyPpm * 1000) ?? 0 },
+        { kind: 'scalar', name: 's1ChronyRootDispersion', sub: 8, syntax: { base: 'Gauge32' }, units: 'microseconds', description: 'chronyd\'s root dispersion in microseconds; 0 while unknown.', get: (s) => gauge(s.partners.chrony.rootDispersionS === null ? 0 : s.partners.chrony.rootDispersionS * 1e6) },
+        { kind: 'scalar', name: 's1ChronySources', sub: 9, syntax: { base: 'Gauge32' }, units: 'sources', description: 'chronyd\'s sources (chronyc sources).', get: (s) => gauge(s.partners.chrony.sources.length) },
+        { kind: 'scalar', name: 's1ChronySourcesUnreachable', sub: 10, syntax: { base: 'Gauge32' }, units: 'sources', description: 'Sources none of whose last eight polls was answered (reach 0).', get: (s) => gauge(s.partners.chrony.sources.filter((x) => parseInt(x.reach, 8) === 0).length) },
+      ],
+    },
+    {
+      kind: 'group', name: 's1Ptp4l', sub: 12, description: 'linuxptp\'s ptp4l as it runs on this machine (partner mode, config partners.ptp4l), read-only, through its management protocol: what pmc shows. Unknown values read as 0 or empty while partners.ptp4l is off or ptp4l does not answer.',
+      children: [
+        { kind: 'scalar', name: 's1Ptp4lEnabled', sub: 1, syntax: { base: 'TruthValue' }, description: 'True when partners.ptp4l.enabled.', get: (s) => s.partners.ptp4l.enabled },
+        { kind: 'scalar', name: 's1Ptp4lReachable', sub: 2, syntax: { base: 'TruthValue' }, description: 'True while ptp4l answers on its management socket.', get: (s) => s.partners.ptp4l.reachable },
+        { kind: 'scalar', name: 's1Ptp4lPortState', sub: 3, syntax: { base: 'DisplayString' }, description: 'The first port\'s state as pmc names it (MASTER, SLAVE, LISTENING, ...); empty while unknown.', get: (s) => s.partners.ptp4l.portState ?? '' },
+        { kind: 'scalar', name: 's1Ptp4lInExpectedState', sub: 4, syntax: { base: 'TruthValue' }, description: 'True while ptp4l is in partners.ptp4l.expected_port_state (MASTER: every port; SLAVE: one port).', get: (s) => s.partners.ptp4l.inExpectedState },
+        { kind: 'scalar', name: 's1Ptp4lGrandmasterIdentity', sub: 5, syntax: { base: 'DisplayString' }, description: 'The grandmaster\'s clock identity as pmc prints it; empty while unknown.', get: (s) => s.partners.ptp4l.grandmasterIdentity ?? '' },
+        { kind: 'scalar', name: 's1Ptp4lGmClockClass', sub: 6, syntax: { base: 'Integer32', range: [0, 255] }, description: 'The grandmaster\'s clockClass; 0 while unknown.', get: (s) => s.partners.ptp4l.gmClockClass ?? 0 },
+        { kind: 'scalar', name: 's1Ptp4lOffsetFromMaster', sub: 7, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'CURRENT_DATA_SET offsetFromMaster; saturates at the Integer32 range; 0 while unknown.', get: (s) => i32(s.partners.ptp4l.offsetFromMasterNs) ?? 0 },
+        { kind: 'scalar', name: 's1Ptp4lMeanPathDelay', sub: 8, syntax: { base: 'Integer32' }, units: 'nanoseconds', description: 'CURRENT_DATA_SET meanPathDelay; 0 while unknown.', get: (s) => i32(s.partners.ptp4l.meanPathDelayNs) ?? 0 },
+        { kind: 'scalar', name: 's1Ptp4lStepsRemoved', sub: 9, syntax: { base: 'Gauge32' }, units: 'hops', description: 'CURRENT_DATA_SET stepsRemoved; 0 while unknown.', get: (s) => gauge(s.partners.ptp4l.stepsRemoved) },
       ],
     },
   ],

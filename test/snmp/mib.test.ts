@@ -89,3 +89,28 @@ test('s1SatTable has one row per (constellation, PRN): a satellite reported twic
   const rows = allTables().find((x) => x.def.name === 's1SatTable')!.def.rows({ gnss: { satellites: sats.map((x) => ({ ...x, elevationDeg: 10, azimuthDeg: 20, snrDbHz: 30, used: true })) } } as unknown as Status);
   assert.deepEqual(rows.map((r) => [r[0], r[1]]), [[1, 12], [4, 12], [1, 5]]);
 });
+
+test('the partner groups read chronyd and ptp4l from Status, and say unknown as 0 or empty', () => {
+  const get = (name: string, s: unknown) => allScalars().find((x) => x.def.name === name)!.def.get(s as Status);
+  const on = {
+    partners: {
+      chrony: { enabled: true, reachable: true, synchronised: true, stratum: 1, reference: 'GPS', referenceId: '47505300', systemOffsetNs: -1234.6,
+        frequencyPpm: -12.3456, rootDispersionS: 0.000025, sources: [{ reach: '377' }, { reach: '0' }] },
+      ptp4l: { enabled: true, reachable: true, portState: 'MASTER', inExpectedState: true, grandmasterIdentity: 'aabbcc.fffe.010203', gmClockClass: 6,
+        offsetFromMasterNs: 0, meanPathDelayNs: 0, stepsRemoved: 0 },
+    },
+  };
+  assert.deepEqual(['s1ChronyEnabled', 's1ChronyReachable', 's1ChronySynchronised', 's1ChronyStratum', 's1ChronyReference', 's1ChronySystemOffset',
+    's1ChronyFrequency', 's1ChronyRootDispersion', 's1ChronySources', 's1ChronySourcesUnreachable'].map((n) => get(n, on)),
+  [true, true, true, 1, 'GPS (47505300)', -1235, -12346, 25, 2, 1]);
+  assert.deepEqual(['s1Ptp4lPortState', 's1Ptp4lInExpectedState', 's1Ptp4lGrandmasterIdentity', 's1Ptp4lGmClockClass'].map((n) => get(n, on)),
+    ['MASTER', true, 'aabbcc.fffe.010203', 6]);
+  const off = {
+    partners: {
+      chrony: { enabled: false, reachable: false, synchronised: false, stratum: null, reference: null, referenceId: null, systemOffsetNs: null, frequencyPpm: null, rootDispersionS: null, sources: [] },
+      ptp4l: { enabled: false, reachable: false, portState: null, inExpectedState: false, grandmasterIdentity: null, gmClockClass: null, offsetFromMasterNs: null, meanPathDelayNs: null, stepsRemoved: null },
+    },
+  };
+  assert.deepEqual(['s1ChronyStratum', 's1ChronyReference', 's1ChronySystemOffset', 's1ChronyFrequency', 's1Ptp4lPortState', 's1Ptp4lGmClockClass', 's1Ptp4lOffsetFromMaster', 's1Ptp4lStepsRemoved'].map((n) => get(n, off)),
+    [0, '', 0, 0, '', 0, 0, 0]);
+});
