@@ -212,7 +212,7 @@ test('stratum1 replay streams: a 27 MB capture replays in a 64 MB heap (it held 
 test('each command has --help, from the usage text; the configuration is found as the help says', () => {
   const h = run(['status', '--help']);
   assert.equal(h.status, 0, h.stderr);
-  assert.match(h.stdout, /^ {2}stratum1 status \[--config FILE\] \[--url URL\] \[--json\]\n +show a running agent's state\n/);
+  assert.match(h.stdout, /^ {2}stratum1 status \[--config FILE\] \[--url URL\] \[--json\] \[--watch \[--interval S\] \[--count N\]\]\n +show a running agent's state \(--watch: redrawn in place\)\n/);
   assert.match(run(['events', '-h']).stdout, /stratum1 events \[--since 7d\] \[--type T\]/);
   assert.equal(commandHelp('nosuch'), undefined);
   const none = () => false;
