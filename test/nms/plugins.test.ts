@@ -1,0 +1,270 @@
+/**
+ * The Icinga 2 and Nagios templates of nms/, run as the NMS would run them: the files are parsed,
+ * their macros resolved the way each NMS resolves them, and the resulting monitoring-plugins command
+ * lines (check_snmp, check_ntp_time) run against the agent on the simulator. OK with perfdata while
+ * locked; CRITICAL once a threshold is crossed. Icinga 2 itself validates its file.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ROOT, requirePeers } from '../helpers/env.ts';
+import { MIBDIRS, PLUGIN_DIR, requirePlugins, withNmsAgent, type NmsAgent } from './nms-agent.ts';
+import type { Status } from '../../src/status/status.ts';
+
+const ICINGA = resolve(ROOT, 'nms/icinga2/stratum1.conf');
+const NAGIOS_COMMANDS = resolve(ROOT, 'nms/nagios/commands.cfg');
+const NAGIOS_SERVICES = resolve(ROOT, 'nms/nagios/services.cfg');
+
+// ---- Icinga 2: the subset of the DSL the file uses --------------------------------------------
+
+type Vars = Record<string, string>;
+interface IcingaCommand { name: string; command: string; args: [string, string][]; vars: Vars }
+interface IcingaService { name: string; checkCommand: string; vars: Vars }
+
+function blocks(text: string, head: RegExp): { name: string; body: string }[] {
+  const src = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*(\/\/|#).*$/gm, '');
+  const out: { name: string; body: string }[] = [];
+  for (const m of src.matchAll(head)) {
+    let depth = 0;
+    const start = m.index! + m[0].length;
+    for (let i = start - 1; i < src.length; i++) {
+      if (src[i] === '{') depth++;
+      else if (src[i] === '}' && --depth === 0) { out.push({ name: m[1]!, body: src.slice(start, i) }); break; }
+    }
+  }
+  return out;
+}
+
+function vars(body: string): Vars {
+  const v: Vars = {};
+  for (const m of body.matchAll(/^\s*vars\.(\w+)\s*=\s*(?:"([^"]*)"|(\S+))\s*$/gm)) v[m[1]!] = m[2] ?? m[3]!;
+  return v;
+}
+
+function parseIcinga(text: string): { commands: Map<string, IcingaCommand>; services: IcingaService[] } {
+  const commands = new Map<string, IcingaCommand>();
+  for (const b of blocks(text, /object CheckCommand "([^"]+)"\s*\{/g)) {
+    const cmd = /command\s*=\s*\[\s*PluginDir\s*\+\s*"([^"]+)"\s*\]/.exec(b.body);
+    assert.ok(cmd, `CheckCommand ${b.name}: command = [ PluginDir + "/..." ]`);
+    const argBlock = /arguments\s*=\s*\{([\s\S]*?)\}/.exec(b.body);
+    assert.ok(argBlock, `CheckCommand ${b.name}: arguments`);
+    const args = [...argBlock[1]!.matchAll(/"(-[^"]+)"\s*=\s*"([^"]*)"/g)].map((m) => [m[1]!, m[2]!] as [string, string]);
+    commands.set(b.name, { name: b.name, command: cmd[1]!, args, vars: vars(b.body) });
+  }
+  const services = blocks(text, /apply Service "([^"]+)"\s*\{/g).map((b) => {
+    const cc = /check_command\s*=\s*"([^"]+)"/.exec(b.body);
+    assert.ok(cc, `Service ${b.name}: check_command`);
+    assert.match(b.body, /assign where host\.vars\.stratum1 == true/, `Service ${b.name} is applied to stratum1 hosts`);
+    return { name: b.name, checkCommand: cc[1]!, vars: vars(b.body) };
+  });
+  return { commands, services };
+}
+
+/** Icinga 2's resolution: a macro is looked up in the service's vars, then the host's, then the
+ * command's ($address$ is the host's address); values are resolved again until no macro is left. An
+ * argument whose value cannot be resolved is left out. */
+function icingaArgv(cmd: IcingaCommand, svc: IcingaService, host: { address: string; vars: Vars }): string[] {
+  const lookup = (name: string, depth: number): string | undefined => {
+    if (depth > 8) return undefined;
+    const raw = name === 'address' ? host.address : svc.vars[name] ?? host.vars[name] ?? cmd.vars[name];
+    return raw === undefined ? undefined : resolveMacros(raw, depth + 1);
+  };
+  const resolveMacros = (s: string, depth: number): string | undefined => {
+    let missing = false;
+    const v = s.replace(/\$(\w+)\$/g, (_, n: string) => { const r = lookup(n, depth); if (r === undefined) missing = true; return r ?? ''; });
+    return missing ? undefined : v;
+  };
+  const argv = [join(PLUGIN_DIR, cmd.command)];
+  for (const [flag, value] of cmd.args) {
+    const v = resolveMacros(value, 0);
+    if (v !== undefined) argv.push(flag, v);
+  }
+  return argv;
+}
+
+// ---- Nagios: define blocks ---------------------------------------------------------------------
+
+function nagiosDefines(text: string, kind: string): Record<string, string>[] {
+  const src = text.replace(/^\s*[#;].*$/gm, '');
+  return [...src.matchAll(new RegExp(`define ${kind}\\s*\\{([\\s\\S]*?)\\}`, 'g'))].map((m) => {
+    const d: Record<string, string> = {};
+    for (const line of m[1]!.split('\n')) {
+      const x = /^\s*(\S+)\s+(.*?)\s*$/.exec(line);
+      if (x) d[x[1]!] = x[2]!;
+    }
+    return d;
+  });
+}
+
+/** Nagios' expansion: $USERn$ from resource.cfg, $HOSTADDRESS$, the host's custom variables as
+ * $_HOSTNAME$, and $ARGn$ from the service's check_command (split on "!"). */
+function nagiosCommandLine(line: string, argsString: string, macros: Record<string, string>): string {
+  const args = argsString.split('!');
+  return line.replace(/\$(\w+)\$/g, (m, n: string) => {
+    const a = /^ARG(\d+)$/.exec(n);
+    const v = a ? args[Number(a[1]) - 1] : macros[n];
+    assert.ok(v !== undefined, `no value for ${m}`);
+    return v;
+  });
+}
+
+// ---- Running a plugin ----------------------------------------------------------------------------
+
+interface PluginResult { code: number | null; output: string; perf: Map<string, number> }
+
+function parsePerf(output: string): Map<string, number> {
+  const perf = new Map<string, number>();
+  const part = output.split('|')[1] ?? '';
+  for (const m of part.matchAll(/'?([^'=\s]+)'?=(-?[\d.eE+-]+)/g)) perf.set(m[1]!, Number(m[2]));
+  return perf;
+}
+
+function run(argv: string[]): PluginResult {
+  // The MIB is installed where Net-SNMP looks (MIBDIRS), as docs/NMS.md tells the operator to do.
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 30_000, env: { ...process.env, MIBDIRS } });
+  const output = `${r.stdout}${r.stderr}`.trim();
+  return { code: r.status, output, perf: parsePerf(output) };
+}
+
+function runShell(line: string): PluginResult {
+  // Nagios hands a command line with shell metacharacters (our quotes) to /bin/sh -c.
+  const r = spawnSync('/bin/sh', ['-c', line], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, MIBDIRS } });
+  const output = `${r.stdout}${r.stderr}`.trim();
+  return { code: r.status, output, perf: parsePerf(output) };
+}
+
+/** What the agent's Status says each service's object is; the plugin must read one of two snapshots. */
+const EXPECTED: Record<string, (s: Status) => number> = {
+  state: (s) => s.discipline.stateCode,
+  satellites_used: (s) => s.gnss.satellitesUsed,
+  pps_present: (s) => (s.pps.present ? 1 : 2),
+  fix_valid: (s) => (s.gnss.fix ? 1 : 2),
+  antenna_fault: (s) => (s.gnss.antennaFault ? 1 : 2),
+  stratum: (s) => s.discipline.stratum,
+};
+
+async function lockedAgent(a: NmsAgent): Promise<Status> {
+  const st = await a.agent.waitFor((s) => s.discipline.state === 'LOCKED' && s.pps.present && s.gnss.fix
+    && s.discipline.stratum === 1 && (s.discipline.timeErrorEstimateNs ?? Infinity) < 5_000, 60_000, 'LOCKED with PPS, a fix and a time error estimate under half the 10 us warning');
+  // The SNMP agent refreshes its values from Status once a second.
+  await new Promise((r) => setTimeout(r, 1500));
+  return st;
+}
+
+function checkOk(what: string, r: PluginResult, label: string, before: Status, after: Status): void {
+  assert.equal(r.code, 0, `${what}: exit ${r.code}: ${r.output}`);
+  assert.match(r.output, /^(SNMP OK - |NTP OK: )/, `${what}: ${r.output}`);
+  assert.ok(r.perf.has(label), `${what}: perfdata ${label} in ${r.output}`);
+  const f = EXPECTED[label];
+  if (f) assert.ok([f(before), f(after)].includes(r.perf.get(label)!), `${what}: ${label}=${r.perf.get(label)} but Status says ${f(before)} then ${f(after)}`);
+}
+
+test('Icinga 2: every service of nms/icinga2/stratum1.conf gives OK with its perfdata on a locked agent, and CRITICAL past a threshold', async (t) => {
+  if (!requirePlugins(t, 'check_snmp', 'check_ntp_time')) return;
+  const { commands, services } = parseIcinga(readFileSync(ICINGA, 'utf8'));
+  const objects = services.map((s) => s.vars.stratum1_oid).filter(Boolean);
+  for (const o of ['s1DisciplineState', 's1DisciplineErrorEstimate', 's1GnssSatellitesUsed', 's1PpsPresent', 's1AlarmsActive']) {
+    assert.ok(objects.some((x) => x!.includes(`::${o}.`)), `a service checks ${o}`);
+  }
+  assert.ok(services.some((s) => commands.get(s.checkCommand)?.command === '/check_ntp_time'), 'a service runs check_ntp_time');
+  await withNmsAgent(async (a) => {
+    const host = {
+      address: '127.0.0.1',
+      vars: {
+        stratum1: 'true', stratum1_snmp_port: String(a.snmpPort), stratum1_ntp_port: String(a.ntpPort),
+        stratum1_snmp_user: a.user.name, stratum1_snmp_authpass: a.user.authPass, stratum1_snmp_privpass: a.user.privPass,
+      } as Vars,
+    };
+    const before = await lockedAgent(a);
+    const results: string[] = [];
+    for (const svc of services) {
+      const cmd = commands.get(svc.checkCommand);
+      assert.ok(cmd, `${svc.name}: CheckCommand ${svc.checkCommand} is defined`);
+      const argv = icingaArgv(cmd, svc, host);
+      const r = run(argv);
+      const label = svc.vars.stratum1_label ?? 'offset';
+      checkOk(`${svc.name} (${argv.slice(1).join(' ').replace(a.user.authPass, '***').replace(a.user.privPass, '***')})`, r, label, before, await a.agent.status());
+      if (cmd.command === '/check_snmp') assert.match(argv.join(' '), /-P 3 -L authPriv -U \S+ -a SHA -A \S+ -x AES -X \S+/, `${svc.name}: SNMPv3 authPriv with SHA-1 and AES`);
+      results.push(`${svc.name}: ${r.output}`);
+    }
+    console.log(results.join('\n'));
+    // A satellite threshold above what the simulator has: CRITICAL, the value marked.
+    const sats = services.find((s) => s.vars.stratum1_oid?.includes('s1GnssSatellitesUsed'))!;
+    const st = await a.agent.status();
+    const above = st.gnss.satellitesInView + 10;
+    const crit = run(icingaArgv(commands.get(sats.checkCommand)!, { ...sats, vars: { ...sats.vars, stratum1_critical: `${above}:` } }, host));
+    assert.equal(crit.code, 2, crit.output);
+    assert.match(crit.output, /^SNMP CRITICAL - satellites_used \*\d+\*/, crit.output);
+    assert.ok(crit.perf.get('satellites_used')! < above, crit.output);
+    // The offset check, CRITICAL whenever the offset is within a second of the local clock ('@' inverts a range).
+    const ntp = services.find((s) => commands.get(s.checkCommand)?.command === '/check_ntp_time')!;
+    const ncrit = run(icingaArgv(commands.get(ntp.checkCommand)!, { ...ntp, vars: { ...ntp.vars, stratum1_ntp_critical: '@-1:1' } }, host));
+    assert.equal(ncrit.code, 2, ncrit.output);
+    assert.match(ncrit.output, /^NTP CRITICAL: Offset /, ncrit.output);
+    // v2c, for pollers that cannot do SNMPv3: the same command with the host's community.
+    const v2c = run(icingaArgv(commands.get(sats.checkCommand)!, sats, { ...host, vars: { ...host.vars, stratum1_snmp_version: '2c', stratum1_snmp_community: a.community } }));
+    checkOk('satellites over v2c', v2c, 'satellites_used', st, await a.agent.status());
+  });
+});
+
+test('Nagios: every service of nms/nagios/services.cfg, through its command in commands.cfg, gives OK with perfdata, and CRITICAL past a threshold', async (t) => {
+  if (!requirePlugins(t, 'check_snmp', 'check_ntp_time')) return;
+  const commands = new Map(nagiosDefines(readFileSync(NAGIOS_COMMANDS, 'utf8'), 'command').map((c) => [c.command_name!, c.command_line!]));
+  const services = nagiosDefines(readFileSync(NAGIOS_SERVICES, 'utf8'), 'service');
+  const hostTemplate = nagiosDefines(readFileSync(NAGIOS_SERVICES, 'utf8'), 'host').find((h) => h.name === 'stratum1-server');
+  assert.ok(hostTemplate, 'the stratum1-server host template');
+  assert.ok(services.length >= 8, `${services.length} services`);
+  await withNmsAgent(async (a) => {
+    // The template's custom variables, then the host's own (a test host on our ports).
+    const custom = Object.fromEntries(Object.entries({ ...hostTemplate, _STRATUM1_SNMP_PORT: String(a.snmpPort), _STRATUM1_NTP_PORT: String(a.ntpPort) })
+      .filter(([k]) => k.startsWith('_')).map(([k, v]) => [`_HOST${k.slice(1)}`, v]));
+    const macros = { USER1: PLUGIN_DIR, USER11: a.user.name, USER12: a.user.authPass, USER13: a.user.privPass, USER14: a.community, HOSTADDRESS: '127.0.0.1', ...custom };
+    const before = await lockedAgent(a);
+    const results: string[] = [];
+    for (const svc of services) {
+      const [name, ...args] = svc.check_command!.split('!');
+      const line = commands.get(name!);
+      assert.ok(line, `${svc.service_description}: command ${name} is defined`);
+      const r = runShell(nagiosCommandLine(line, args.join('!'), macros));
+      checkOk(svc.service_description!, r, line.includes('check_ntp_time') ? 'offset' : args[1]!, before, await a.agent.status());
+      results.push(`${svc.service_description}: ${r.output}`);
+    }
+    console.log(results.join('\n'));
+    const sats = services.find((s) => s.check_command!.includes('s1GnssSatellitesUsed'))!;
+    const [name, ...args] = sats.check_command!.split('!');
+    const above = (await a.agent.status()).gnss.satellitesInView + 10;
+    for (const cmd of [name!, 'check_stratum1_snmp_v2c']) {
+      const crit = runShell(nagiosCommandLine(commands.get(cmd)!, [args[0], args[1], args[2], `${above}:`].join('!'), macros));
+      assert.equal(crit.code, 2, `${cmd}: ${crit.output}`);
+      assert.match(crit.output, /^SNMP CRITICAL - satellites_used \*\d+\*/, crit.output);
+    }
+  });
+});
+
+test('Icinga 2 accepts nms/icinga2/stratum1.conf (icinga2 daemon -C) and applies every service to a stratum1 host', (t) => {
+  if (!requirePeers(t, 'icinga2')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'icinga-'));
+  try {
+    // icinga2 drops to its own user (nagios on Debian) when started as root: let it write here.
+    chmodSync(dir, 0o777);
+    writeFileSync(join(dir, 'icinga2.conf'), [
+      `const PluginDir = ${JSON.stringify(PLUGIN_DIR)}`, 'const NodeName = "test-node"', 'const ZoneName = "test-node"',
+      'include <itl>', `include ${JSON.stringify(ICINGA)}`,
+      'object Host "gps-ntp-1" { check_command = "dummy"; address = "127.0.0.1"; vars.stratum1 = true; vars.stratum1_snmp_user = "icinga" }',
+      'object Host "other" { check_command = "dummy"; address = "127.0.0.2" }', '',
+    ].join('\n'));
+    const paths = ['ObjectsPath=objects', 'VarsPath=vars', 'LogDir=.', 'CacheDir=.', 'InitRunDir=.', 'SpoolDir=.', 'StatePath=state', 'DataDir=.', 'PidPath=pid']
+      .map((p) => { const [k, v] = p.split('='); return `-D${k}=${join(dir, v!)}`; });
+    const r = spawnSync('icinga2', ['daemon', '-C', '-c', join(dir, 'icinga2.conf'), ...paths], { encoding: 'utf8', timeout: 60_000 });
+    const out = `${r.stdout}${r.stderr}`;
+    assert.equal(r.status, 0, out);
+    assert.doesNotMatch(out, /critical\/|warning\/config/, out);
+    const rules = parseIcinga(readFileSync(ICINGA, 'utf8')).services.length;
+    assert.match(out, new RegExp(`Instantiated ${rules} Services?\\.`), `one service per apply rule (${rules}), on the stratum1 host only: ${out}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
