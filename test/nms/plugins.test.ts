@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ROOT, requirePeers } from '../helpers/env.ts';
 import { MIBDIRS, PLUGIN_DIR, requirePlugins, withNmsAgent, type NmsAgent } from './nms-agent.ts';
@@ -248,8 +248,6 @@ test('Icinga 2 accepts nms/icinga2/stratum1.conf (icinga2 daemon -C) and applies
   if (!requirePeers(t, 'icinga2')) return;
   const dir = mkdtempSync(join(tmpdir(), 'icinga-'));
   try {
-    // icinga2 drops to its own user (nagios on Debian) when started as root: let it write here.
-    chmodSync(dir, 0o777);
     writeFileSync(join(dir, 'icinga2.conf'), [
       `const PluginDir = ${JSON.stringify(PLUGIN_DIR)}`, 'const NodeName = "test-node"', 'const ZoneName = "test-node"',
       'include <itl>', `include ${JSON.stringify(ICINGA)}`,
@@ -258,7 +256,10 @@ test('Icinga 2 accepts nms/icinga2/stratum1.conf (icinga2 daemon -C) and applies
     ].join('\n'));
     const paths = ['ObjectsPath=objects', 'VarsPath=vars', 'LogDir=.', 'CacheDir=.', 'InitRunDir=.', 'SpoolDir=.', 'StatePath=state', 'DataDir=.', 'PidPath=pid']
       .map((p) => { const [k, v] = p.split('='); return `-D${k}=${join(dir, v!)}`; });
-    const r = spawnSync('icinga2', ['daemon', '-C', '-c', join(dir, 'icinga2.conf'), ...paths], { encoding: 'utf8', timeout: 60_000 });
+    // icinga2 switches to its user (nagios on Debian), which needs root: stay who we are instead.
+    const group = spawnSync('id', ['-gn'], { encoding: 'utf8' }).stdout.trim();
+    const as = [`-DRunAsUser=${userInfo().username}`, `-DRunAsGroup=${group}`];
+    const r = spawnSync('icinga2', ['daemon', '-C', '-c', join(dir, 'icinga2.conf'), ...as, ...paths], { encoding: 'utf8', timeout: 60_000 });
     const out = `${r.stdout}${r.stderr}`;
     assert.equal(r.status, 0, out);
     assert.doesNotMatch(out, /critical\/|warning\/config/, out);
