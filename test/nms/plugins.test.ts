@@ -6,8 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ROOT, requirePeers } from '../helpers/env.ts';
@@ -254,12 +254,7 @@ test('Icinga 2 accepts nms/icinga2/stratum1.conf (icinga2 daemon -C) and applies
       'object Host "gps-ntp-1" { check_command = "dummy"; address = "127.0.0.1"; vars.stratum1 = true; vars.stratum1_snmp_user = "icinga" }',
       'object Host "other" { check_command = "dummy"; address = "127.0.0.2" }', '',
     ].join('\n'));
-    const paths = ['ObjectsPath=objects', 'VarsPath=vars', 'LogDir=.', 'CacheDir=.', 'InitRunDir=.', 'SpoolDir=.', 'StatePath=state', 'DataDir=.', 'PidPath=pid']
-      .map((p) => { const [k, v] = p.split('='); return `-D${k}=${join(dir, v!)}`; });
-    // icinga2 switches to its user (nagios on Debian), which needs root: stay who we are instead.
-    const group = spawnSync('id', ['-gn'], { encoding: 'utf8' }).stdout.trim();
-    const as = [`-DRunAsUser=${userInfo().username}`, `-DRunAsGroup=${group}`];
-    const r = spawnSync('icinga2', ['daemon', '-C', '-c', join(dir, 'icinga2.conf'), ...as, ...paths], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('icinga2', ['daemon', '-C', '-c', join(dir, 'icinga2.conf'), ...icingaDefines(dir)], { encoding: 'utf8', timeout: 60_000 });
     const out = `${r.stdout}${r.stderr}`;
     assert.equal(r.status, 0, out);
     assert.doesNotMatch(out, /critical\/|warning\/config/, out);
@@ -268,4 +263,76 @@ test('Icinga 2 accepts nms/icinga2/stratum1.conf (icinga2 daemon -C) and applies
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** Icinga 2's paths, all inside one directory, and the user it runs as: the test's own (icinga2
+ * switches to nagios otherwise, which needs root). */
+function icingaDefines(dir: string): string[] {
+  const group = spawnSync('id', ['-gn'], { encoding: 'utf8' }).stdout.trim();
+  return [`-DRunAsUser=${userInfo().username}`, `-DRunAsGroup=${group}`,
+    ...['ObjectsPath=objects', 'VarsPath=vars', 'LogDir=.', 'CacheDir=.', 'InitRunDir=.', 'SpoolDir=.', 'StatePath=state', 'DataDir=.', 'PidPath=pid']
+      .map((p) => { const [k, v] = p.split('='); return `-D${k}=${join(dir, v!)}`; })];
+}
+
+test('Icinga 2 itself runs every service of nms/icinga2/stratum1.conf against the agent: all OK, with perfdata', async (t) => {
+  if (!requirePeers(t, 'icinga2') || !requirePlugins(t, 'check_snmp', 'check_ntp_time')) return;
+  const rules = parseIcinga(readFileSync(ICINGA, 'utf8')).services.map((s) => s.name);
+  await withNmsAgent(async (a) => {
+    await lockedAgent(a);
+    const dir = mkdtempSync(join(tmpdir(), 'icinga-run-'));
+    const perf = join(dir, 'service-perfdata');
+    writeFileSync(join(dir, 'icinga2.conf'), [
+      `const PluginDir = ${JSON.stringify(PLUGIN_DIR)}`, 'const NodeName = "test-node"', 'const ZoneName = "test-node"',
+      'include <itl>', `include ${JSON.stringify(ICINGA)}`,
+      'object CheckerComponent "checker" { }',
+      // Checks are scheduled within their interval; the command pipe runs them now.
+      `object ExternalCommandListener "command" { command_path = ${JSON.stringify(join(dir, 'cmd'))} }`,
+      'object PerfdataWriter "perf" {',
+      `  service_perfdata_path = ${JSON.stringify(perf)}`, `  service_temp_path = ${JSON.stringify(`${perf}.tmp`)}`,
+      `  host_perfdata_path = ${JSON.stringify(join(dir, 'host-perfdata'))}`, `  host_temp_path = ${JSON.stringify(join(dir, 'host-perfdata.tmp'))}`,
+      '  service_format_template = "SERVICE::$service.name$\\tSTATE::$service.state$\\tOUTPUT::$service.output$\\tPERF::$service.perfdata$"',
+      '  rotation_interval = 1s', '}',
+      'object Host "gps-ntp-1" {', '  check_command = "dummy"', '  address = "127.0.0.1"', '  vars.stratum1 = true',
+      `  vars.stratum1_snmp_port = ${a.snmpPort}`, `  vars.stratum1_ntp_port = ${a.ntpPort}`,
+      `  vars.stratum1_snmp_user = ${JSON.stringify(a.user.name)}`, `  vars.stratum1_snmp_authpass = ${JSON.stringify(a.user.authPass)}`,
+      `  vars.stratum1_snmp_privpass = ${JSON.stringify(a.user.privPass)}`, '}', '',
+    ].join('\n'));
+    // Its own process group, so that it and the workers it forks can be ended together.
+    const proc = spawn('icinga2', ['daemon', '-c', join(dir, 'icinga2.conf'), ...icingaDefines(dir)],
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MIBDIRS } });
+    let log = '';
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => { log += d; });
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => { log += d; });
+    const exited = new Promise<void>((res) => proc.once('exit', () => res()));
+    const results = new Map<string, { state: string; output: string; perf: string }>();
+    try {
+      for (let i = 0; !existsSync(join(dir, 'cmd')); i++) {
+        assert.ok(i < 300 && proc.exitCode === null, `icinga2 opens its command pipe: ${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const now = Math.floor(Date.now() / 1000);
+      writeFileSync(join(dir, 'cmd'), rules.map((s) => `[${now}] SCHEDULE_FORCED_SVC_CHECK;gps-ntp-1;${s};${now}\n`).join(''));
+      for (let i = 0; results.size < rules.length; i++) {
+        assert.ok(i < 600 && proc.exitCode === null, `icinga2 reports every service (${[...results.keys()].join(', ')}): ${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+        for (const f of readdirSync(dir).filter((n) => n.startsWith('service-perfdata.') && !n.endsWith('.tmp'))) {
+          for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+            const m = /^SERVICE::(\S+)\tSTATE::(\w+)\tOUTPUT::(.*)\tPERF::(.*)$/.exec(line);
+            if (m) results.set(m[1]!, { state: m[2]!, output: m[3]!, perf: m[4]! });
+          }
+        }
+      }
+    } finally {
+      process.kill(-proc.pid!, 'SIGTERM');
+      const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+      if (!killed) process.kill(-proc.pid!, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+    console.log([...results].map(([k, v]) => `${k}: ${v.state} ${v.output} | ${v.perf}`).join('\n'));
+    for (const name of rules) {
+      const r = results.get(name)!;
+      assert.equal(r.state, 'OK', `${name}: ${r.output}`);
+      assert.match(r.perf, /^\w+=-?[\d.]+/, `${name}: perfdata ${r.perf}`);
+    }
+  });
 });
