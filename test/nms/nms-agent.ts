@@ -1,7 +1,7 @@
 /**
  * The agent as an NMS meets it in the tests of test/nms: the simulator on loopback, SNMP and NTP on
- * ephemeral ports, a v2c community and a SHA-1 + AES SNMPv3 user (the one monitoring-plugins'
- * check_snmp can use), with passphrases generated for the run.
+ * ephemeral ports, a v2c community, a SNMPv3 user with the default SHA-256 + AES and one with SHA-1 +
+ * AES (for pollers whose Net-SNMP has no SHA-2), with passphrases generated for the run.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +23,7 @@ export interface NmsAgent {
   ntpPort: number;
   community: string;
   user: { name: string; authPass: string; privPass: string };
+  sha1User: { name: string; authPass: string; privPass: string };
 }
 
 /** Returns true when every plugin is installed. Otherwise: under CI throws; elsewhere skips loudly. */
@@ -41,17 +42,19 @@ export async function withNmsAgent(fn: (a: NmsAgent) => Promise<void>): Promise<
   const snmpPort = await freeUdpPort();
   const ntpPort = await freeUdpPort();
   const community = `test-ro-${randomBytes(4).toString('hex')}`;
-  const user = { name: 'icinga', authPass: `test-auth-${randomBytes(6).toString('hex')}`, privPass: `test-priv-${randomBytes(6).toString('hex')}` };
+  const pass = (what: string) => `test-${what}-${randomBytes(6).toString('hex')}`;
+  const user = { name: 'icinga', authPass: pass('auth'), privPass: pass('priv') };
+  const sha1User = { name: 'icinga-sha1', authPass: pass('auth'), privPass: pass('priv') };
   writeFileSync(join(dir, 'c.yaml'), agentConfig(dir, ['127.0.0.1'], ntpPort) + [
     'snmp:', '  enabled: true', '  address: 127.0.0.1', `  port: ${snmpPort}`, `  communities: [${community}]`,
     '  v2c_allow: [127.0.0.1/32]',
     '  users:',
-    // check_snmp (monitoring-plugins 2.3.3) offers only MD5 and SHA-1: a SHA-1 + AES user for it.
-    `    - { name: ${user.name}, auth: sha, auth_key: ${user.authPass}, priv: aes, priv_key: ${user.privPass} }`, '',
+    `    - { name: ${user.name}, auth_key: ${user.authPass}, priv_key: ${user.privPass} }`,
+    `    - { name: ${sha1User.name}, auth: sha, auth_key: ${sha1User.authPass}, priv: aes, priv_key: ${sha1User.privPass} }`, '',
   ].join('\n'));
   const agent = await startAgent(join(dir, 'c.yaml'));
   try {
-    await fn({ agent, snmpPort, ntpPort, community, user });
+    await fn({ agent, snmpPort, ntpPort, community, user, sha1User });
   } finally {
     await agent.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -153,7 +153,7 @@ test('every OID of the Zabbix template resolves with snmptranslate to the object
     await a.agent.waitFor((s) => s.gnss.satellitesInView > 0 && s.discipline.state !== 'FREERUN', 60_000, 'a sky and samples');
     await new Promise((r) => setTimeout(r, 1500));
     const target = `127.0.0.1:${a.snmpPort}`;
-    const v3 = ['-v3', '-l', 'authPriv', '-u', a.user.name, '-a', 'SHA', '-A', a.user.authPass, '-x', 'AES', '-X', a.user.privPass];
+    const v3 = ['-v3', '-l', 'authPriv', '-u', a.user.name, '-a', 'SHA-256', '-A', a.user.authPass, '-x', 'AES', '-X', a.user.privPass];
     const scalars = list.filter((o) => o.instance);
     const r = spawnSync('snmpget', ['-m', '', '-On', '-t', '2', '-r', '1', ...v3, target, ...scalars.map((o) => `${o.oid}.0`)], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stdout + r.stderr);
