@@ -136,6 +136,13 @@ function runShell(line: string): PluginResult {
   return { code: r.status, output, perf: parsePerf(output) };
 }
 
+/** The NTP offset thresholds of the test's hosts, set per host as an operator would. The offset between
+ * the agent and a plugin on one shared, loaded machine is scheduling noise (0.03 ms idle, 5 ms seen under
+ * load), not a property of the templates: the test hosts allow 0.5 s (warning) and 1 s (critical), and the
+ * CRITICAL case is made with an inverted range instead. */
+const LOOSE_NTP_ICINGA: Vars = { stratum1_ntp_warning: '0.5', stratum1_ntp_critical: '1' };
+const LOOSE_NTP_NAGIOS: Vars = { _STRATUM1_NTP_WARNING: '0.5', _STRATUM1_NTP_CRITICAL: '1' };
+
 /** What the agent's Status says each service's object is; the plugin must read one of two snapshots. */
 const EXPECTED: Record<string, (s: Status) => number> = {
   state: (s) => s.discipline.stateCode,
@@ -176,6 +183,7 @@ test('Icinga 2: every service of nms/icinga2/stratum1.conf gives OK with its per
       vars: {
         stratum1: 'true', stratum1_snmp_port: String(a.snmpPort), stratum1_ntp_port: String(a.ntpPort),
         stratum1_snmp_user: a.user.name, stratum1_snmp_authpass: a.user.authPass, stratum1_snmp_privpass: a.user.privPass,
+        ...LOOSE_NTP_ICINGA,
       } as Vars,
     };
     const before = await lockedAgent(a);
@@ -226,7 +234,7 @@ test('Nagios: every service of nms/nagios/services.cfg, through its command in c
   assert.ok(services.length >= 8, `${services.length} services`);
   await withNmsAgent(async (a) => {
     // The template's custom variables, then the host's own (a test host on our ports).
-    const custom = Object.fromEntries(Object.entries({ ...hostTemplate, _STRATUM1_SNMP_PORT: String(a.snmpPort), _STRATUM1_NTP_PORT: String(a.ntpPort) })
+    const custom = Object.fromEntries(Object.entries({ ...hostTemplate, _STRATUM1_SNMP_PORT: String(a.snmpPort), _STRATUM1_NTP_PORT: String(a.ntpPort), ...LOOSE_NTP_NAGIOS })
       .filter(([k]) => k.startsWith('_')).map(([k, v]) => [`_HOST${k.slice(1)}`, v]));
     const macros = { USER1: PLUGIN_DIR, USER11: a.user.name, USER12: a.user.authPass, USER13: a.user.privPass, USER14: a.community, HOSTADDRESS: '127.0.0.1', ...custom };
     const before = await lockedAgent(a);
@@ -302,7 +310,8 @@ test('Icinga 2 itself runs every service of nms/icinga2/stratum1.conf against th
       'object Host "gps-ntp-1" {', '  check_command = "dummy"', '  address = "127.0.0.1"', '  vars.stratum1 = true',
       `  vars.stratum1_snmp_port = ${a.snmpPort}`, `  vars.stratum1_ntp_port = ${a.ntpPort}`,
       `  vars.stratum1_snmp_user = ${JSON.stringify(a.user.name)}`, `  vars.stratum1_snmp_authpass = ${JSON.stringify(a.user.authPass)}`,
-      `  vars.stratum1_snmp_privpass = ${JSON.stringify(a.user.privPass)}`, '}', '',
+      `  vars.stratum1_snmp_privpass = ${JSON.stringify(a.user.privPass)}`,
+      ...Object.entries(LOOSE_NTP_ICINGA).map(([k, v]) => `  vars.${k} = ${JSON.stringify(v)}`), '}', '',
     ].join('\n'));
     // Its own process group, so that it and the workers it forks can be ended together.
     const proc = spawn('icinga2', ['daemon', '-c', join(dir, 'icinga2.conf'), ...icingaDefines(dir)],
@@ -339,6 +348,80 @@ test('Icinga 2 itself runs every service of nms/icinga2/stratum1.conf against th
     for (const name of rules) {
       const r = results.get(name)!;
       assert.equal(r.state, 'OK', `${name}: ${r.output}`);
+      assert.match(r.perf, /^\w+=-?[\d.]+/, `${name}: perfdata ${r.perf}`);
+    }
+  });
+});
+
+test('Nagios 4 accepts nms/nagios/*.cfg (nagios4 -v: no error, no warning) and runs every service against the agent: all OK, with perfdata', async (t) => {
+  if (!requirePeers(t, 'nagios4') || !requirePlugins(t, 'check_snmp', 'check_ntp_time')) return;
+  const rules = nagiosDefines(readFileSync(NAGIOS_SERVICES, 'utf8'), 'service').map((s) => s.service_description!);
+  await withNmsAgent(async (a) => {
+    await lockedAgent(a);
+    const dir = mkdtempSync(join(tmpdir(), 'nagios-'));
+    const group = spawnSync('id', ['-gn'], { encoding: 'utf8' }).stdout.trim();
+    const at = (f: string) => join(dir, f);
+    writeFileSync(at('nagios.cfg'), [
+      `log_file=${at('nagios.log')}`, `cfg_file=${at('site.cfg')}`, `cfg_file=${NAGIOS_COMMANDS}`, `cfg_file=${NAGIOS_SERVICES}`,
+      `resource_file=${at('resource.cfg')}`, `object_cache_file=${at('objects.cache')}`, `precached_object_file=${at('objects.precache')}`,
+      `status_file=${at('status.dat')}`, 'status_update_interval=1', `temp_file=${at('nagios.tmp')}`, `temp_path=${dir}`,
+      `lock_file=${at('nagios.lock')}`, `check_result_path=${dir}`, `state_retention_file=${at('retention.dat')}`, 'retain_state_information=0',
+      `command_file=${at('nagios.cmd')}`, 'check_external_commands=1', `nagios_user=${userInfo().username}`, `nagios_group=${group}`,
+      `log_archive_path=${dir}`, 'use_syslog=0', 'enable_notifications=0', 'illegal_macro_output_chars=`~$&|\'"<>', '',
+    ].join('\n'));
+    writeFileSync(at('resource.cfg'), [`$USER1$=${PLUGIN_DIR}`, `$USER11$=${a.user.name}`, `$USER12$=${a.user.authPass}`,
+      `$USER13$=${a.user.privPass}`, `$USER14$=${a.community}`, ''].join('\n'));
+    // What a site already has (the stock generic-host and generic-service, a contact, a time period),
+    // and one time server defined with the template, on the test agent's ports.
+    const define = (kind: string, d: Record<string, string | number>) =>
+      `define ${kind} {\n${Object.entries(d).map(([k, v]) => `    ${k} ${v}\n`).join('')}}\n`;
+    const days = Object.fromEntries(['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'].map((d) => [d, '00:00-24:00']));
+    writeFileSync(at('site.cfg'), [
+      define('timeperiod', { timeperiod_name: 'always', alias: 'always', ...days }),
+      define('command', { command_name: 'site-ok', command_line: '$USER1$/check_dummy 0' }),
+      define('contact', { contact_name: 'nobody', host_notifications_enabled: 0, service_notifications_enabled: 0, host_notification_period: 'always',
+        service_notification_period: 'always', host_notification_options: 'n', service_notification_options: 'n',
+        host_notification_commands: 'site-ok', service_notification_commands: 'site-ok' }),
+      define('host', { name: 'generic-host', check_command: 'site-ok', max_check_attempts: 1, check_period: 'always', contacts: 'nobody', register: 0 }),
+      define('service', { name: 'generic-service', max_check_attempts: 1, check_interval: 5, retry_interval: 1, notification_interval: 0,
+        check_period: 'always', notification_period: 'always', contacts: 'nobody', register: 0 }),
+      define('host', { use: 'stratum1-server', host_name: 'gps-ntp-1', address: '127.0.0.1', _STRATUM1_SNMP_PORT: a.snmpPort, _STRATUM1_NTP_PORT: a.ntpPort, ...LOOSE_NTP_NAGIOS }),
+    ].join('\n'));
+    const verify = spawnSync('nagios4', ['-v', at('nagios.cfg')], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+    assert.match(verify.stdout, /Total Warnings: 0\s+Total Errors: +0/, verify.stdout);
+    const proc = spawn('nagios4', [at('nagios.cfg')], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MIBDIRS } });
+    let log = '';
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => { log += d; });
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => { log += d; });
+    const exited = new Promise<void>((res) => proc.once('exit', () => res()));
+    const results = new Map<string, { state: string; output: string; perf: string }>();
+    try {
+      for (let i = 0; !existsSync(at('nagios.cmd')); i++) {
+        assert.ok(i < 300 && proc.exitCode === null, `nagios4 opens its command file: ${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const now = Math.floor(Date.now() / 1000);
+      writeFileSync(at('nagios.cmd'), rules.map((s) => `[${now}] SCHEDULE_FORCED_SVC_CHECK;gps-ntp-1;${s};${now}\n`).join(''));
+      for (let i = 0; results.size < rules.length; i++) {
+        assert.ok(i < 600 && proc.exitCode === null, `nagios4 reports every service (${[...results.keys()].join(', ')}): ${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+        const status = existsSync(at('status.dat')) ? readFileSync(at('status.dat'), 'utf8') : '';
+        for (const b of status.split(/\n(?=\w+ \{)/).filter((x) => x.startsWith('servicestatus {'))) {
+          const f = (k: string) => new RegExp(`^\\s*${k}=(.*)$`, 'm').exec(b)?.[1] ?? '';
+          if (f('has_been_checked') === '1') results.set(f('service_description'), { state: f('current_state'), output: f('plugin_output'), perf: f('performance_data') });
+        }
+      }
+    } finally {
+      process.kill(-proc.pid!, 'SIGTERM');
+      const ended = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+      if (!ended) process.kill(-proc.pid!, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+    console.log([...results].map(([k, v]) => `${k}: ${v.state} ${v.output} | ${v.perf}`).join('\n'));
+    for (const name of rules) {
+      const r = results.get(name)!;
+      assert.equal(r.state, '0', `${name}: state ${r.state}, ${r.output}`);
       assert.match(r.perf, /^\w+=-?[\d.]+/, `${name}: perfdata ${r.perf}`);
     }
   });
