@@ -280,6 +280,15 @@ test('Icinga 2 accepts nms/icinga2/stratum1.conf (icinga2 daemon -C) and applies
   }
 });
 
+/** Ends a daemon started in its own process group (it and the workers it forked): SIGTERM, then
+ * SIGKILL if it is still there after 15 s. A group already gone is fine. */
+async function endGroup(pgid: number, exited: Promise<void>): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => { try { process.kill(-pgid, sig); } catch { /* already gone */ } };
+  signal('SIGTERM');
+  const ended = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+  if (!ended) signal('SIGKILL');
+}
+
 /** Icinga 2's paths, all inside one directory, and the user it runs as: the test's own (icinga2
  * switches to nagios otherwise, which needs root). */
 function icingaDefines(dir: string): string[] {
@@ -339,9 +348,7 @@ test('Icinga 2 itself runs every service of nms/icinga2/stratum1.conf against th
         }
       }
     } finally {
-      process.kill(-proc.pid!, 'SIGTERM');
-      const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
-      if (!killed) process.kill(-proc.pid!, 'SIGKILL');
+      await endGroup(proc.pid!, exited);
       rmSync(dir, { recursive: true, force: true });
     }
     console.log([...results].map(([k, v]) => `${k}: ${v.state} ${v.output} | ${v.perf}`).join('\n'));
@@ -366,7 +373,7 @@ test('Nagios 4 accepts nms/nagios/*.cfg (nagios4 -v: no error, no warning) and r
       `resource_file=${at('resource.cfg')}`, `object_cache_file=${at('objects.cache')}`, `precached_object_file=${at('objects.precache')}`,
       `status_file=${at('status.dat')}`, 'status_update_interval=1', `temp_file=${at('nagios.tmp')}`, `temp_path=${dir}`,
       `lock_file=${at('nagios.lock')}`, `check_result_path=${dir}`, `state_retention_file=${at('retention.dat')}`, 'retain_state_information=0',
-      `command_file=${at('nagios.cmd')}`, 'check_external_commands=1', `nagios_user=${userInfo().username}`, `nagios_group=${group}`,
+      `command_file=${at('nagios.cmd')}`, `query_socket=${at('nagios.qh')}`, 'check_external_commands=1', `nagios_user=${userInfo().username}`, `nagios_group=${group}`,
       `log_archive_path=${dir}`, 'use_syslog=0', 'enable_notifications=0', 'illegal_macro_output_chars=`~$&|\'"<>', '',
     ].join('\n'));
     writeFileSync(at('resource.cfg'), [`$USER1$=${PLUGIN_DIR}`, `$USER11$=${a.user.name}`, `$USER12$=${a.user.authPass}`,
@@ -413,9 +420,7 @@ test('Nagios 4 accepts nms/nagios/*.cfg (nagios4 -v: no error, no warning) and r
         }
       }
     } finally {
-      process.kill(-proc.pid!, 'SIGTERM');
-      const ended = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
-      if (!ended) process.kill(-proc.pid!, 'SIGKILL');
+      await endGroup(proc.pid!, exited);
       rmSync(dir, { recursive: true, force: true });
     }
     console.log([...results].map(([k, v]) => `${k}: ${v.state} ${v.output} | ${v.perf}`).join('\n'));
