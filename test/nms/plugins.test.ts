@@ -165,6 +165,9 @@ function checkOk(what: string, r: PluginResult, label: string, before: Status, a
   assert.equal(r.code, 0, `${what}: exit ${r.code}: ${r.output}`);
   assert.match(r.output, /^(SNMP OK - |NTP OK: )/, `${what}: ${r.output}`);
   assert.ok(r.perf.has(label), `${what}: perfdata ${label} in ${r.output}`);
+  // The thresholds are in the objects' raw units (ns, counts, enumerations): a DISPLAY-HINT that made
+  // snmpget print a scaled value (d-3 and the like) would silently change their meaning.
+  if (r.output.startsWith('SNMP')) assert.ok(Number.isInteger(r.perf.get(label)), `${what}: check_snmp read a whole number, not a display-hinted one: ${r.output}`);
   const f = EXPECTED[label];
   if (f) assert.ok([f(before), f(after)].includes(r.perf.get(label)!), `${what}: ${label}=${r.perf.get(label)} but Status says ${f(before)} then ${f(after)}`);
 }
