@@ -1,24 +1,12 @@
 /**
- * The seam for steering the system clock. The default is none: the disciplined clock is the host's
+ * Who steers the system clock. The default (discipline.actuator: none): the disciplined clock is the host's
  * clock corrected by the discipline, which NTP and PTP serve, and the kernel clock is left to whoever
  * owns it (chronyd, fed by export.chrony_sock, or nobody). `system` (system-actuator.ts) makes the kernel
  * clock itself the disciplined clock, through clock_adjtime: it needs CAP_SYS_TIME, which only the
  * unit of mode (a) grants (docs/DEPLOYMENT.md).
  */
-import type { Nanos } from '../time/index.ts';
 import { addon, addonProblem } from '../native/addon.ts';
 import type { KernelClockApi } from './kernel.ts';
-
-export interface ClockActuator {
-  readonly name: string;
-  /** Called after each servo update with the estimate (local - true) and frequency error. */
-  steer(at: Nanos, offsetNs: number, freqPpb: number): void;
-}
-
-export class NoActuator implements ClockActuator {
-  readonly name = 'none';
-  steer(): void {}
-}
 
 /** The real kernel clock through the native addon, or why there is none. */
 export function hostKernelClock(): KernelClockApi | string {

@@ -23,7 +23,6 @@
  */
 import type { Clock, Nanos } from '../time/index.ts';
 import { NS_PER_S } from '../time/index.ts';
-import type { ClockActuator } from './actuator.ts';
 import type { Discipline, KernelTrack } from './discipline.ts';
 import {
   type KernelClockApi, type TimexOut, ADJ_ESTERROR, ADJ_FREQUENCY, ADJ_MAXERROR, ADJ_NANO, ADJ_SETOFFSET, ADJ_STATUS,
@@ -68,7 +67,7 @@ export class ActuatorStartError extends Error {}
 
 interface Segment { r0: Nanos; l0: Nanos; rate: number }
 
-export class SystemActuator implements ClockActuator, KernelTrack {
+export class SystemActuator implements KernelTrack {
   readonly name = 'system';
   private segs: Segment[] = [];
   private freqScaled = 0;
@@ -237,10 +236,6 @@ export class SystemActuator implements ClockActuator, KernelTrack {
     const out = this.api.adjtime({ modes: ADJ_STATUS | ADJ_MAXERROR, status: (this.statusWord & ~OURS) | STA_UNSYNC, maxerror: MAXERROR_LIMIT_US });
     if (out.state < 0) this.failed('status at stop', out);
     this.segs = [];
-  }
-
-  steer(): void {
-    // The discipline's plan is read in steerFrom (it needs more than the servo's estimate).
   }
 
   snapshot(): ActuatorSnapshot {

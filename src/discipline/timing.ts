@@ -25,7 +25,7 @@ import { KalmanServo, PiServo, type Servo } from './servo.ts';
 import { parseLeapSecondsList, isExpired, type LeapTable } from './leap.ts';
 import { loadDrift, saveDrift, agedSigma } from './drift-file.ts';
 import { DisciplinedClock } from './clock.ts';
-import { NoActuator, hostKernelClock, type ClockActuator } from './actuator.ts';
+import { hostKernelClock } from './actuator.ts';
 import { SystemActuator, ActuatorStartError } from './system-actuator.ts';
 import { EINVAL, type KernelClockApi } from './kernel.ts';
 import { describeClockOwners, findClockDaemons } from './clock-owner.ts';
@@ -67,7 +67,6 @@ export class TimingPath {
   /** The clock NTP and PTP serve: the local clock corrected by the discipline. */
   readonly served: DisciplinedClock;
   readonly leapTable: LeapTable | undefined;
-  readonly actuator: ClockActuator;
   /** The system-clock actuator, when discipline.actuator is system: the served clock is then the
    * kernel clock itself. */
   readonly system: SystemActuator | undefined;
@@ -139,11 +138,9 @@ export class TimingPath {
       this.system = new SystemActuator(typeof api === 'string' ? refuse : api, clock, {
         stepThresholdNs: d.step_threshold_ms * 1e6, stepLimit: d.step_limit, tauS: ACTUATOR_TAU_S,
       }, (level, msg, fields) => this.log.log(level, msg, fields));
-      this.actuator = this.system;
       // The clock served is the kernel clock itself: no second correction on top of the actuator's.
       this.served = new DisciplinedClock(clock, () => 0);
     } else {
-      this.actuator = new NoActuator();
       this.served = new DisciplinedClock(clock, (t) => discipline.correctionAt(t));
     }
   }
