@@ -6,9 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-/** Every value of KEY= in the unit, in order. */
-export function unitValues(unitFile: string, key: string): string[] {
-  return readFileSync(unitFile, 'utf8').split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1).trim());
+/** Every value of KEY= in the unit (and the drop-ins after it), in the order systemd reads them. */
+export function unitValues(unitFiles: string | readonly string[], key: string): string[] {
+  return [unitFiles].flat().flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1).trim()));
 }
 
 /** A systemd syscall group (or one call), expanded with systemd's own lists. */
@@ -27,12 +27,19 @@ function expand(name: string, seen: Set<string>): Set<string> {
   return out;
 }
 
-/** The system calls the unit's SystemCallFilter= lines allow, as systemd combines them (allow lists
- * first, then the ~ deny lists taken out). */
-export function allowedSyscalls(unitFile: string): Set<string> {
-  const lines = unitValues(unitFile, 'SystemCallFilter');
+/** The system calls the unit's SystemCallFilter= lines allow (with its drop-ins'), as systemd applies
+ * them: left to right, the first (an allow list here) setting the default, later ones adding (allow)
+ * or removing (~) calls. */
+export function allowedSyscalls(unitFiles: string | readonly string[]): Set<string> {
   const allow = new Set<string>();
-  for (const l of lines.filter((x) => !x.startsWith('~'))) for (const g of l.split(/\s+/)) for (const s of expand(g, new Set())) allow.add(s);
-  for (const l of lines.filter((x) => x.startsWith('~'))) for (const g of l.slice(1).trim().split(/\s+/)) for (const s of expand(g, new Set())) allow.delete(s);
+  for (const l of unitValues(unitFiles, 'SystemCallFilter')) {
+    const deny = l.startsWith('~');
+    for (const g of (deny ? l.slice(1) : l).trim().split(/\s+/)) {
+      for (const c of expand(g, new Set())) {
+        if (deny) allow.delete(c);
+        else allow.add(c);
+      }
+    }
+  }
   return allow;
 }

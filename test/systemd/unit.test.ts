@@ -19,37 +19,9 @@ import { join } from 'node:path';
 import { ROOT, requirePeers } from '../helpers/env.ts';
 import { BIN } from '../helpers/agent.ts';
 import { netPair } from '../helpers/netns.ts';
+import { allowedSyscalls, unitValues } from '../helpers/systemd-unit.ts';
 
 const UNIT = join(ROOT, 'systemd/stratum1-agent.service');
-
-function unitValues(key: string): string[] {
-  return readFileSync(UNIT, 'utf8').split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1).trim());
-}
-
-/** A systemd syscall group (or one call), expanded with systemd's own lists. */
-function expand(name: string, seen = new Set<string>()): Set<string> {
-  if (!name.startsWith('@')) return new Set([name]);
-  if (seen.has(name)) return new Set();
-  seen.add(name);
-  const r = spawnSync('systemd-analyze', ['syscall-filter', name], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `systemd-analyze syscall-filter ${name}: ${r.stderr}`);
-  const out = new Set<string>();
-  for (const line of r.stdout.split('\n').slice(1)) {
-    const item = line.trim();
-    if (!item || item.startsWith('#')) continue;
-    for (const s of expand(item, seen)) out.add(s);
-  }
-  return out;
-}
-
-/** The system calls the unit's SystemCallFilter lines allow, as systemd combines them. */
-function allowedSyscalls(): Set<string> {
-  const lines = unitValues('SystemCallFilter');
-  const allow = new Set<string>();
-  for (const l of lines.filter((x) => !x.startsWith('~'))) for (const g of l.split(/\s+/)) for (const s of expand(g)) allow.add(s);
-  for (const l of lines.filter((x) => x.startsWith('~'))) for (const g of l.slice(1).trim().split(/\s+/)) for (const s of expand(g)) allow.delete(s);
-  return allow;
-}
 
 test('systemd-analyze security --offline: the unit\'s exposure is at most 2.0', (t) => {
   if (!requirePeers(t, 'systemd-analyze')) return;
@@ -69,8 +41,8 @@ test('under the unit\'s system call filter and address families, the agent with 
     t.skip(msg);
     return;
   }
-  const families = unitValues('RestrictAddressFamilies').join(' ').split(/\s+/).filter(Boolean);
-  assert.equal(unitValues('SystemCallErrorNumber')[0], 'EPERM', 'a call outside the filter fails, it does not kill');
+  const families = unitValues(UNIT, 'RestrictAddressFamilies').join(' ').split(/\s+/).filter(Boolean);
+  assert.equal(unitValues(UNIT, 'SystemCallErrorNumber')[0], 'EPERM', 'a call outside the filter fails, it does not kill');
   const dir = mkdtempSync(join(tmpdir(), 'unit-'));
   const net = netPair('unit');
   t.after(() => {
@@ -78,7 +50,7 @@ test('under the unit\'s system call filter and address families, the agent with 
     rmSync(dir, { recursive: true, force: true });
   });
   const allowedFile = join(dir, 'syscalls');
-  writeFileSync(allowedFile, [...allowedSyscalls()].sort().join('\n'));
+  writeFileSync(allowedFile, [...allowedSyscalls(UNIT)].sort().join('\n'));
   const cfg = join(dir, 'agent.yaml');
   writeFileSync(cfg, [
     'receiver:', '  source: simulator',
@@ -132,39 +104,18 @@ test('under the unit\'s system call filter and address families, the agent with 
   assert.deepEqual([...opened].filter((f) => !families.includes(f)), [], 'families the unit would refuse');
 });
 
-/** The unit's (and a drop-in's) lines for a key, in the order systemd reads them. */
-function orderedValues(key: string, files: string[]): string[] {
-  return files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1).trim()));
-}
-
-/** The calls a sequence of SystemCallFilter lines allows: systemd applies them left to right, the first
- * (an allow list here) setting the default, later ones adding (allow) or removing (~) calls. */
-function allowedInOrder(lines: string[]): Set<string> {
-  const allow = new Set<string>();
-  for (const l of lines) {
-    const deny = l.startsWith('~');
-    for (const g of (deny ? l.slice(1) : l).trim().split(/\s+/)) {
-      for (const s of expand(g)) {
-        if (deny) allow.delete(s);
-        else allow.add(s);
-      }
-    }
-  }
-  return allow;
-}
-
 test('mode (b): the unit grants no clock capability and filters the clock calls; mode (a): its drop-in grants CAP_SYS_TIME and clock_adjtime, and conflicts with the other time daemons', (t) => {
   if (!requirePeers(t, 'systemd-analyze')) return;
   const dropIn = join(ROOT, 'systemd/system-clock.conf');
-  const b = allowedInOrder(orderedValues('SystemCallFilter', [UNIT]));
-  const a = allowedInOrder(orderedValues('SystemCallFilter', [UNIT, dropIn]));
+  const b = allowedSyscalls([UNIT]);
+  const a = allowedSyscalls([UNIT, dropIn]);
   for (const call of ['clock_adjtime', 'adjtimex', 'clock_settime', 'settimeofday']) {
     assert.ok(!b.has(call), `mode (b) filters ${call}`);
     assert.ok(a.has(call), `mode (a) allows ${call}`);
   }
   assert.ok(a.has('sendmsg') && a.has('clock_gettime'), 'mode (a) keeps the rest of @system-service');
   assert.ok(!a.has('mount') && !a.has('setrlimit'), 'mode (a) still filters the other privileged and resource calls');
-  const last = (key: string, files: string[]) => orderedValues(key, files).pop() ?? '';
+  const last = (key: string, files: string[]) => unitValues(files, key).pop() ?? '';
   assert.doesNotMatch(last('CapabilityBoundingSet', [UNIT]), /CAP_SYS_TIME/, 'mode (b): no CAP_SYS_TIME');
   assert.equal(last('ProtectClock', [UNIT]), 'yes', 'mode (b): ProtectClock');
   assert.match(last('CapabilityBoundingSet', [UNIT, dropIn]), /CAP_SYS_TIME/, 'mode (a): CAP_SYS_TIME in the bounding set');
