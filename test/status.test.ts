@@ -9,7 +9,7 @@ import type { GnssSnapshot } from '../src/gnss/monitor.ts';
 import type { PpsSnapshot } from '../src/pps/monitor.ts';
 import type { DisciplineSnapshot } from '../src/discipline/discipline.ts';
 import { allScalars, allTables } from '../src/snmp/mib.ts';
-import { ntpDate, V4_SCALARS } from '../src/snmp/ntpv4-mib.ts';
+import { ntpDate, V4_SCALARS, v4Context } from '../src/snmp/ntpv4-mib.ts';
 import { families } from '../src/export/prometheus.ts';
 import { pointsFrom } from '../src/export/influx-points.ts';
 import { sampleFrom, SAMPLE_METRICS } from '../src/store/metrics.ts';
@@ -118,14 +118,14 @@ test('every consumer publishes the facts Status decided, not its own', () => {
   assert.equal(mib('s1PtpBetterMaster'), true);
   const alarmRow = allTables().find((x) => x.def.name === 's1AlarmTable')!.def.rows(s)[0]!;
   assert.equal(alarmRow[5], 13, 'raised age, whole seconds');
-  const v4 = (name: string) => V4_SCALARS.find((x) => x.name === name)!.get({ status: s, now: 0n, heartbeatS: 0 });
+  const v4 = (name: string) => V4_SCALARS.find((x) => x.name === name)!.get(v4Context(s, () => 0n, 0));
   assert.equal(v4('ntpEntStatusCurrentMode'), 5, 'synchronized');
   assert.equal(v4('ntpEntStatusActiveOffset'), '-0.000123 ms');
   // The next leap second comes from Status too (as Unix seconds), not from the discipline directly.
   assert.deepEqual(v4('ntpEntStatusLeapSecond'), Buffer.alloc(0), 'no leap second announced');
   const leapAt = 1_767_225_600; // 2026-01-01T00:00:00Z
   const withLeap = { ...s, discipline: { ...s.discipline, nextLeapAtUnixS: leapAt } };
-  assert.deepEqual(V4_SCALARS.find((x) => x.name === 'ntpEntStatusLeapSecond')!.get({ status: withLeap, now: 0n, heartbeatS: 0 }), ntpDate(BigInt(leapAt) * NS_PER_S));
+  assert.deepEqual(V4_SCALARS.find((x) => x.name === 'ntpEntStatusLeapSecond')!.get(v4Context(withLeap, () => 0n, 0)), ntpDate(BigInt(leapAt) * NS_PER_S));
   const prom = new Map(families(s).map((f) => [f.name, f.samples]));
   assert.equal(prom.get('stratum1_discipline_state_code')![0]!.value, s.discipline.stateCode);
   assert.equal(prom.get('gpsd_tpv_mode')![0]!.value, s.gnss.fixMode);
