@@ -13,15 +13,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { trapd, walk } from '../helpers/snmp-tools.ts';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startAgent, agentConfig, type RunningAgent } from '../helpers/agent.ts';
-import { requirePeers, ROOT, SHARED } from '../helpers/env.ts';
+import { requirePeers } from '../helpers/env.ts';
 import { freeTcpPort, freeUdpPort } from '../helpers/ports.ts';
 import { ntpQuery } from '../helpers/ntp.ts';
 import { parseMetrics } from '../helpers/metrics.ts';
-import type { Status } from '../../src/status/status.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -70,29 +70,6 @@ function chronyd(name: string, dir: string, lines: string[]): Chronyd {
     output: () => out,
   };
   return c;
-}
-
-function trapd(dir: string, community: string, port: number): { proc: ChildProcess; log: string } {
-  const confFile = join(dir, 'trapd.conf');
-  writeFileSync(confFile, `authCommunity log ${community}\n`);
-  const log = join(dir, 'trapd.log');
-  const proc = spawn('snmptrapd', ['-f', '-Lf', log, '-C', '-c', confFile, '-M', mibDirs(), '-m', 'STRATUM1-AGENT-MIB:SNMPv2-MIB:NTPv4-MIB', `udp:127.0.0.1:${port}`], { stdio: 'ignore' });
-  return { proc, log };
-}
-
-/** Our MIB, NTPv4-MIB from the RFC text in shared/reference (a test tool, not shipped), and the SMI. */
-const mibDirs = () => `${resolve(ROOT, 'mibs')}:${resolve(SHARED, 'reference')}:${resolve(ROOT, 'node_modules/net-snmp/lib/mibs')}`;
-
-/** snmpwalk -Oqs: "name.index value" per line, as a map. */
-function walk(port: number, community: string, oid: string): Map<string, string> {
-  const r = spawnSync('snmpwalk', ['-v2c', '-c', community, '-M', mibDirs(), '-m', 'STRATUM1-AGENT-MIB:NTPv4-MIB', '-Oqs', '-OU', `127.0.0.1:${port}`, oid], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(r.status, 0, `snmpwalk ${oid}: ${r.stderr}`);
-  const m = new Map<string, string>();
-  for (const line of r.stdout.split('\n')) {
-    const i = line.indexOf(' ');
-    if (i > 0) m.set(line.slice(0, i), line.slice(i + 1).replace(/^"|"$/g, ''));
-  }
-  return m;
 }
 
 const near = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol;
@@ -237,28 +214,19 @@ test('chronyd on the seed\'s stack watched over its Unix socket: Status, NTPv4-M
     await s2.stop();
     const alarmed = await w.waitFor((s) => s.alarms.find((a) => a.name === 'chrony_source_unreachable')?.severity === 'warning', 40_000, 'chrony_source_unreachable');
     assert.ok(alarmed.partners.chrony.sources.some((x) => x.name === '127.0.0.2' && x.reach === '0'), 'the stopped source\'s reach is 0');
-    const trapText = async (re: RegExp, what: string) => {
-      const end = Date.now() + 15_000;
-      for (;;) {
-        const text = existsSync(trap.log) ? readFileSync(trap.log, 'utf8') : '';
-        if (re.test(text)) return text;
-        if (Date.now() > end) throw new Error(`snmptrapd never received ${what}:\n${text.slice(-3000)}`);
-        await sleep(250);
-      }
-    };
-    await trapText(/s1AlarmRaised.*s1AlarmName\.\d+ = STRING: chrony_source_unreachable/s, 'the chrony_source_unreachable alarm trap');
+    await trap.waitFor(/s1AlarmRaised.*s1AlarmName\.\d+ = STRING: chrony_source_unreachable/s, 'the chrony_source_unreachable alarm trap');
 
     // chronyd restarted: unreachable (sync lost, with its trap), then back and synchronised (regained).
     await main.stop();
     const down = await w.waitFor((s) => !s.partners.chrony.reachable, 15_000, 'chronyd unreachable');
     assert.match(down.partners.chrony.lastError ?? '', /chronyd/, `the error names chronyd: ${down.partners.chrony.lastError}`);
-    await trapText(/s1ChronySyncLost.*s1ChronyReachable\.0 = INTEGER: false/s, 's1ChronySyncLost');
-    await trapText(/ntpEntNotifModeChange.*ntpEntStatusCurrentMode\.0 = INTEGER: notRunning\(1\)/s, 'NTPv4-MIB\'s mode change to notRunning');
+    await trap.waitFor(/s1ChronySyncLost.*s1ChronyReachable\.0 = INTEGER: false/s, 's1ChronySyncLost');
+    await trap.waitFor(/ntpEntNotifModeChange.*ntpEntStatusCurrentMode\.0 = INTEGER: notRunning\(1\)/s, 'NTPv4-MIB\'s mode change to notRunning');
     await main.start();
     const back = await w.waitFor((s) => s.partners.chrony.reachable && s.partners.chrony.synchronised, 60_000, 'chronyd back and synchronised');
     assert.equal(back.partners.chrony.reconnects, 1, 'one reconnect');
     assert.equal(back.partners.chrony.transport, `unix ${main.cmdSock}`, 'over the socket again');
-    await trapText(/s1ChronySyncRegained.*s1ChronySynchronised\.0 = INTEGER: true/s, 's1ChronySyncRegained');
+    await trap.waitFor(/s1ChronySyncRegained.*s1ChronySynchronised\.0 = INTEGER: true/s, 's1ChronySyncRegained');
     const events = back.events.counts;
     assert.ok((events.chronySyncLost ?? 0) >= 1 && (events.chronySyncRegained ?? 0) >= 1, `events counted: ${JSON.stringify(events)}`);
   } catch (e) {
