@@ -2,13 +2,14 @@
  * The chronyd partner on a stack like the seed's, every surface at once. chronyd (Debian's, always
  * `-x`: this machine's clock is never touched; private config, sockets and files) takes time from three
  * sources: a SOCK refclock fed by a real agent (export.chrony_sock, the simulator's PPS-paired
- * samples), that agent's NTP server on 127.0.0.1, and a second chronyd serving stratum 2 on 127.0.0.2.
+ * samples), that agent's NTP server on 127.0.0.1, a second chronyd serving stratum 2 on 127.0.0.2, and
+ * a third on 127.0.0.3 whose samples chronyd shifts by 0.5 s (a falseticker).
  * chronyd serves NTP itself. A second agent serves neither NTP nor PTP and watches chronyd over its
  * Unix command socket, as chronyc does: its Status, an snmpwalk of NTPv4-MIB (which then describes
  * chronyd) and of our chrony group, and its /metrics (chrony_exporter's names) must all agree with
  * `chronyc -n -c tracking`, `sources`, `sourcestats` and `serverstats`. Stopping the stratum 2 source
  * raises chrony_source_unreachable and its trap; restarting chronyd is seen (sync lost and regained,
- * with their traps) and reconnected.
+ * with their traps; the falseticker judged anew, with its trap) and reconnected.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,6 +80,7 @@ test('chronyd on the seed\'s stack watched over its Unix socket: Status, NTPv4-M
   const dir = mkdtempSync(join(tmpdir(), 'chrony-stack-'));
   const feederNtp = await freeUdpPort();
   const s2Port = await freeUdpPort();
+  const s3Port = await freeUdpPort();
   const mainNtp = await freeUdpPort();
   const snmpPort = await freeUdpPort();
   const trapPort = await freeUdpPort();
@@ -86,11 +88,15 @@ test('chronyd on the seed\'s stack watched over its Unix socket: Status, NTPv4-M
   const community = 'stack-ro-x';
   // The stratum 2 server: its own clock, served at stratum 2, on 127.0.0.2.
   const s2 = chronyd('stratum-2 chronyd', join(dir, 's2'), ['local stratum 2', 'bindaddress 127.0.0.2', `port ${s2Port}`, 'allow 127.0.0.0/8']);
+  // A second one on 127.0.0.3, whose samples chronyd is told to shift by 0.5 s (its `offset` option):
+  // a falseticker against the other three.
+  const s3 = chronyd('false chronyd', join(dir, 's3'), ['local stratum 2', 'bindaddress 127.0.0.3', `port ${s3Port}`, 'allow 127.0.0.0/8']);
   const mainDir = join(dir, 'main');
   const main = chronyd('chronyd', mainDir, [
     `refclock SOCK ${join(mainDir, 'chrony.sock')} refid GPS poll 2 precision 1e-7`,
     `server 127.0.0.1 port ${feederNtp} iburst minpoll 0 maxpoll 0`,
     `server 127.0.0.2 port ${s2Port} iburst minpoll 0 maxpoll 0`,
+    `server 127.0.0.3 port ${s3Port} iburst minpoll 0 maxpoll 0 offset 0.5`,
     `port ${mainNtp}`, 'bindaddress 127.0.0.1', 'allow 127.0.0.0/8',
   ]);
   const trap = trapd(dir, 'stack-trap', trapPort);
@@ -98,6 +104,7 @@ test('chronyd on the seed\'s stack watched over its Unix socket: Status, NTPv4-M
   let watcher: RunningAgent | undefined;
   try {
     await s2.start();
+    await s3.start();
     await main.start();
     // The feeder: the simulator's GPS served over NTP and fed to chronyd's SOCK refclock.
     writeFileSync(join(dir, 'feeder.yaml'), agentConfig(join(dir, 'feeder-state'), ['127.0.0.1'], feederNtp) +
@@ -120,9 +127,9 @@ test('chronyd on the seed\'s stack watched over its Unix socket: Status, NTPv4-M
     // chronyd synchronised with all three sources answering (reach register full for both servers).
     const ready = await w.waitFor((s) => {
       const c = s.partners.chrony;
-      return c.reachable && c.synchronised && c.sources.length === 3 && c.sources.every((x) => (x.mode === 'refclock' ? x.reach !== '0' : x.reach === '377')) &&
-        c.sources.some((x) => x.state === '*');
-    }, 60_000, 'chronyd synchronised with three sources, the refclock fed');
+      return c.reachable && c.synchronised && c.sources.length === 4 && c.sources.every((x) => (x.mode === 'refclock' ? x.reach !== '0' : x.reach === '377')) &&
+        c.sources.some((x) => x.state === '*') && c.sources.find((x) => x.name === '127.0.0.3')?.state === 'x';
+    }, 60_000, 'chronyd synchronised with four sources, the refclock fed, 127.0.0.3 a falseticker');
     assert.equal(ready.partners.chrony.transport, `unix ${main.cmdSock}`, 'asked over the Unix socket');
     assert.equal(ready.partners.chrony.notice, null, 'nothing to say about the transport');
     // A few NTP requests to chronyd itself, so its server stats count something.
@@ -227,6 +234,8 @@ test('chronyd on the seed\'s stack watched over its Unix socket: Status, NTPv4-M
     assert.equal(back.partners.chrony.reconnects, 1, 'one reconnect');
     assert.equal(back.partners.chrony.transport, `unix ${main.cmdSock}`, 'over the socket again');
     await trap.waitFor(/s1ChronySyncRegained.*s1ChronySynchronised\.0 = INTEGER: true/s, 's1ChronySyncRegained');
+    // After the restart 127.0.0.3 is judged anew: a falseticker again, with its row in the trap.
+    await trap.waitFor(/s1ChronySourceFalseticker.*s1ChronySourceName\.\d+ = STRING: "?127\.0\.0\.3"?.*s1ChronySourceState\.\d+ = INTEGER: falseticker\(4\)/s, 's1ChronySourceFalseticker for 127.0.0.3');
     const events = back.events.counts;
     assert.ok((events.chronySyncLost ?? 0) >= 1 && (events.chronySyncRegained ?? 0) >= 1, `events counted: ${JSON.stringify(events)}`);
   } catch (e) {
@@ -237,6 +246,7 @@ test('chronyd on the seed\'s stack watched over its Unix socket: Status, NTPv4-M
     await feeder?.stop();
     await main.stop();
     await s2.stop();
+    await s3.stop();
     trap.proc.kill(); // by its PID: the ChildProcess we spawned
     rmSync(dir, { recursive: true, force: true });
   }
