@@ -13,10 +13,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { trapd, walk } from '../helpers/snmp-tools.ts';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chronyd } from '../helpers/chronyd.ts';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, agentConfig, type RunningAgent } from '../helpers/agent.ts';
 import { requirePeers } from '../helpers/env.ts';
@@ -25,53 +25,6 @@ import { ntpQuery } from '../helpers/ntp.ts';
 import { parseMetrics } from '../helpers/metrics.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Chronyd { name: string; dir: string; cmdSock: string; start(): Promise<void>; stop(): Promise<void>; chronyc(...args: string[]): string; output(): string }
-
-/** A chronyd -x in its own 0700 directory (it refuses a command socket where others may enter). */
-function chronyd(name: string, dir: string, lines: string[]): Chronyd {
-  mkdirSync(dir, { recursive: true });
-  chmodSync(dir, 0o700);
-  const cmdSock = join(dir, 'chronyd.sock');
-  const conf = join(dir, 'chrony.conf');
-  writeFileSync(conf, [...lines, `bindcmdaddress ${cmdSock}`, 'cmdport 0', `pidfile ${join(dir, 'chronyd.pid')}`, `driftfile ${join(dir, 'chronyd.drift')}`, ''].join('\n'));
-  let proc: ChildProcess | undefined;
-  let out = '';
-  const c: Chronyd = {
-    name, dir, cmdSock,
-    async start() {
-      rmSync(join(dir, 'chronyd.pid'), { force: true });
-      // -x: never touch the clock. -u: stay the user we are (chronyd would drop to _chrony, who may
-      // not enter this private directory).
-      const p = spawn('chronyd', ['-x', '-d', '-u', userInfo().username, '-f', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-      p.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-      p.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-      proc = p;
-      const end = Date.now() + 10_000;
-      while (!existsSync(cmdSock)) {
-        if (p.exitCode !== null || Date.now() > end) throw new Error(`${name} did not start:\n${out}`);
-        await sleep(50);
-      }
-    },
-    async stop() {
-      const p = proc;
-      proc = undefined;
-      if (!p || p.exitCode !== null || p.signalCode !== null) return;
-      const exited = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill('SIGTERM'); // by its PID: the ChildProcess we spawned
-      const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-    chronyc(...args) {
-      const r = spawnSync('chronyc', ['-h', cmdSock, '-n', '-c', ...args], { encoding: 'utf8', timeout: 5000 });
-      if (r.status !== 0) throw new Error(`chronyc ${args.join(' ')}: ${r.stderr || r.stdout}`);
-      return r.stdout;
-    },
-    output: () => out,
-  };
-  return c;
-}
 
 const near = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol;
 
@@ -140,10 +93,10 @@ test('chronyd on the seed\'s stack watched over its Unix socket: Status, NTPv4-M
     // One moment: chronyc, then Status, the walks and /metrics, then chronyc again (figures that move
     // between two questions are compared with tolerances; names, states and strata exactly).
     await sleep(1500); // the SNMP values are refreshed once a second
-    const tr = main.chronyc('tracking').trim().split(',');
-    const rows = main.chronyc('sources').trim().split('\n').map((l) => l.split(','));
-    const stats = main.chronyc('sourcestats').trim().split('\n').map((l) => l.split(','));
-    const serverstats = main.chronyc('serverstats').trim().split(',');
+    const tr = main.chronyc('-c', 'tracking').trim().split(',');
+    const rows = main.chronyc('-c', 'sources').trim().split('\n').map((l) => l.split(','));
+    const stats = main.chronyc('-c', 'sourcestats').trim().split('\n').map((l) => l.split(','));
+    const serverstats = main.chronyc('-c', 'serverstats').trim().split(',');
     const st = await w.status();
     const v4 = walk(snmpPort, community, 'NTPv4-MIB::ntpSnmpMIBObjects');
     const ours = walk(snmpPort, community, 'STRATUM1-AGENT-MIB::s1Chrony');
