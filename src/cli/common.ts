@@ -8,7 +8,7 @@ export type Out = { out: (s: string) => void; err: (s: string) => void };
 export const std: Out = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
 export class UsageError extends Error {}
-/** A command that could not do its work (exit status 1), said in one line. */
+/** A command that could not do its work (exit status 2), said in one line. */
 export class CliError extends Error {}
 
 export function args(rest: string[], options: NonNullable<ParseArgsConfig['options']>, positionals = 0) {
@@ -18,8 +18,15 @@ export function args(rest: string[], options: NonNullable<ParseArgsConfig['optio
     return r;
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError((e as Error).message);
+    throw new UsageError(oneLine((e as Error).message));
   }
+}
+
+/** parseArgs's message in one sentence: it spends three lines on an option whose value starts with a dash. */
+function oneLine(message: string): string {
+  const ambiguous = /^Option '(-[^']*)' argument is ambiguous/.exec(message);
+  if (ambiguous) return `${ambiguous[1]} needs a value (a value starting with a dash is written ${ambiguous[1]}=-VALUE)`;
+  return message.split('\n')[0]!;
 }
 
 export const DEFAULT_CONFIG = 'config/stratum1.yaml';
@@ -65,7 +72,7 @@ export function statusUrl(given: string): string {
   return u.toString();
 }
 
-/** A running agent's Status from its control endpoint; a CliError (exit status 1) if none answers. */
+/** A running agent's Status from its control endpoint; a CliError (exit status 2) if none answers. */
 export async function fetchStatus(given: string): Promise<Status> {
   const url = statusUrl(given);
   try {

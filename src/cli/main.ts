@@ -22,6 +22,11 @@ import { formatChronyPartner } from '../partners/chrony-format.ts';
 import { formatPtp4lPartner } from '../partners/ptp4l-format.ts';
 import { cmdSetup } from '../setup/cli.ts';
 
+/** Whatever went wrong is said in one sentence on stderr, with status 2; 1 is kept for what the command
+ * found or met (differences from gpsd, a failing setup check, an agent that could not start). */
+const EXIT_STATUS = 'Exit status: 0 success; 1 a check found a problem (replay --check, setup check) or the agent could not start; ' +
+  '2 an error, said in one sentence: bad usage, bad configuration, no agent answering, a file that cannot be read or written.';
+
 const USAGE = `stratum1 ${VERSION}: a monitoring-first agent for GPS-disciplined time servers
 
 Usage:
@@ -51,7 +56,7 @@ Usage:
                                               is the UART free, does PPS tick, does NMEA arrive, who steers the clock
   stratum1 version
 
-Exit status: 0 success, 1 failure, 2 bad usage or bad configuration.`;
+${EXIT_STATUS}`;
 
 
 /** A command's own lines of the usage text, for `stratum1 COMMAND --help`; undefined for no such command. */
@@ -66,8 +71,7 @@ export function commandHelp(cmd: string): string | undefined {
   if (out.length === 0) return undefined;
   const where = cmd === 'setup' ? 'setup check reads --config FILE, else $STRATUM1_CONFIG, else /etc/stratum1/stratum1.yaml (the installed agent\'s), else the defaults.'
     : 'The configuration: --config FILE, else $STRATUM1_CONFIG, else ./config/stratum1.yaml, else /etc/stratum1/stratum1.yaml.';
-  return `${out.join('\n')}\n\n${where}\n` +
-    'Exit status: 0 success, 1 failure, 2 bad usage or bad configuration.';
+  return `${out.join('\n')}\n\n${where}\n${EXIT_STATUS}`;
 }
 
 export async function main(argv: string[], io: Out = std): Promise<number> {
@@ -113,7 +117,7 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
     }
     if (e instanceof CliError) {
       io.err(`stratum1: ${e.message}\n`);
-      return 1;
+      return 2;
     }
     throw e;
   }
@@ -229,13 +233,13 @@ async function cmdTraps(rest: string[], io: Out): Promise<number> {
     const j = (await res.json()) as { sent?: string[]; error?: string };
     if (j.error) {
       io.err(`stratum1: ${j.error}\n`);
-      return 1;
+      return 2;
     }
     io.out(`sent: ${(j.sent ?? []).join(', ') || 'nothing (no active fault)'}\n`);
     return 0;
   } catch (e) {
     io.err(`stratum1: no agent answered at ${base}: ${(e as Error).message}\n`);
-    return 1;
+    return 2;
   }
 }
 
@@ -453,7 +457,7 @@ async function cmdReplay(rest: string[], io: Out): Promise<number> {
       for await (const chunk of createReadStream(file, { encoding: 'latin1', highWaterMark: 256 * 1024 })) s.push(chunk as string);
     } catch (e) {
       io.err(`stratum1: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
-      return 1;
+      return 2;
     }
     s.finish();
     summary(s.stats.epochs, s.stats.lines, s.stats.rejected, s.junkLines, s.stats.datesRejected);
@@ -465,13 +469,20 @@ async function cmdReplay(rest: string[], io: Out): Promise<number> {
     text = readFileSync(file, 'latin1');
   } catch (e) {
     io.err(`stratum1: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
-    return 1;
+    return 2;
   }
   const r = replayCapture(text, opts);
   for (const e of r.epochs) print(e);
   summary(r.epochs.length, r.lines.length, r.lines.filter((l) => !l.accepted).length, r.junkLines, r.datesRejected);
   {
-    const cmp = compareWithChk(r, parseChk(readFileSync(chkFile, 'latin1')));
+    let chk: string;
+    try {
+      chk = readFileSync(chkFile, 'latin1');
+    } catch (e) {
+      io.err(`stratum1: cannot read ${chkFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+      return 2;
+    }
+    const cmp = compareWithChk(r, parseChk(chk));
     const c = classify(basename(file), cmp);
     io.err(`compared with ${chkFile}: ${cmp.epochsCompared} epochs, ${cmp.skiesCompared} sky reports, ${cmp.linesCompared} lines: ` +
       `${c.unexplained.length} differences, ${c.deliberate.length} deliberate\n`);
