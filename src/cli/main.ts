@@ -7,6 +7,7 @@ import { readFileSync, createReadStream } from 'node:fs';
 import { loadConfig, ConfigError, exampleYaml } from '../config/config.ts';
 import { args, configFrom, controlBase, fetchStatus, UsageError, CliError, std, type Out, statusUrl } from './common.ts';
 import { cmdHistory, cmdEvents, cmdAlarms, cmdReport } from './history.ts';
+import { cmdNmea } from './nmea.ts';
 import { SystemClock, toIsoLabel } from '../time/index.ts';
 import { Logger } from '../log.ts';
 import { Service } from '../service.ts';
@@ -44,6 +45,8 @@ Usage:
                                               a metric's history from the database (stratum1 history --list)
   stratum1 events [--since 7d] [--type T] [--json] [--config FILE]
                                               the recorded events
+  stratum1 nmea [--count N] [--seconds S] [--config FILE] [--url URL]
+                                              the receiver's raw NMEA from the running agent, line by line as received (like gpspipe -r)
   stratum1 clients [--top N] [--by minute|hour|day|total] [--config FILE] [--url URL] [--json]
                                               who uses the NTP server: requests per client over the last minute, hour, day
   stratum1 alarms [--config FILE] [--url URL] [--json]
@@ -94,6 +97,7 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
       case 'events': return cmdEvents(rest, io);
       case 'alarms': return await cmdAlarms(rest, io);
       case 'clients': return await cmdClients(rest, io);
+      case 'nmea': return await cmdNmea(rest, io);
       case 'report': return cmdReport(rest, io);
       case 'setup': return await cmdSetup(rest, io);
       case 'config-example': io.out(exampleYaml()); return 0;
