@@ -219,7 +219,7 @@ test('stratum1 nmea on the simulator: whole sentences as the simulator makes the
   }
 });
 
-test('a reader that stops reading is dropped once it owes over 16 KB; the reader beside it gets every line, in order', async () => {
+test('a reader that stops reading is dropped once it owes over 16 KB; the reader beside it gets every line, in order; a web page or a rebound name is refused', async () => {
   const stream = new LineStream();
   const ctl = new ControlServer(() => ({}) as Status, {}, {}, () => [], { nmea: stream });
   const { port } = await ctl.listen('127.0.0.1', 0);
@@ -258,6 +258,18 @@ test('a reader that stops reading is dropped once it owes over 16 KB; the reader
     assert.equal(got.length, sent, `every line reached the reader that reads: ${got.length} of ${sent}`);
     assert.ok(got.every((l, i) => l === line(i)), 'in order, as published');
     fast.close();
+    // The control endpoint's rules hold for the stream: a web page's request and a rebound DNS name
+    // are refused before anyone joins.
+    for (const [headers, code] of [[{ origin: 'http://evil.example' }, 403], [{ host: 'evil.example' }, 421]] as const) {
+      const r = await new Promise<number>((resolve, reject) => {
+        request({ host: '127.0.0.1', port, path: '/nmea', headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        }).on('error', reject).end();
+      });
+      assert.equal(r, code, `GET /nmea with ${JSON.stringify(headers)}: ${code}`);
+    }
+    assert.equal(stream.stats().served, 2, 'the refused requests never joined');
   } finally {
     await ctl.close();
   }
