@@ -72,14 +72,23 @@ export function statusUrl(given: string): string {
   return u.toString();
 }
 
+/** Why a request to the agent failed, in words: fetch says only "fetch failed", its cause says why. */
+export function whyNot(e: unknown): string {
+  const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
+  if (cause?.code === 'ECONNREFUSED') return 'connection refused (is the agent running? stratum1 run starts it)';
+  if (cause?.message) return cause.message;
+  return (e as Error).message;
+}
+
 /** A running agent's Status from its control endpoint; a CliError (exit status 2) if none answers. */
 export async function fetchStatus(given: string): Promise<Status> {
   const url = statusUrl(given);
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    if (res.status === 404) throw new Error('HTTP 404 (no Status there: --url takes the control endpoint\'s address, for example http://127.0.0.1:7323)');
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     return (await res.json()) as Status;
   } catch (e) {
-    throw new CliError(`no agent answered at ${url}: ${(e as Error).message}`);
+    throw new CliError(`no agent answered at ${url}: ${whyNot(e)}`);
   }
 }

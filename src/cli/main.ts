@@ -5,7 +5,7 @@
 import { SystemdNotifier } from '../net/sd-notify.ts';
 import { readFileSync, createReadStream } from 'node:fs';
 import { loadConfig, ConfigError, exampleYaml } from '../config/config.ts';
-import { args, configFrom, controlBase, fetchStatus, UsageError, CliError, std, type Out, statusUrl } from './common.ts';
+import { args, configFrom, controlBase, fetchStatus, UsageError, CliError, std, type Out, statusUrl, whyNot } from './common.ts';
 import { cmdHistory, cmdEvents, cmdAlarms, cmdReport } from './history.ts';
 import { cmdNmea } from './nmea.ts';
 import { SystemClock, toIsoLabel } from '../time/index.ts';
@@ -77,6 +77,11 @@ export function commandHelp(cmd: string): string | undefined {
   return `${out.join('\n')}\n\n${where}\n${EXIT_STATUS}`;
 }
 
+/** A configuration file that cannot be read, said in words. */
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'there is no such file', EISDIR: 'it is a directory', EACCES: 'permission denied (the agent\'s configuration is root:stratum1 0640: sudo, or a member of stratum1)',
+};
+
 export async function main(argv: string[], io: Out = std): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd && (rest.includes('--help') || rest.includes('-h'))) {
@@ -112,7 +117,9 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
     }
   } catch (e) {
     if (e instanceof ConfigError) {
-      io.err(`stratum1: bad configuration: ${e.message}\n`);
+      const only = e.issues.length === 1 && e.issues[0]!.path === '(file)' ? e.issues[0]!.found : undefined;
+      io.err(only === undefined ? `stratum1: bad configuration: ${e.message}\n`
+        : `stratum1: cannot read the configuration file ${e.file}: ${FILE_ERRORS[only] ?? only}\n`);
       return 2;
     }
     if (e instanceof UsageError) {
@@ -201,7 +208,7 @@ async function cmdClients(rest: string[], io: Out): Promise<number> {
     v = (await res.json()) as ClientsView;
   } catch (e) {
     if (e instanceof CliError) throw e;
-    throw new CliError(`no agent answered at ${base}: ${(e as Error).message}`);
+    throw new CliError(`no agent answered at ${base}: ${whyNot(e)}`);
   }
   if (a.values.json) {
     io.out(`${JSON.stringify(v, null, 2)}\n`);
@@ -242,7 +249,7 @@ async function cmdTraps(rest: string[], io: Out): Promise<number> {
     io.out(`sent: ${(j.sent ?? []).join(', ') || 'nothing (no active fault)'}\n`);
     return 0;
   } catch (e) {
-    io.err(`stratum1: no agent answered at ${base}: ${(e as Error).message}\n`);
+    io.err(`stratum1: no agent answered at ${base}: ${whyNot(e)}\n`);
     return 2;
   }
 }

@@ -3,7 +3,7 @@
  * each line as the receiver sent it, checksum and all, until --count lines or --seconds have passed
  * (or Ctrl-C). Only whole lines are printed.
  */
-import { args, controlBase, statusUrl, std, UsageError, CliError, type Out } from './common.ts';
+import { args, controlBase, statusUrl, std, UsageError, CliError, whyNot, type Out } from './common.ts';
 
 /** The control endpoint's base from --url (its base, or any of its paths that `statusUrl` knows), or
  * from the configuration. */
@@ -30,7 +30,7 @@ export async function cmdNmea(rest: string[], io: Out): Promise<number> {
   try {
     res = await fetch(url, { signal: ac.signal });
   } catch (e) {
-    throw new CliError(`no agent answered at ${base}: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`);
+    throw new CliError(`no agent answered at ${base}: ${whyNot(e)}`);
   } finally {
     clearTimeout(connecting);
   }
