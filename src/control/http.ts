@@ -129,6 +129,7 @@ export class ControlServer {
       return;
     }
     res.on('close', () => stream.remove(res));
+    res.on('error', () => stream.remove(res)); // a reader gone mid-write: its close follows; never the agent's crash
     res.writeHead(200, headers);
     res.flushHeaders();
   }

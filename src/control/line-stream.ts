@@ -25,7 +25,7 @@ export interface LineStreamStats {
   refused: number;
   /** Readers dropped for not keeping up. */
   dropped: number;
-  /** Lines published since start (whether anyone read them or not). */
+  /** Lines published since start (the source publishes only while someone reads). */
   lines: number;
   /** The most bytes any one reader had waiting in our memory once a turn's writes went to the kernel. */
   maxBufferedBytes: number;
@@ -72,7 +72,12 @@ export class LineStream {
     if (this.readers.size === 0) return;
     const text = `${line}\r\n`;
     for (const r of [...this.readers]) {
-      r.write(text, 'latin1');
+      try {
+        r.write(text, 'latin1');
+      } catch {
+        this.drop(r); // a connection that broke between its close and our hearing of it
+        continue;
+      }
       // Node holds a response's writes of one turn of the event loop together (corked) and hands them
       // to the kernel after it: what a reader owes is judged then. Past four times the limit within
       // one turn it is dropped at once.
