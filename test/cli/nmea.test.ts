@@ -5,17 +5,20 @@
  * --seconds end it with exit 0; the ninth stream is refused with a sentence; a stalled reader holds
  * no more than the limit in the agent's memory while others go on. In process, with real sockets: a
  * reader that stops reading is dropped once it owes 16 KB, and the one reading beside it misses
- * nothing. With gpsd as the source the stream says why there is none. Bad options: exit 2, a sentence.
+ * nothing. From a serial port (a socat pty): each sentence exactly as written, a bad checksum too, junk
+ * outside sentences left out. With gpsd as the source the stream says why there is none. Bad options:
+ * exit 2, a sentence.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { request, type IncomingMessage } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, agentConfig, startAgent } from '../helpers/agent.ts';
-import { ROOT } from '../helpers/env.ts';
+import { ROOT, requirePeers } from '../helpers/env.ts';
+import { ptyPair } from '../helpers/socat.ts';
 import { freeTcpPort } from '../helpers/ports.ts';
 import { ControlServer } from '../../src/control/http.ts';
 import { LineStream, LINE_STREAM_BUFFER } from '../../src/control/line-stream.ts';
@@ -308,6 +311,72 @@ test('with gpsd as the receiver there is no raw stream: GET /nmea says why (404)
       proc.kill('SIGTERM');
       await exited;
     }
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A sentence with its checksum. */
+function nmea(body: string): string {
+  let x = 0;
+  for (const c of body) x ^= c.charCodeAt(0);
+  return `$${body}*${x.toString(16).toUpperCase().padStart(2, '0')}`;
+}
+
+test('from a serial port (a socat pty): each sentence as the receiver sent it, a bad checksum too, junk around sentences left out, CR LF', async (t) => {
+  if (!requirePeers(t, 'socat')) return;
+  const dir = mkdtempSync(join(tmpdir(), 's1-nmea-serial-'));
+  const pair = await ptyPair(dir);
+  const cfg = join(dir, 'c.yaml');
+  writeFileSync(cfg, ['receiver:', '  source: serial', '  serial:', `    device: ${JSON.stringify(pair.device)}`, '    configure_mtk: false',
+    'pps:', '  source: none', 'control:', '  http:', '    address: 127.0.0.1', '    port: 0', 'prometheus:', '  port: 0', 'ntp:', '  enabled: false',
+    'discipline:', '  leap_seconds_file: ""', 'agent:', `  state_dir: ${JSON.stringify(dir)}`, ''].join('\n'));
+  const proc = spawn(process.execPath, [BIN, 'run', '--config', cfg], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  proc.stderr.setEncoding('utf8').on('data', (d: string) => (out += d.slice(0, 2000)));
+  const feed = openSync(pair.feed, 'w');
+  const ac = new AbortController();
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!/control-http tcp \S+:\d+/.test(out) && proc.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const m = /control-http tcp (\S+):(\d+)/.exec(out);
+    assert.ok(m, `the agent on the serial port started: ${out}`);
+    const base = `http://${m[1]}:${m[2]}`;
+    const res = await fetch(`${base}/nmea`, { signal: ac.signal });
+    assert.equal(res.status, 200, 'the stream');
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/, 'text/plain');
+    let got = '';
+    void (async () => {
+      try {
+        for await (const c of res.body!) got += Buffer.from(c).toString('latin1');
+      } catch { /* aborted at the end */ }
+    })();
+    for (let i = 0; i < 100 && (await streamStats(base)).readers !== 1; i++) await new Promise((r) => setTimeout(r, 20));
+    const rmc = nmea('GPRMC,123456.00,A,4404.1265,N,12118.8557,W,0.02,0.00,021226,,,A');
+    const gga = nmea('GPGGA,123456.00,4404.1265,N,12118.8557,W,1,10,1.35,1123.3,M,-19.6,M,,');
+    const badGsa = `${nmea('GPGSA,A,3,13,23,06,32,05,20,17,29,07,18,,,1.88,1.35,1.48').slice(0, -2)}00`;
+    const zda = nmea('GPZDA,123457.00,02,12,2026,,');
+    const rmc2 = nmea('GPRMC,123457.00,A,4404.1266,N,12118.8556,W,0.02,0.00,021226,,,A');
+    assert.ok(!checksumOk(badGsa), 'the GSA is sent with a wrong checksum');
+    const write = (s: string) => writeSync(feed, Buffer.from(s, 'latin1'));
+    write(`${rmc}\r\nxx${gga}\r\n${badGsa}\r\nhello, no sentence here\r\n${zda}\n`);
+    write(rmc2.slice(0, 20));
+    await new Promise((r) => setTimeout(r, 300)); // a sentence split across two reads of the port
+    write(`${rmc2.slice(20)}\r\n`);
+    const want = [rmc, gga, badGsa, zda, rmc2].map((l) => `${l}\r\n`).join('');
+    for (let i = 0; i < 150 && got.length < want.length; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(got, want, 'each sentence as sent (the bad checksum too), junk outside sentences left out, each ended CR LF');
+    const st = (await fetch(`${base}/status`).then((r) => r.json())) as Status;
+    assert.equal(st.receiver.rejected['bad-checksum'], 1, `the agent itself refused the bad GSA: ${JSON.stringify(st.receiver.rejected)}`);
+  } finally {
+    ac.abort();
+    closeSync(feed);
+    if (proc.exitCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await exited;
+    }
+    await pair.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });
