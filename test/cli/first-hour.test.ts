@@ -6,8 +6,8 @@
  * the README says they find it); what needs root, a package or hardware is run in its harmless form
  * (setup on a fake Pi root, --dry-run) or named as skipped, with the reason. A README command no rule
  * knows fails the test. Each command must answer: exit 0 and the output it exists for. Every command
- * of the README's command list has --help. Then every error path issue 19 saw (and its neighbours):
- * one sentence on stderr, no stack trace, exit 2.
+ * of the README's command list has --help. Then every error path issue 19 saw (as processes) and its
+ * neighbours (through main()): one sentence on stderr, no stack trace, exit 2.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -217,7 +217,9 @@ test('a newcomer\'s first hour: every command of the README answers, every error
       assert.match(out, new RegExp(`^ {2}stratum1 ${n}\\b`), `${n} --help shows its usage`);
     }
 
-    // The error paths issue 19 saw, and their neighbours: one sentence, no stack, exit 2.
+    // The error paths issue 19 saw, and their neighbours: one sentence, no stack, exit 2. Issue 19's own
+    // (marked P) run as processes, as the newcomer met them; the neighbours in process through main(),
+    // which is all a process adds to them (a stack trace there is main() throwing here).
     const noAgent = await freeTcpPort();
     const emptyState = join(dir, 'empty');
     mkdirSync(emptyState);
@@ -226,21 +228,22 @@ test('a newcomer\'s first hour: every command of the README answers, every error
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'receiver:\n  serial:\n    baud: fast\n');
     const base = `http://127.0.0.1:${control}`;
-    const errors: [string[], RegExp, Record<string, string>?][] = [
-      [['status', '--url', `${base}/metrics`], /^no agent answered at http:\/\/127\.0\.0\.1:\d+\/metrics\/status: HTTP 404 \(no Status there: --url takes the control endpoint's address, for example http:\/\/127\.0\.0\.1:7323\)$/],
+    const P = true;
+    const errors: [string[], RegExp, Record<string, string>?, boolean?][] = [
+      [['status', '--url', `${base}/metrics`], /^no agent answered at http:\/\/127\.0\.0\.1:\d+\/metrics\/status: HTTP 404 \(no Status there: --url takes the control endpoint's address, for example http:\/\/127\.0\.0\.1:7323\)$/, undefined, P],
       [['status', '--url', 'localhost:7323'], /^--url localhost:7323: (not a URL|the control endpoint speaks http)/],
-      [['status', '--bogus'], /^Unknown option '--bogus'/],
+      [['status', '--bogus'], /^Unknown option '--bogus'/, undefined, P],
       [['status', '--config', noDb], /^no agent answered at http:\/\/127\.0\.0\.1:\d+\/status: connection refused \(is the agent running\? stratum1 run starts it\)$/],
-      [['status', '--config', join(dir, 'missing.yaml')], /^cannot read the configuration file \S+missing\.yaml: there is no such file$/],
+      [['status', '--config', join(dir, 'missing.yaml')], /^cannot read the configuration file \S+missing\.yaml: there is no such file$/, undefined, P],
       [['status'], /^cannot read the configuration file \S+nowhere\.yaml: there is no such file$/, { STRATUM1_CONFIG: join(dir, 'nowhere.yaml') }],
       [['status', '--watch', '--interval', '0'], /^--interval takes seconds from 0\.2 to 3600/],
-      [['events', '--type', 'bogus'], /^no event type bogus; the types are fixAcquired, /],
+      [['events', '--type', 'bogus'], /^no event type bogus; the types are fixAcquired, /, undefined, P],
       [['events', '--since', 'yesterday'], /^--since takes a duration such as 90s/],
-      [['report', '--out', '/no/such/dir/r.html'], /^cannot write the report to \/no\/such\/dir\/r\.html: ENOENT$/],
+      [['report', '--out', '/no/such/dir/r.html'], /^cannot write the report to \/no\/such\/dir\/r\.html: ENOENT$/, undefined, P],
       [['report'], /^report needs --out FILE\.html$/],
-      [['traps', 'test'], /^no trap receivers configured \(snmp\.trap_sinks\): nothing sent$/],
+      [['traps', 'test'], /^no trap receivers configured \(snmp\.trap_sinks\): nothing sent$/, undefined, P],
       [['traps', 'frob'], /^traps takes "test" or "resend"$/],
-      [['history', 'time_error_ns', '--config', noDb], /^cannot open the history database \S+history\.db: .*\(is store\.enabled on, and agent\.state_dir where the agent keeps it\?\)$/],
+      [['history', 'time_error_ns', '--config', noDb], /^cannot open the history database \S+history\.db: .*\(is store\.enabled on, and agent\.state_dir where the agent keeps it\?\)$/, undefined, P],
       [['history', 'no_such_metric'], /^unknown metric "no_such_metric": one of offset_ns, /],
       [['alarms', '--config', noDb], /^no agent answered at .*connection refused/],
       [['clients', '--top', '0'], /^--top takes a whole number of clients from 1/],
@@ -254,7 +257,24 @@ test('a newcomer\'s first hour: every command of the README answers, every error
       [['setup', 'frob'], /^setup takes "pi" or "check", not "frob"$/],
       [['frobnicate'], /^unknown command "frobnicate"$/],
     ];
-    const errs = await pool(errors.map(([a, , e]) => () => exec([process.execPath, BIN, ...a], { ...env, ...e })), 2);
+    const inProcess = async (a: string[], e: Record<string, string>): Promise<Ran> => {
+      const saved = process.env.STRATUM1_CONFIG;
+      process.env.STRATUM1_CONFIG = e.STRATUM1_CONFIG;
+      let stdout = '';
+      let stderr = '';
+      try {
+        const status = await main(a, { out: (x) => (stdout += x), err: (x) => (stderr += x) });
+        return { status, stdout, stderr };
+      } catch (err) {
+        return { status: null, stdout, stderr: `${stderr}main() threw:\n${(err as Error).stack}` };
+      } finally {
+        if (saved === undefined) delete process.env.STRATUM1_CONFIG;
+        else process.env.STRATUM1_CONFIG = saved;
+      }
+    };
+    const errs = await pool(errors.map(([a, , e, asProcess]) => () => (asProcess ? exec([process.execPath, BIN, ...a], { ...env, ...e })
+      : inProcess(a, { ...env, ...e }))), 2);
+    assert.ok(errors.filter((x) => x[3]).length >= 7, 'issue 19\'s error paths run as processes');
     errors.forEach(([a, why], i) => {
       const r = errs[i]!;
       const what = `stratum1 ${a.join(' ')}`;
