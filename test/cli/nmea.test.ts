@@ -27,6 +27,7 @@ import { LineFramer } from '../../src/gnss/framer.ts';
 import { SimClock, NS_PER_S } from '../../src/time/index.ts';
 import { defaultConfig } from '../../src/config/config.ts';
 import type { Status } from '../../src/status/status.ts';
+import { main } from '../../src/cli/main.ts';
 
 interface Ran { status: number | null; stdout: string; stderr: string; ms: number }
 
@@ -193,16 +194,25 @@ test('stratum1 nmea on the simulator: whole sentences as the simulator makes the
     assert.ok(st.maxBufferedBytes <= st.bufferLimitBytes + 200, `what one reader may owe is bounded: ${JSON.stringify(st)}`);
     for (const h of held.splice(0)) h.close();
 
-    // Bad options and no agent: a sentence, exit 2.
+    // Bad options and no agent: a sentence, exit 2. The first and the last as processes; the others
+    // through main(), all a process adds to them (a stack trace there is main() throwing here).
     const free = await freeTcpPort();
-    for (const [args, why] of [
+    const direct = async (argv: string[]): Promise<Ran> => {
+      let stdout = '';
+      let stderr = '';
+      const status = await main(argv, { out: (x) => (stdout += x), err: (x) => (stderr += x) });
+      return { status, stdout, stderr, ms: 0 };
+    };
+    const bads = [
       [['--count', '0'], /--count takes a whole number of sentences/], [['--count', 'x'], /--count takes/], [['--count', '1.5'], /--count takes/],
       [['--seconds', '0'], /--seconds takes a number of seconds above 0/], [['--seconds', '-1'], /--seconds/], [['--seconds', 'soon'], /--seconds takes/],
       [['--bogus'], /Unknown option '--bogus'/], [['extra'], /unexpected argument|Unexpected argument/],
       [['--url', 'localhost:7323'], /--url localhost:7323: (not a URL|the control endpoint speaks http)/],
       [['--url', `http://127.0.0.1:${free}`, '--count', '1'], new RegExp(`no agent answered at http://127\\.0\\.0\\.1:${free}`)],
-    ] as const) {
-      const b = await cli(['nmea', ...(args[0] === '--url' ? [] : ['--url', base]), ...args]);
+    ] as const;
+    for (const [k, [args, why]] of bads.entries()) {
+      const argv = ['nmea', ...(args[0] === '--url' ? [] : ['--url', base]), ...args];
+      const b = k === 0 || k === bads.length - 1 ? await cli(argv) : await direct(argv);
       assert.equal(b.status, 2, `nmea ${args.join(' ')}: exit 2 (${b.stderr})`);
       oneSentence(b, `nmea ${args.join(' ')}`);
       assert.match(b.stderr, why, `nmea ${args.join(' ')} says why`);
