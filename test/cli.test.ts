@@ -135,6 +135,8 @@ test('stratum1 status with no agent running fails clearly', () => {
   const r = run(['status', '--url', 'http://127.0.0.1:9/status']);
   assert.equal(r.status, 2, 'an error is exit 2');
   assert.match(r.stderr, /no agent answered at http:\/\/127\.0\.0\.1:9\/status/);
+  // Port 9 is one Node's fetch never connects to (as browsers): said so, not 'fetch failed'.
+  assert.match(r.stderr, /: fetch will not use this port \(one of those browsers block\): give control\.http\.port another\n$/, 'why, in words');
 });
 
 test('stratum1 status --url: something that is no URL is said to be one, with exit 2', () => {

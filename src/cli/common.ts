@@ -76,6 +76,8 @@ export function statusUrl(given: string): string {
 export function whyNot(e: unknown): string {
   const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
   if (cause?.code === 'ECONNREFUSED') return 'connection refused (is the agent running? stratum1 run starts it)';
+  // Node's fetch will not connect to the ports browsers block (6000, 6665-6669, ...), whatever listens.
+  if (cause?.message === 'bad port') return 'fetch will not use this port (one of those browsers block): give control.http.port another';
   if (cause?.message) return cause.message;
   return (e as Error).message;
 }
