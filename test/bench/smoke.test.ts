@@ -30,7 +30,7 @@ for (const [name, peers] of BENCHES) {
   test(`bench/${name}.ts --quick runs to its JSON line`, (t) => {
     if (!requirePeers(t, ...peers)) return;
     const r = spawnSync(process.execPath, ['--import', 'tsx', join('bench', `${name}.ts`), '--quick'], {
-      cwd: ROOT, encoding: 'utf8', timeout: 240_000, maxBuffer: 64 * 1024 * 1024,
+      cwd: ROOT, encoding: 'utf8', timeout: 480_000, maxBuffer: 64 * 1024 * 1024,
     });
     const tail = `${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`;
     assert.equal(r.status, 0, `exit ${r.status} (${r.signal ?? 'no signal'}):\n${tail}`);
