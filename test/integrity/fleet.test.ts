@@ -29,9 +29,11 @@ test('another stratum1-agent as the upstream server: heard at stratum 1, in the 
     assert.equal(srv.state, 'majority');
     assert.equal(srv.stratum, 1);
     assert.equal(srv.refId, 'GPS');
-    // Both serve the host's time through a perfect simulated oscillator: they agree to well under a millisecond.
-    assert.ok(Math.abs(srv.offsetS!) < 0.001, `offset ${srv.offsetS} s`);
-    assert.ok(Math.abs(st.integrity.upstream.receiverMinusMajorityS!) < 0.001);
+    // Both serve the host's time through a perfect simulated oscillator: they agree to within what the
+    // two event loops add (under a millisecond on a quiet machine; 1.2 ms was seen at a load average of
+    // 11, so the bound is 5 ms: far below the 50 ms that would make the server a falseticker).
+    assert.ok(Math.abs(srv.offsetS!) < 0.005, `offset ${srv.offsetS} s`);
+    assert.ok(Math.abs(st.integrity.upstream.receiverMinusMajorityS!) < 0.005, `receiver minus majority ${st.integrity.upstream.receiverMinusMajorityS} s`);
     assert.equal(st.integrity.checks.find((c) => c.name === 'upstream')!.failing, false);
     const servedA = await first.status();
     assert.ok(servedA.ntp.replied >= 1, `the first agent answered ${servedA.ntp.replied} requests`);
