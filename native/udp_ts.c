@@ -116,9 +116,17 @@ static void on_readable(uv_poll_t *p, int status, int events) {
     msg.msg_controllen = sizeof control;
     ssize_t r = recvmsg(s->fd, &msg, MSG_DONTWAIT);
     if (r < 0) return; /* EAGAIN: drained (other errors: the next readiness tries again) */
-    struct timespec *ts = NULL;
+    struct timespec *ts = NULL, from_us;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) ts = (struct timespec *)CMSG_DATA(c);
+      if (c->cmsg_level != SOL_SOCKET) continue;
+      if (c->cmsg_type == SCM_TIMESTAMPNS) ts = (struct timespec *)CMSG_DATA(c);
+      else if (c->cmsg_type == SCM_TIMESTAMP) { /* the microsecond fallback (js_open) */
+        struct timeval tv;
+        memcpy(&tv, CMSG_DATA(c), sizeof tv);
+        from_us.tv_sec = tv.tv_sec;
+        from_us.tv_nsec = (long)tv.tv_usec * 1000;
+        ts = &from_us;
+      }
     }
     /* A datagram longer than the buffer is truncated: hand it over as it is (MSG_TRUNC), the
        decoder will find it malformed. */
@@ -187,9 +195,16 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
      so a second agent on the same port fails to start instead of splitting the traffic. */
   if (reuse) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  /* Nanosecond receive timestamps; where they are refused (ENOPROTOOPT: qemu-user's emulation of
+     setsockopt does not know SO_TIMESTAMPNS, every Linux kernel since 2.6.22 does) the kernel's
+     microsecond ones, SO_TIMESTAMP. */
   if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) {
-    close(fd);
-    return throw_errno(env, "SO_TIMESTAMPNS");
+    int e = errno;
+    if (e != ENOPROTOOPT || setsockopt(fd, SOL_SOCKET, SO_TIMESTAMP, &one, sizeof one) < 0) {
+      close(fd);
+      errno = e;
+      return throw_errno(env, "SO_TIMESTAMPNS");
+    }
   }
   int rb = (int)rcvbuf;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof rb);

@@ -138,10 +138,11 @@ async function cmdRun(rest: string[], io: Out): Promise<number> {
   const a = args(rest, { config: { type: 'string', short: 'c' }, simulate: { type: 'boolean' } });
   const cfg = configFrom(a.values.config as string | undefined);
   const simulate = (a.values.simulate as boolean | undefined) === true || cfg.receiver.source === 'simulator';
-  // What the agent keeps (the history and its backups, the InfluxDB queue, the saved frequency, the
-  // engine ID) is for it and its group alone, however it was started: the unit's UMask=0027, made the
-  // agent's own (a shell's 022 left the queue, the backups and the drift file readable by anyone).
-  process.umask(process.umask(0o027) | 0o027);
+  // What the agent keeps (the InfluxDB queue, the saved frequency, the engine ID, the keys) is for it
+  // alone, however it was started: the unit's UMask=0077, made the agent's own (a shell's 022 left the
+  // queue and the drift file readable by anyone). The history and its backups, which its group reads
+  // (`stratum1 history`), are given 0640 explicitly (src/store/store.ts, src/store/upkeep.ts).
+  process.umask(process.umask(0o077) | 0o077);
   const clock = new SystemClock();
   const log = new Logger(clock, { level: cfg.logging.level, repeatPerMinute: cfg.logging.repeat_per_minute });
   // STRATUM1_PROC_ROOT: where other time daemons are looked for (tests point it at a private tree).

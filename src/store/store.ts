@@ -12,7 +12,7 @@
  * backup) run in a worker thread on their own connection (upkeep.ts).
  */
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, renameSync, statSync, openSync, closeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, statSync, openSync, closeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrate } from './schema.ts';
 import { SAMPLE_METRICS, type Sample } from './metrics.ts';
@@ -95,8 +95,12 @@ export class HistoryStore {
   private openOnce(): void {
     mkdirSync(dirname(this.o.path), { recursive: true });
     // Made 0640 before SQLite opens it (its -wal and -shm files take the database's mode): the history
-    // is the agent's and its group's, not everyone's.
-    if (!existsSync(this.o.path)) closeSync(openSync(this.o.path, 'a', 0o640));
+    // is the agent's and its group's, not everyone's. Set by chmod, not left to the umask (the unit's
+    // 0077 would make it 0600, and `stratum1 history` in the stratum1 group could not read it).
+    if (!existsSync(this.o.path)) {
+      closeSync(openSync(this.o.path, 'a', 0o640));
+      chmodSync(this.o.path, 0o640);
+    }
     const db = new Database(this.o.path, { timeout: this.o.busyTimeoutMs });
     try {
       // auto_vacuum takes effect only before the first table: set on a new file, ignored after.

@@ -10,7 +10,7 @@
  * and ends a worker job under way, so nothing is left reading or writing after the store closes.
  */
 import { Worker } from 'node:worker_threads';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock, Timer } from '../time/index.ts';
 import type { HistoryStore } from './store.ts';
@@ -167,7 +167,12 @@ export class Upkeep {
   }
 
   private async backup(now: number, signal: AbortSignal): Promise<{ ok: boolean; detail: string }> {
-    mkdirSync(this.o.backupDir, { recursive: true });
+    // The backups, like the history, are the agent's group's to read (0750, 0640), whatever the umask
+    // (the unit's 0077 would make them the agent's alone).
+    if (!existsSync(this.o.backupDir)) {
+      mkdirSync(this.o.backupDir, { recursive: true, mode: 0o750 });
+      chmodSync(this.o.backupDir, 0o750);
+    }
     const stamp = new Date(now * 1000).toISOString().replace(/[-:]/g, '').slice(0, 15);
     const dest = join(this.o.backupDir, `history-${stamp}.db`);
     this.store.flush();
@@ -176,6 +181,7 @@ export class Upkeep {
       rmSync(dest, { force: true });
       return r;
     }
+    chmodSync(dest, 0o640);
     // Keep the newest N (the names sort by time).
     const all = readdirSync(this.o.backupDir).filter((f) => /^history-\d{8}T\d{6}\.db$/.test(f)).sort();
     const removed = all.slice(0, Math.max(0, all.length - this.o.backupsKept));

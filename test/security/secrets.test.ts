@@ -24,7 +24,7 @@
  *    holding a secret is misspelt, credentials are written into influx.url, or the YAML around a secret
  *    does not parse: every one refused, naming the option, echoing no secret.
  * The state files' modes: history.db 0640 or stricter, fingerprint.key 0600 or stricter, no file
- * readable by others, with the agent started under umask 022 (a login shell's, not the unit's 0027).
+ * readable by others, with the agent started under umask 022 (a login shell's, not the unit's 0077).
  *
  * The search is shown to work on the same data: the configuration file holds every secret, the
  * stand-in InfluxDB's Authorization header holds the password (base64, inside user:password), and the

@@ -216,6 +216,31 @@ test('a truncated database is moved aside, loudly, and a new one started', () =>
   s3.close();
 });
 
+test('under the unit\'s umask 0077 the history and its backups are still 0640 in a 0750 directory: the agent\'s group reads them (stratum1 history)', async () => {
+  const old = process.umask(0o077);
+  try {
+    const d = dir();
+    const s = new HistoryStore(opts(join(d, 'h.db')), () => T0);
+    for (let t = T0; t < T0 + 10; t++) s.addSample(sample(t));
+    s.flush();
+    const u = new Upkeep(s, {
+      schedules: { rollup: '* * * * *', prune: '7 * * * *', vacuum: '17 * * * *', integrity: '23 3 * * *', backup: '43 3 * * *' },
+      backupDir: join(d, 'backups'), backupsKept: 2, vacuumPages: 100, settleS: 5,
+    }, new SimClock(BigInt(T0 + 20) * 1_000_000_000n), () => {});
+    const b = await u.run('backup');
+    assert.equal(b.ok, true, `the backup ran: ${b.detail}`);
+    const mode = (p: string): string => (statSync(p).mode & 0o777).toString(8);
+    assert.equal(mode(join(d, 'h.db')), '640', 'the history is 0640');
+    assert.equal(mode(join(d, 'backups')), '750', 'the backup directory is 0750');
+    const files = readdirSync(join(d, 'backups'));
+    assert.equal(files.length, 1, `one backup: ${files.join(' ')}`);
+    assert.equal(mode(join(d, 'backups', files[0]!)), '640', 'the backup is 0640');
+    s.close();
+  } finally {
+    process.umask(old);
+  }
+});
+
 test('upkeep jobs: integrity check and backup in a worker, the newest N backups kept, results recorded', async () => {
   const d = dir();
   const s = new HistoryStore(opts(join(d, 'h.db')), () => T0);
