@@ -257,6 +257,8 @@ export interface Status {
   chronySock: ChronySockStatus;
   /** Partner mode: the time daemons already running on this machine, watched read-only (partners.*). */
   partners: PartnersStatus;
+  /** gpsd itself, when it is the receiver or PPS source: its version, its devices, and its PPS and TOFF reports. */
+  gpsd: GpsdStatus;
   /** Whether the receiver's time and position can be believed: the upstream cross-check and the GNSS
    * plausibility checks. */
   integrity: IntegrityStatus;
@@ -405,6 +407,42 @@ export interface PartnerPtp4lStatus {
   /** Why there is no TIME_STATUS_NP. */
   timeStatusProblem: string | null;
 }
+
+/** A PPS or TOFF report of gpsd's: `real` is the true second (the pulse's, or the serial sentence's
+ * label), `clock` the system clock when gpsd saw it; offsetNs = clock - real (for PPS: the system clock's
+ * offset at the pulse as gpsd sees it; for TOFF: the serial time's latency). */
+export interface GpsdTimeReport {
+  device: string | null; real: string; clock: string; offsetNs: number;
+  /** gpsd's precision (log2 s), when it says. */
+  precision: number | null;
+  /** Seconds since the agent received it; reports received since start. */
+  ageS: number; count: number;
+}
+
+/** A device of gpsd's (DEVICES / DEVICE). */
+export interface GpsdDeviceStatus {
+  path: string; driver: string | null; subtype: string | null; activated: string | null;
+  bps: number | null; parity: string | null; stopbits: number | null; cycleS: number | null;
+}
+
+export interface GpsdStatus {
+  /** The gpsd part runs (receiver.source or pps.source is gpsd). */
+  enabled: boolean;
+  /** gpsd's address (host:port). */
+  where: string | null;
+  connected: boolean;
+  /** VERSION: gpsd's release and protocol version (major.minor). */
+  release: string | null; protocol: string | null;
+  devices: GpsdDeviceStatus[];
+  pps: GpsdTimeReport | null;
+  toff: GpsdTimeReport | null;
+  /** ERROR reports gpsd sent, and the last one's message. */
+  errors: number; lastError: string | null;
+}
+
+export const GPSD_DISABLED: GpsdStatus = {
+  enabled: false, where: null, connected: false, release: null, protocol: null, devices: [], pps: null, toff: null, errors: 0, lastError: null,
+};
 
 export interface PartnersStatus {
   chrony: PartnerChronyStatus;
@@ -600,12 +638,13 @@ export interface StatusInputs {
   chronySock?: ChronySockStatus;
   /** Each partner part publishes its own member. */
   partners?: Partial<PartnersStatus>;
+  gpsd?: GpsdStatus;
   /** The system actuator's snapshot, when discipline.actuator is system. */
   actuator?: ActuatorSnapshot;
 }
 
 /** The sections parts publish. */
-export type PartSections = Required<Pick<StatusInputs, 'ntp' | 'snmp' | 'store' | 'influx' | 'ptp' | 'alarms' | 'host' | 'integrity' | 'chronySock' | 'partners'>>;
+export type PartSections = Required<Pick<StatusInputs, 'ntp' | 'snmp' | 'store' | 'influx' | 'ptp' | 'alarms' | 'host' | 'integrity' | 'chronySock' | 'partners' | 'gpsd'>>;
 
 export function buildStatus(now: Nanos, i: StatusInputs): Status {
   const { agent, gnss, pps, discipline: d, ntp, snmp, events } = i;
@@ -697,6 +736,9 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
       chrony: i.partners?.chrony ? { ...i.partners.chrony, sources: i.partners.chrony.sources.map((s) => ({ ...s })) } : { ...PARTNER_CHRONY_DISABLED, sources: [] },
       ptp4l: i.partners?.ptp4l ? { ...i.partners.ptp4l, ports: i.partners.ptp4l.ports.map((p) => ({ ...p })) } : { ...PARTNER_PTP4L_DISABLED, ports: [] },
     },
+    gpsd: i.gpsd ? {
+      ...i.gpsd, devices: i.gpsd.devices.map((x) => ({ ...x })), pps: i.gpsd.pps && { ...i.gpsd.pps }, toff: i.gpsd.toff && { ...i.gpsd.toff },
+    } : { ...GPSD_DISABLED, devices: [] },
     store,
     influx,
     integrity: i.integrity ?? INTEGRITY_NONE,
