@@ -11,6 +11,7 @@ import type { ActuatorSnapshot } from '../discipline/system-actuator.ts';
 import { type Nanos, toIso, toIsoLabel } from '../time/index.ts';
 import type { GnssSnapshot } from '../gnss/monitor.ts';
 import type { PpsSnapshot } from '../pps/monitor.ts';
+import type { Phc2sysStatus } from '../partners/phc2sys.ts';
 import type { AgentEvent, IntegrityCheck } from './events.ts';
 import type { DisciplineSnapshot, DisciplineState } from '../discipline/discipline.ts';
 
@@ -406,6 +407,9 @@ export interface PartnerPtp4lStatus {
   cumulativeScaledRateOffset: number | null;
   /** Why there is no TIME_STATUS_NP. */
   timeStatusProblem: string | null;
+  /** phc2sys beside it, from /proc (it answers no management requests of its own): whether it runs,
+   * and from its command line which clocks it synchronises. Looked at every 10 s (or poll_s if longer). */
+  phc2sys: Phc2sysStatus;
 }
 
 /** A PPS or TOFF report of gpsd's: `real` is the true second (the pulse's, or the serial sentence's
@@ -457,6 +461,7 @@ export const PARTNER_PTP4L_DISABLED: PartnerPtp4lStatus = {
   offsetFromMasterNs: null, meanPathDelayNs: null, currentUtcOffset: null, currentUtcOffsetValid: null, leap61: null, leap59: null,
   ptpTimescale: null, timeTraceable: null, frequencyTraceable: null, timeSource: null, timeSourceName: null, masterOffsetNs: null,
   ingressTimeNs: null, gmPresent: null, timeStatusGmIdentity: null, cumulativeScaledRateOffset: null, timeStatusProblem: null,
+  phc2sys: { running: false, processes: [], followsWatchedPtp4l: false },
 };
 
 export const PARTNER_CHRONY_DISABLED: PartnerChronyStatus = {
@@ -734,7 +739,10 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
     chronySock: i.chronySock ? { ...i.chronySock } : { ...CHRONY_SOCK_DISABLED },
     partners: {
       chrony: i.partners?.chrony ? { ...i.partners.chrony, sources: i.partners.chrony.sources.map((s) => ({ ...s })) } : { ...PARTNER_CHRONY_DISABLED, sources: [] },
-      ptp4l: i.partners?.ptp4l ? { ...i.partners.ptp4l, ports: i.partners.ptp4l.ports.map((p) => ({ ...p })) } : { ...PARTNER_PTP4L_DISABLED, ports: [] },
+      ptp4l: i.partners?.ptp4l ? {
+        ...i.partners.ptp4l, ports: i.partners.ptp4l.ports.map((p) => ({ ...p })),
+        phc2sys: { ...i.partners.ptp4l.phc2sys, processes: i.partners.ptp4l.phc2sys.processes.map((p) => ({ ...p, sources: [...p.sources] })) },
+      } : { ...PARTNER_PTP4L_DISABLED, ports: [], phc2sys: { running: false, processes: [], followsWatchedPtp4l: false } },
     },
     gpsd: i.gpsd ? {
       ...i.gpsd, devices: i.gpsd.devices.map((x) => ({ ...x })), pps: i.gpsd.pps && { ...i.gpsd.pps }, toff: i.gpsd.toff && { ...i.gpsd.toff },
