@@ -7,6 +7,7 @@
  * the agent's CPU (user + system, % of one core) and RSS (sampled every second: mean, max, and the
  * kernel's high-water mark), beside chronyd's, ptp4l's and gpsd's own CPU in the same run, and the
  * ratios. The polls the agent made over the run are counted, so the rate is checked, not assumed.
+ * `--no-partners`: the same run with both partners off, for what watching them costs.
  * Ends with ONE JSON line. `--quick` (the smoke test inside npm test): 10 s; `--seconds N` sets the run.
  */
 import { readFileSync } from 'node:fs';
@@ -19,6 +20,8 @@ const arg = (name: string) => {
 };
 const RUN_S = arg('--seconds') ?? (quick ? 10 : 120);
 const POLL_S = arg('--poll') ?? 1;
+/** --no-partners: the same stack and agent with partners.chrony and partners.ptp4l off (what watching costs). */
+const WATCH = !process.argv.includes('--no-partners');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TICK = 100; // USER_HZ: /proc/PID/stat counts CPU time in 1/100 s on Linux
 
@@ -39,9 +42,10 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
 let stack: MonitorStack | undefined;
 let exit = 0;
 try {
-  stack = await startMonitorStack({ pollS: POLL_S });
+  stack = await startMonitorStack({ pollS: POLL_S, watch: WATCH });
   const a = stack.agent;
-  await a.waitFor((s) => s.gnss.fix && s.partners.chrony.synchronised && s.partners.ptp4l.portState === 'MASTER', 90_000, 'the stack up');
+  const chronySynced = () => stack!.chronyc('-c', 'sources').split(',')[1] === '*';
+  await a.waitFor((s) => s.gnss.fix && (WATCH ? s.partners.chrony.synchronised && s.partners.ptp4l.portState === 'MASTER' : chronySynced()), 90_000, 'the stack up');
   await sleep(10_000);
   const pids: Record<string, number | undefined> = {
     agent: a.proc.pid, chronyd: stack.chronyd.pid, ptp4l: stack.ptp4l.pid(), gpsd: stack.gpsdPid(),
@@ -68,7 +72,7 @@ try {
   console.log(`monitor-only, poll ${POLL_S} s, ${r1(wallS)} s: agent ${cpu.agent}% CPU, RSS mean ${Math.round(rss.reduce((x, y) => x + y, 0) / rss.length / 1024)} MiB; ` +
     `chronyd ${cpu.chronyd}%, ptp4l ${cpu.ptp4l}%, gpsd ${cpu.gpsd}%; polls chrony ${polls.chrony} ptp4l ${polls.ptp4l}`);
   console.log(JSON.stringify({
-    bench: 'monitor-only', quick, runS: r1(wallS), pollS: POLL_S, cpuPercentOfOneCore: cpu,
+    bench: 'monitor-only', quick, runS: r1(wallS), pollS: WATCH ? POLL_S : null, partners: WATCH, cpuPercentOfOneCore: cpu,
     cpuSecondsPerHour: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, r1(v * 36)])),
     agentRssMiB: {
       mean: r1(rss.reduce((x, y) => x + y, 0) / rss.length / 1024), max: r1(Math.max(...rss) / 1024), highWater: r1(memKb(pids.agent!, 'VmHWM') / 1024),

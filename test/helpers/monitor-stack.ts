@@ -143,7 +143,8 @@ export interface MonitorStack {
 }
 
 /** Starts the stack and the agent; on any failure, what started is stopped before the error is thrown. */
-export async function startMonitorStack(o: { pollS?: number; logLevel?: string } = {}): Promise<MonitorStack> {
+/** `watch: false` (benches only): the partners off, to measure the agent without them beside the same stack. */
+export async function startMonitorStack(o: { pollS?: number; logLevel?: string; watch?: boolean } = {}): Promise<MonitorStack> {
   const dir = mkdtempSync(join(tmpdir(), 'monitor-only-'));
   chmodSync(dir, 0o700); // chronyd refuses a command socket in a directory others can enter
   const stops: (() => Promise<void> | void)[] = [];
@@ -233,6 +234,10 @@ export async function startMonitorStack(o: { pollS?: number; logLevel?: string }
       set(`alarms.${rule}.clear_after_s`, 1);
     }
     set('logging.level', o.logLevel ?? 'warn');
+    if (o.watch === false) {
+      set('partners.chrony.enabled', false);
+      set('partners.ptp4l.enabled', false);
+    }
     const cfgFile = join(dir, 'agent.yaml');
     writeFileSync(cfgFile, stringify(config));
     const agent = await startMonitorAgent(cfgFile);
