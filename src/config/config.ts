@@ -309,7 +309,7 @@ export const configSchema = section('stratum1-agent configuration.', {
   partners: section('Partner mode: time daemons already running on this machine, watched read-only and shown in Status and `stratum1 status`. Nothing is ever written to them.', {
     chrony: section('chronyd, through its command protocol (what chronyc uses): tracking, sources, source stats, server stats.', {
       enabled: bool('Watch chronyd.', false),
-      socket: str('chronyd\'s Unix command socket (chrony.conf bindcmdaddress). Not supported yet: the agent asks over UDP (address, port) and says so in Status.', '/run/chrony/chronyd.sock', {
+      socket: str('chronyd\'s Unix command socket (chrony.conf bindcmdaddress), asked as chronyc asks it: everything, server stats included. The agent binds its reply socket in the same directory, so its user needs write access there (chronyd\'s group; Debian: _chrony). When the socket cannot be used, or is empty, the agent asks over UDP (address, port), and Status says why.', '/run/chrony/chronyd.sock', {
         what: 'a socket path of at most 107 bytes, or empty', valid: (p) => Buffer.byteLength(p) <= 107,
       }),
       address: str('chronyd\'s command address (chrony.conf bindcmdaddress; it answers read-only requests from this machine).', '127.0.0.1', { what: 'an IP address', valid: (a) => isIP(a) !== 0 }),

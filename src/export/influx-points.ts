@@ -73,6 +73,41 @@ export function pointsFrom(s: Status, tNs: bigint, base: Record<string, string>)
       ...Object.fromEntries(Object.entries(x.keFailures).map(([k, v]) => [`ke_failed_${k.replace(/-/g, '_')}`, v])),
     }));
   }
+  // Partner mode: chronyd under telegraf's chrony measurement and field names (seconds, ppm), its
+  // sources and server stats; ptp4l as pmc shows it. Only while the daemon answers.
+  const c = s.partners.chrony;
+  if (c.enabled) {
+    out.push(p('partner', { up: c.reachable ? 1 : 0, synchronised: c.synchronised ? 1 : 0 }, { daemon: 'chronyd' }));
+  }
+  if (c.enabled && c.reachable) {
+    const sec = (v: number | null) => (v === null ? null : v / 1e9);
+    out.push(p('chrony', {
+      system_time: sec(c.systemOffsetNs), last_offset: sec(c.lastOffsetNs), rms_offset: sec(c.rmsOffsetNs), frequency: c.frequencyPpm,
+      residual_freq: c.residualFreqPpm, skew: c.skewPpm, root_delay: c.rootDelayS, root_dispersion: c.rootDispersionS,
+      update_interval: c.updateIntervalS, stratum: c.stratum, synchronised: c.synchronised ? 1 : 0,
+    }, { reference_id: c.referenceId ?? '', leap_status: c.leapStatus ?? 'unknown' }));
+    for (const x of c.sources) {
+      out.push(p('chrony_sources', {
+        offset: x.lastRxAgeS === null ? null : x.offsetNs / 1e9, error: x.lastRxAgeS === null ? null : x.errorNs / 1e9, stratum: x.stratum,
+        poll: x.pollLog2, reach: parseInt(x.reach, 8) & 255, last_rx: x.lastRxAgeS, samples: x.stats?.samples, stddev: x.stats ? x.stats.stdDevNs / 1e9 : null,
+        state: x.state,
+      }, { source: x.name, mode: x.mode }));
+    }
+    if (c.serverStats) {
+      const st = c.serverStats;
+      out.push(p('chrony_serverstats', { ntp_hits: st.ntpHits, ntp_drops: st.ntpDrops, cmd_hits: st.cmdHits, cmd_drops: st.cmdDrops, nke_hits: st.nkeHits, log_drops: st.logDrops }));
+    }
+  }
+  const t = s.partners.ptp4l;
+  if (t.enabled) {
+    out.push(p('partner', { up: t.reachable ? 1 : 0, in_expected_state: t.inExpectedState ? 1 : 0 }, { daemon: 'ptp4l' }));
+    if (t.reachable) {
+      out.push(p('ptp4l', {
+        port_state: t.portState, in_expected_state: t.inExpectedState ? 1 : 0, offset_from_master_ns: t.offsetFromMasterNs,
+        mean_path_delay_ns: t.meanPathDelayNs, gm_clock_class: t.gmClockClass, steps_removed: t.stepsRemoved,
+      }, { grandmaster: t.grandmasterIdentity ?? '' }));
+    }
+  }
   return out.filter((x) => Object.keys(x.fields).length > 0);
 }
 

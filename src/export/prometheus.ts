@@ -31,15 +31,13 @@ export function families(s: Status): Family[] {
     name, help, kind: 'gauge', samples: sats.map((labels, i) => ({ labels, value: get(i) })),
   });
   const f: Family[] = [
-    // chrony_exporter's names, for what they mean there.
-    { name: 'chrony_tracking_info', help: 'Tracking information: the reference (GPS with PPS).', kind: 'gauge', samples: [{ labels: { tracking_address: '', tracking_name: d.refId, tracking_refid: d.refId }, value: 1 }] },
-    one('chrony_tracking_last_offset_seconds', 'Offset of the served clock from GPS at the last PPS sample.', ns(d.offsetNs)),
-    one('chrony_tracking_root_dispersion_seconds', 'Root dispersion served over NTP.', d.rootDispersionS),
-    one('chrony_tracking_stratum', 'Stratum served over NTP (1 when locked to GPS, 16 unsynchronised).', d.stratum),
-    one('chrony_tracking_remote_reference', 'Whether the reference is a remote server (0: a local reference clock, GPS).', 0),
-    one('chrony_tracking_reference_timestamp_seconds', 'Time of the last clock update from the reference.', d.lastSampleAtUnixS),
-    one('chrony_serverstats_ntp_packets_received_total', 'NTP requests received.', s.ntp.received, 'counter'),
-    one('chrony_serverstats_ntp_packets_dropped_total', 'NTP requests dropped by rate limiting.', s.ntp.dropped.rate ?? 0, 'counter'),
+    // chrony_exporter's names: chronyd's own figures when chronyd is watched (partners.chrony), else
+    // the agent's, for what they mean there (the agent's are under stratum1_* as well, always).
+    ...(s.partners.chrony.enabled ? chronyFamilies(s) : agentChronyFamilies(s)),
+    one('stratum1_offset_seconds', 'Offset of the served clock from GPS at the last PPS sample.', ns(d.offsetNs)),
+    one('stratum1_root_dispersion_seconds', 'Root dispersion served over NTP.', d.rootDispersionS),
+    one('stratum1_stratum', 'Stratum served over NTP (1 when locked to GPS, 16 unsynchronised).', d.stratum),
+    one('stratum1_ntp_requests_total', 'NTP requests received.', s.ntp.enabled ? s.ntp.received : null, 'counter'),
     // The gpsd exporters' names (those already in snake case).
     one('gpsd_tpv_mode', 'NMEA fix mode: 0 unknown, 1 no fix, 2 2D, 3 3D.', g.fixMode),
     one('gpsd_tpv_lat', 'Latitude in degrees (with a current fix).', g.latitudeDeg),
@@ -113,10 +111,10 @@ export function families(s: Status): Family[] {
     one('stratum1_integrity_position_distance_meters', 'The current fix\'s distance from the antenna\'s learned position.', s.integrity.position?.distanceM),
     one('stratum1_integrity_cn0_mean_dbhz', 'Mean C/N0 of the satellites tracked (recent).', s.integrity.cn0MeanDbHz),
     one('stratum1_integrity_cn0_baseline_dbhz', 'Long-run mean C/N0 the jamming check compares with.', s.integrity.cn0BaselineDbHz),
-    { name: 'chrony_sources_last_sample_offset_seconds', help: 'Upstream server minus the served clock (the clock filter\'s pick).', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_address: x.name, source_name: x.name }, value: x.offsetS })) },
-    { name: 'chrony_sources_reachability_ratio', help: 'Share of the last eight polls answered.', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_address: x.name, source_name: x.name }, value: popcount(x.reach) / 8 })) },
-    { name: 'chrony_sources_stratum', help: 'Stratum of each upstream server.', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_address: x.name, source_name: x.name }, value: x.stratum })) },
-    { name: 'chrony_sources_polling_interval_seconds', help: 'Poll interval of each upstream server.', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_address: x.name, source_name: x.name }, value: x.pollS })) },
+    { name: 'stratum1_upstream_offset_seconds', help: 'Upstream server minus the served clock (the clock filter\'s pick).', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_name: x.name }, value: x.offsetS })) },
+    { name: 'stratum1_upstream_reachability_ratio', help: 'Share of the last eight polls answered.', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_name: x.name }, value: popcount(x.reach) / 8 })) },
+    { name: 'stratum1_upstream_stratum', help: 'Stratum of each upstream server.', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_name: x.name }, value: x.stratum })) },
+    { name: 'stratum1_upstream_polling_interval_seconds', help: 'Poll interval of each upstream server.', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_name: x.name }, value: x.pollS })) },
     { name: 'stratum1_upstream_state', help: 'Each upstream server\'s state: 1 for the current one.', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_name: x.name, state: x.state }, value: 1 })) },
     { name: 'stratum1_upstream_root_distance_seconds', help: 'Half-width of the interval each upstream server vouches for.', kind: 'gauge', samples: s.integrity.upstream.servers.map((x) => ({ labels: { source_name: x.name }, value: x.rootDistanceS })) },
     one('stratum1_snmp_traps_sent_total', 'SNMP notifications sent.', s.snmp.trapsSent, 'counter'),
@@ -126,9 +124,96 @@ export function families(s: Status): Family[] {
     one('stratum1_chrony_feed_samples_skipped_total', 'Samples not sent: no connection to chronyd.', s.chronySock.enabled ? s.chronySock.samplesSkipped : null, 'counter'),
     one('stratum1_chrony_feed_send_errors_total', 'Sends to chronyd that failed.', s.chronySock.enabled ? s.chronySock.sendErrors : null, 'counter'),
     one('stratum1_chrony_feed_reconnects_total', 'Connections to chronyd after the first (chronyd restarted).', s.chronySock.enabled ? s.chronySock.reconnects : null, 'counter'),
+    // Partner mode: whether each watched daemon answers, and ptp4l as pmc shows it (absent while off).
+    one('stratum1_partner_chrony_up', 'Whether chronyd (partners.chrony) answers.', s.partners.chrony.enabled ? bool(s.partners.chrony.reachable) : null),
+    one('stratum1_partner_chrony_synchronised', 'Whether chronyd has a reference and its leap status is not unsynchronised.', s.partners.chrony.enabled ? bool(s.partners.chrony.synchronised) : null),
+    one('stratum1_partner_ptp4l_up', 'Whether ptp4l (partners.ptp4l) answers on its management socket.', s.partners.ptp4l.enabled ? bool(s.partners.ptp4l.reachable) : null),
+    { name: 'stratum1_partner_ptp4l_port_state', help: 'ptp4l\'s first port state: 1 for the current one.', kind: 'gauge', samples: s.partners.ptp4l.portState === null ? [] : [{ labels: { state: s.partners.ptp4l.portState }, value: 1 }] },
+    one('stratum1_partner_ptp4l_in_expected_state', 'Whether ptp4l is in partners.ptp4l.expected_port_state.', s.partners.ptp4l.enabled ? bool(s.partners.ptp4l.inExpectedState) : null),
+    one('stratum1_partner_ptp4l_offset_from_master_seconds', 'CURRENT_DATA_SET offsetFromMaster.', ns(s.partners.ptp4l.offsetFromMasterNs)),
+    one('stratum1_partner_ptp4l_mean_path_delay_seconds', 'CURRENT_DATA_SET meanPathDelay.', ns(s.partners.ptp4l.meanPathDelayNs)),
+    one('stratum1_partner_ptp4l_gm_clock_class', 'The grandmaster\'s clockClass (PARENT_DATA_SET).', s.partners.ptp4l.gmClockClass),
+    one('stratum1_partner_ptp4l_steps_removed', 'CURRENT_DATA_SET stepsRemoved.', s.partners.ptp4l.stepsRemoved),
     { name: 'stratum1_events_total', help: 'Events raised, by type.', kind: 'counter', samples: Object.entries(s.events.counts).map(([type, v]) => ({ labels: { type }, value: v })) },
   ];
   return f;
+}
+
+const fam = (name: string, help: string, value: number | null | undefined, kind: Kind = 'gauge', labels?: Record<string, string>): Family =>
+  ({ name, help, kind, samples: [{ labels, value }] });
+
+/** The agent's own clock under chrony_exporter's tracking and serverstats names, and its upstream
+ * servers as chrony_exporter's sources. */
+function agentChronyFamilies(s: Status): Family[] {
+  const d = s.discipline;
+  const up = s.integrity.upstream.servers;
+  const src = (x: { name: string }) => ({ source_address: x.name, source_name: x.name });
+  return [
+    fam('chrony_tracking_info', 'Tracking information: the reference (GPS with PPS).', 1, 'gauge', { tracking_address: '', tracking_name: d.refId, tracking_refid: d.refId }),
+    fam('chrony_tracking_last_offset_seconds', 'Offset of the served clock from GPS at the last PPS sample.', ns(d.offsetNs)),
+    fam('chrony_tracking_root_dispersion_seconds', 'Root dispersion served over NTP.', d.rootDispersionS),
+    fam('chrony_tracking_stratum', 'Stratum served over NTP (1 when locked to GPS, 16 unsynchronised).', d.stratum),
+    fam('chrony_tracking_remote_reference', 'Whether the reference is a remote server (0: a local reference clock, GPS).', 0),
+    fam('chrony_tracking_reference_timestamp_seconds', 'Time of the last clock update from the reference.', d.lastSampleAtUnixS),
+    fam('chrony_serverstats_ntp_packets_received_total', 'NTP requests received.', s.ntp.received, 'counter'),
+    fam('chrony_serverstats_ntp_packets_dropped_total', 'NTP requests dropped by rate limiting.', s.ntp.dropped.rate ?? 0, 'counter'),
+    { name: 'chrony_sources_last_sample_offset_seconds', help: 'Upstream server minus the served clock (the clock filter\'s pick).', kind: 'gauge', samples: up.map((x) => ({ labels: src(x), value: x.offsetS })) },
+    { name: 'chrony_sources_reachability_ratio', help: 'Share of the last eight polls answered.', kind: 'gauge', samples: up.map((x) => ({ labels: src(x), value: popcount(x.reach) / 8 })) },
+    { name: 'chrony_sources_stratum', help: 'Stratum of each upstream server.', kind: 'gauge', samples: up.map((x) => ({ labels: src(x), value: x.stratum })) },
+    { name: 'chrony_sources_polling_interval_seconds', help: 'Poll interval of each upstream server.', kind: 'gauge', samples: up.map((x) => ({ labels: src(x), value: x.pollS })) },
+  ];
+}
+
+/** chronyc's words for the state marks, as chrony_exporter labels them. */
+const CHRONY_STATE_NAME: Record<string, string> = { '*': 'sync', '+': 'candidate', '-': 'outlier', x: 'falseticker', '~': 'jittery', '?': 'unreach', ' ': 'unknown' };
+const CHRONY_MODE_NAME: Record<string, string> = { server: 'client', peer: 'peer', refclock: 'ref', unknown: 'unknown' };
+
+/** chronyd as the partner sees it (partners.chrony), under chrony_exporter's names: what its
+ * dashboards and alerts read, fed by the agent instead of a second exporter. Absent while chronyd
+ * does not answer (stratum1_partner_chrony_up says so). */
+function chronyFamilies(s: Status): Family[] {
+  const c = s.partners.chrony;
+  if (!c.reachable) return [];
+  const src = (x: { name: string; address: string | null }) => ({ source_address: x.address ?? x.name, source_name: x.name });
+  const st = c.serverStats;
+  const per = (name: string, help: string, get: (x: typeof c.sources[number]) => number | null, kind: Kind = 'gauge'): Family =>
+    ({ name, help, kind, samples: c.sources.map((x) => ({ labels: src(x), value: get(x) })) });
+  return [
+    fam('chrony_tracking_info', 'chronyd\'s tracking: its reference.', 1, 'gauge', { tracking_address: c.reference ?? '', tracking_name: c.reference ?? '', tracking_refid: c.referenceId ?? '' }),
+    fam('chrony_tracking_last_offset_seconds', 'chronyd\'s estimated local offset at its last clock update.', ns(c.lastOffsetNs)),
+    fam('chrony_tracking_rms_offset_seconds', 'chronyd\'s long-term average of the offset.', ns(c.rmsOffsetNs)),
+    fam('chrony_tracking_system_time_seconds', 'The system clock minus chronyd\'s estimate of true time (chronyc tracking: System time; positive: fast).', ns(c.systemOffsetNs)),
+    fam('chrony_tracking_frequency_ppms', 'The rate at which the system clock would be wrong without chronyd (ppm; positive: fast).', c.frequencyPpm),
+    fam('chrony_tracking_residual_frequency_ppms', 'chronyd\'s residual frequency for its reference (ppm).', c.residualFreqPpm),
+    fam('chrony_tracking_skew_ppms', 'chronyd\'s estimated error bound on the frequency (ppm).', c.skewPpm),
+    fam('chrony_tracking_root_delay_seconds', 'chronyd\'s root delay.', c.rootDelayS),
+    fam('chrony_tracking_root_dispersion_seconds', 'chronyd\'s root dispersion.', c.rootDispersionS),
+    fam('chrony_tracking_update_interval_seconds', 'Interval between chronyd\'s last two clock updates.', c.updateIntervalS),
+    fam('chrony_tracking_stratum', 'chronyd\'s stratum.', c.stratum),
+    fam('chrony_tracking_reference_timestamp_seconds', 'When chronyd last updated its clock from the reference.', c.refTimeUnixS),
+    fam('chrony_tracking_remote_reference', 'Whether chronyd\'s reference is a remote server (0: a reference clock or its local clock).', c.sources.some((x) => x.state === '*' && x.mode !== 'refclock') ? 1 : 0),
+    per('chrony_sources_last_sample_age_seconds', 'Age of each source\'s last good sample.', (x) => x.lastRxAgeS),
+    per('chrony_sources_last_sample_offset_seconds', 'Each source\'s last sample offset (positive: the local clock is ahead).', (x) => (x.lastRxAgeS === null ? null : x.offsetNs / 1e9)),
+    per('chrony_sources_last_sample_error_margin_seconds', 'The error margin of each source\'s last sample.', (x) => (x.lastRxAgeS === null ? null : x.errorNs / 1e9)),
+    per('chrony_sources_polling_interval_seconds', 'Each source\'s polling interval.', (x) => 2 ** x.pollLog2),
+    per('chrony_sources_stratum', 'Each source\'s stratum.', (x) => x.stratum),
+    per('chrony_sources_reachability_ratio', 'Share of each source\'s last eight polls answered.', (x) => popcount(parseInt(x.reach, 8) & 255) / 8),
+    { name: 'chrony_sources_state_info', help: 'Each source\'s state in chronyd\'s selection (1 for its current state).', kind: 'gauge', samples: c.sources.map((x) => ({ labels: { ...src(x), source_state: CHRONY_STATE_NAME[x.state] ?? 'unknown', source_mode: CHRONY_MODE_NAME[x.mode] ?? 'unknown' }, value: 1 })) },
+    per('chrony_sourcestats_samples', 'Samples chronyd keeps for each source (chronyc sourcestats: NP).', (x) => x.stats?.samples ?? null),
+    per('chrony_sourcestats_runs', 'Runs of residuals of one sign after the last regression (chronyc sourcestats: NR).', (x) => x.stats?.runs ?? null),
+    per('chrony_sourcestats_span_seconds', 'Interval between each source\'s oldest and newest samples (chronyc sourcestats: Span).', (x) => x.stats?.spanS ?? null),
+    per('chrony_sourcestats_frequency_ppms', 'Each source\'s residual frequency (chronyc sourcestats: Freq).', (x) => x.stats?.frequencyPpm ?? null),
+    per('chrony_sourcestats_frequency_skew_ppms', 'Each source\'s frequency error bound (chronyc sourcestats: Freq Skew).', (x) => x.stats?.skewPpm ?? null),
+    per('chrony_sourcestats_offset', 'Each source\'s estimated offset in seconds (chronyc sourcestats: Offset).', (x) => (x.stats ? x.stats.offsetNs / 1e9 : null)),
+    per('chrony_sourcestats_stddev', 'Each source\'s sample standard deviation in seconds (chronyc sourcestats: Std Dev).', (x) => (x.stats ? x.stats.stdDevNs / 1e9 : null)),
+    fam('chrony_serverstats_ntp_packets_received_total', 'Valid NTP requests chronyd received.', st?.ntpHits, 'counter'),
+    fam('chrony_serverstats_ntp_packets_dropped_total', 'NTP requests chronyd dropped by rate limiting.', st?.ntpDrops, 'counter'),
+    fam('chrony_serverstats_command_packets_received_total', 'Command requests chronyd received.', st?.cmdHits, 'counter'),
+    fam('chrony_serverstats_command_packets_dropped_total', 'Command requests chronyd dropped by rate limiting.', st?.cmdDrops, 'counter'),
+    fam('chrony_serverstats_nts_ke_connections_accepted_total', 'NTS-KE connections chronyd accepted.', st?.nkeHits, 'counter'),
+    fam('chrony_serverstats_client_log_records_dropped_total', 'Client log records chronyd dropped to limit its memory.', st?.logDrops, 'counter'),
+    fam('chrony_serverstats_interleaved_ntp_packets_total', 'NTP requests chronyd saw in interleaved mode.', st?.ntpInterleavedHits, 'counter'),
+  ];
 }
 
 /** The text exposition format (version 0.0.4). Families without a value are left out. */

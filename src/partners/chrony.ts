@@ -5,13 +5,16 @@
  * so the round and the section are pure and tested without a daemon; the UDP transport is below.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { chmodSync, lstatSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { isIP } from 'node:net';
 import {
   encodeRequest, decodeReply, commandCode, addressText, refIdText, refIdHex, STT_UNAUTH,
   type ChronyRequest, type ChronyReply, type Decoded, type Tracking, type SourceData, type SourceStats, type ServerStats,
 } from './chrony-codec.ts';
 import type { PartnerChronyStatus, PartnerChronySource } from '../status/status.ts';
+import { addon, addonProblem, type UnixDgramHandle } from '../native/addon.ts';
 
 export type Ask = (req: ChronyRequest) => Promise<Decoded<ChronyReply>>;
 
@@ -111,35 +114,77 @@ export function chronyFacts(r: ChronyRound): ChronyFacts {
   };
 }
 
+export type ChronyTransition =
+  | { type: 'chronySyncLost'; reference: string | null; reason: string }
+  | { type: 'chronySyncRegained'; reference: string; stratum: number }
+  | { type: 'chronySourceFalseticker'; name: string; index: number }
+  | { type: 'chronySourceFalsetickerEnded'; name: string; index: number; state: string };
+
 /**
- * The UDP transport: one socket, one question at a time, each answered or given up after `timeoutMs`
- * and retried (with a new sequence number: a late answer to the first try is not taken for the
- * second's) `attempts` times. Only datagrams from chronyd's address and port are read.
+ * What changed between two rounds, as events: synchronisation lost or regained, a source becoming a
+ * falseticker or ceasing to be one. `prev` is the last round's facts (null before the first answer:
+ * nothing is a change then); `next` is this round's, or NO_CHRONY_FACTS with `unreachableWhy` when
+ * chronyd did not answer (losing it is losing its synchronisation). Sources are matched by name.
  */
-export class ChronyUdpClient {
-  private sock: Socket | null = null;
+export function chronyTransitions(prev: ChronyFacts | null, next: ChronyFacts, unreachableWhy: string | null = null): ChronyTransition[] {
+  if (!prev) return [];
+  const out: ChronyTransition[] = [];
+  if (prev.synchronised && !next.synchronised) {
+    const reason = unreachableWhy !== null ? `chronyd does not answer: ${unreachableWhy}`
+      : next.reference === null ? 'chronyd has no reference' : `leap status ${next.leapStatus}`;
+    out.push({ type: 'chronySyncLost', reference: prev.reference, reason });
+  } else if (!prev.synchronised && next.synchronised) {
+    out.push({ type: 'chronySyncRegained', reference: next.reference ?? next.referenceId ?? '', stratum: next.stratum ?? 0 });
+  }
+  if (unreachableWhy !== null) return out; // sources unknown: not a change of theirs
+  const before = new Map(prev.sources.map((s) => [s.name, s.state]));
+  const after = new Map(next.sources.map((s, i) => [s.name, { state: s.state, index: i + 1 }]));
+  for (const [name, now] of after) {
+    if (now.state === 'x' && before.get(name) !== 'x') out.push({ type: 'chronySourceFalseticker', name, index: now.index });
+  }
+  prev.sources.forEach((s, i) => {
+    if (s.state !== 'x') return;
+    const now = after.get(s.name);
+    if (!now) out.push({ type: 'chronySourceFalsetickerEnded', name: s.name, index: i + 1, state: 'gone' });
+    else if (now.state !== 'x') out.push({ type: 'chronySourceFalsetickerEnded', name: s.name, index: now.index, state: now.state });
+  });
+  return out;
+}
+
+/**
+ * One question at a time, each answered or given up after `timeoutMs` and retried (with a new
+ * sequence number: a late answer to the first try is not taken for the second's) `attempts` times.
+ * The transports below differ only in how a packet leaves and who may answer.
+ */
+abstract class ChronyClientBase {
   private sequence = randomInt(0, 2 ** 32 - 1);
-  private pending: { sequence: number; command: number; done: (r: Decoded<ChronyReply>) => void } | null = null;
-  private lastSocketError: string | null = null;
+  protected pending: { sequence: number; command: number; done: (r: Decoded<ChronyReply>) => void } | null = null;
+  protected lastSocketError: string | null = null;
+  /** Datagrams that were not an answer to the question asked (late, foreign). */
+  ignored = 0;
 
-  constructor(readonly address: string, readonly port: number, readonly timeoutMs = 1000, readonly attempts = 2) {}
+  constructor(readonly timeoutMs: number, readonly attempts: number) {}
 
-  private socket(): Socket {
-    if (this.sock) return this.sock;
-    const s = createSocket(isIP(this.address) === 6 ? 'udp6' : 'udp4');
-    s.on('message', (msg, rinfo) => {
-      if (rinfo.port !== this.port || rinfo.address !== this.address || !this.pending) return;
-      const r = decodeReply(msg, { command: this.pending.command, sequence: this.pending.sequence });
-      // Not ours (another try's sequence, another command): wait on for ours.
-      if (!r.ok && /^sequence |^reply to command /.test(r.error)) return;
-      this.pending.done(r);
-    });
-    s.on('error', (e) => {
-      this.lastSocketError = e.message;
-      this.pending?.done({ ok: false, error: `socket error: ${e.message}` });
-    });
-    this.sock = s;
-    return s;
+  abstract readonly where: string;
+  /** Sends one packet; an error value when it cannot leave (nobody there, no permission). */
+  protected abstract send(packet: Buffer, fail: (error: string) => void): void;
+  /** Why nobody answered, after every try. */
+  protected abstract silence(): string;
+  abstract close(): void;
+
+  protected onDatagram(msg: Buffer): void {
+    const p = this.pending;
+    if (!p) {
+      this.ignored++;
+      return;
+    }
+    const r = decodeReply(msg, { command: p.command, sequence: p.sequence });
+    // Not ours (another try's sequence, another command): wait on for ours.
+    if (!r.ok && /^sequence |^reply to command /.test(r.error)) {
+      this.ignored++;
+      return;
+    }
+    p.done(r);
   }
 
   private once(req: ChronyRequest, attempt: number): Promise<Decoded<ChronyReply> | null> {
@@ -157,7 +202,7 @@ export class ChronyUdpClient {
       const timer = setTimeout(() => done(null), this.timeoutMs);
       this.pending = { sequence, command: commandCode(req.command), done };
       try {
-        this.socket().send(packet, this.port, this.address, (e) => { if (e) done({ ok: false, error: `send failed: ${e.message}` }); });
+        this.send(packet, (error) => done({ ok: false, error }));
       } catch (e) {
         done({ ok: false, error: `send failed: ${(e as Error).message}` });
       }
@@ -171,14 +216,153 @@ export class ChronyUdpClient {
     }
     return {
       ok: false,
-      error: `no reply from chronyd at ${this.address}:${this.port} (${req.command}, ${this.attempts} tries of ${this.timeoutMs} ms): ` +
-        `not running, or its cmdport/bindcmdaddress is elsewhere${this.lastSocketError ? ` (last socket error: ${this.lastSocketError})` : ''}`,
+      error: `no reply from chronyd at ${this.where} (${req.command}, ${this.attempts} tries of ${this.timeoutMs} ms): ${this.silence()}` +
+        `${this.lastSocketError ? ` (last socket error: ${this.lastSocketError})` : ''}`,
     };
   };
+}
+
+/** The UDP transport: only datagrams from chronyd's address and port are read. chronyd answers
+ * read-only requests here, but not server stats (those only on its Unix socket). */
+export class ChronyUdpClient extends ChronyClientBase {
+  private sock: Socket | null = null;
+  readonly where: string;
+
+  constructor(readonly address: string, readonly port: number, timeoutMs = 1000, attempts = 2) {
+    super(timeoutMs, attempts);
+    this.where = isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+  }
+
+  private socket(): Socket {
+    if (this.sock) return this.sock;
+    const s = createSocket(isIP(this.address) === 6 ? 'udp6' : 'udp4');
+    s.on('message', (msg, rinfo) => {
+      if (rinfo.port !== this.port || rinfo.address !== this.address) {
+        this.ignored++;
+        return;
+      }
+      this.onDatagram(msg);
+    });
+    s.on('error', (e) => {
+      this.lastSocketError = e.message;
+      this.pending?.done({ ok: false, error: `socket error: ${e.message}` });
+    });
+    this.sock = s;
+    return s;
+  }
+
+  protected send(packet: Buffer, fail: (error: string) => void): void {
+    this.socket().send(packet, this.port, this.address, (e) => { if (e) fail(`send failed: ${e.message}`); });
+  }
+
+  protected silence(): string {
+    return 'not running, or its cmdport/bindcmdaddress is elsewhere';
+  }
 
   close(): void {
     this.pending?.done({ ok: false, error: 'closed' });
     this.sock?.close();
     this.sock = null;
+  }
+}
+
+/** Our reply sockets in chronyd's socket directory: stratum1.PID.HEX.sock. */
+const OUR_SOCKET = /^stratum1\.(\d+)\.[0-9a-f]{8}\.sock$/;
+
+/**
+ * The Unix-socket transport, as chronyc uses it: our own datagram socket bound in the directory of
+ * chronyd's socket (chronyd answers to the sender's path, and that directory, 0770 for chronyd's
+ * user and group, is what keeps other users out), made writable for chronyd's user the way chronyc
+ * makes its own. Everything chronyc can ask is answered here, server stats included. Binding needs
+ * write access to that directory: the agent's user in chronyd's group (Debian: _chrony), or root.
+ */
+export class ChronyUnixClient extends ChronyClientBase {
+  private handle: UnixDgramHandle | null = null;
+  readonly localPath: string;
+  readonly where: string;
+
+  constructor(readonly socketPath: string, timeoutMs = 1000, attempts = 2) {
+    super(timeoutMs, attempts);
+    this.where = socketPath;
+    this.localPath = join(dirname(socketPath), `stratum1.${process.pid}.${randomBytes(4).toString('hex')}.sock`);
+  }
+
+  /** Opens our socket: null when it is open, else why it cannot be (the caller falls back to UDP). */
+  open(): string | null {
+    if (this.handle) return null;
+    if (!addon) return `chronyd's Unix socket needs the native addon: ${addonProblem ?? 'not loaded'}`;
+    if (Buffer.byteLength(this.localPath) > 107) return `our reply socket's path would be over 107 bytes (${this.localPath})`;
+    removeStaleChronySockets(dirname(this.socketPath));
+    try {
+      this.handle = addon.unixDgramBind(this.localPath, (msg) => {
+        // An exception here would reach the addon's caller as a fatal one: never let a datagram do that.
+        try {
+          this.onDatagram(msg);
+        } catch (e) {
+          this.pending?.done({ ok: false, error: `reply not handled: ${(e as Error).message}` });
+        }
+      });
+    } catch (e) {
+      const m = (e as Error).message;
+      return `cannot bind a reply socket in ${dirname(this.socketPath)} (${m}): the agent's user needs write access there ` +
+        '(chronyd\'s group, Debian\'s _chrony), as chronyc does';
+    }
+    try {
+      // chronyd may run as another user (_chrony): it must be able to send its answers here.
+      chmodSync(this.localPath, 0o666);
+    } catch (e) {
+      this.close();
+      return `cannot open our reply socket to chronyd (${(e as Error).message})`;
+    }
+    return null;
+  }
+
+  protected send(packet: Buffer, fail: (error: string) => void): void {
+    const why = this.open();
+    if (why) {
+      fail(why);
+      return;
+    }
+    const n = addon!.unixDgramSendTo(this.handle!, packet, this.socketPath);
+    if (n < 0) {
+      const what = n === -2 ? 'no such socket (chronyd not running, or its bindcmdaddress is elsewhere)'
+        : n === -111 ? 'connection refused (chronyd not running)' : n === -13 ? 'permission denied' : n === -11 ? 'its queue is full' : `errno ${-n}`;
+      fail(`cannot reach chronyd at ${this.socketPath}: ${what}`);
+    }
+  }
+
+  protected silence(): string {
+    return 'chronyd is not answering on its socket';
+  }
+
+  close(): void {
+    this.pending?.done({ ok: false, error: 'closed' });
+    if (this.handle) addon?.unixDgramUnbind(this.handle);
+    this.handle = null;
+  }
+}
+
+/** Sockets of ours left in chronyd's directory by an agent that was killed (its PID gone): removed. */
+function removeStaleChronySockets(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir).slice(0, 1000);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = OUR_SOCKET.exec(n);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+      continue;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+    }
+    try {
+      if (lstatSync(join(dir, n)).isSocket()) rmSync(join(dir, n));
+    } catch {
+      // gone already
+    }
   }
 }

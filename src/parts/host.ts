@@ -19,6 +19,46 @@ export function readCpuTemperature(path: string): number | null {
   }
 }
 
+/** Where the board says what it is: the device tree (a Pi, most ARM boards), then /proc/cpuinfo's
+ * Serial and Model lines (older Pi kernels). x86 keeps its serial in DMI, readable by root only: none. */
+export const IDENTITY_FILES = {
+  serial: ['/proc/device-tree/serial-number', '/sys/firmware/devicetree/base/serial-number'],
+  model: ['/proc/device-tree/model', '/sys/firmware/devicetree/base/model'],
+  cpuinfo: '/proc/cpuinfo',
+};
+
+const clean = (v: string) => v.replace(/\0/g, '').trim().slice(0, 128);
+
+/** The board's serial number and model, or null where the machine does not say. Read once. */
+export function readHostIdentity(files = IDENTITY_FILES): { serialNumber: string | null; model: string | null } {
+  const first = (paths: string[]) => {
+    for (const p of paths) {
+      try {
+        const v = clean(readFileSync(p, 'latin1'));
+        if (v) return v;
+      } catch {
+        // the next
+      }
+    }
+    return null;
+  };
+  let serialNumber = first(files.serial);
+  let model = first(files.model);
+  if (serialNumber === null || model === null) {
+    let cpuinfo = '';
+    try {
+      cpuinfo = readFileSync(files.cpuinfo, 'latin1').slice(0, 1 << 16);
+    } catch {
+      // none
+    }
+    serialNumber ??= clean(/^Serial\s*:\s*(\S+)/m.exec(cpuinfo)?.[1] ?? '') || null;
+    model ??= clean(/^Model\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? '') || null;
+  }
+  // A kernel that does not know the serial reports zeros.
+  if (serialNumber !== null && /^0+$/.test(serialNumber)) serialNumber = null;
+  return { serialNumber, model };
+}
+
 export const host: PartFactory = {
   name: 'host',
   wanted: () => true,
@@ -27,6 +67,7 @@ export const host: PartFactory = {
     let cpuTemperatureC = readCpuTemperature(file);
     const timers: Timer[] = [];
     let clockDaemons: ClockDaemon[] = [];
+    const identity = readHostIdentity();
     // Every 10 s of real time (read on the host's monotonic clock): a virtual-time run of a day must not
     // read /proc 8640 times.
     let lookedAt = -Infinity;
@@ -43,7 +84,7 @@ export const host: PartFactory = {
         timers.push(ctx.clock.setInterval(look, 10_000));
       },
       stop: () => { for (const t of timers) t.cancel(); },
-      publish: () => ({ host: { cpuTemperatureC, clockDaemons, clockOwner: describeClockOwners(clockDaemons) } }),
+      publish: () => ({ host: { cpuTemperatureC, ...identity, clockDaemons, clockOwner: describeClockOwners(clockDaemons) } }),
     };
   },
 };

@@ -5,13 +5,14 @@
  * ever written to chronyd. A daemon that stops answering is reported (reachable false, the error) and
  * asked again at the next poll; its answering again counts as a reconnect.
  *
- * The transport is UDP to chronyd's cmdport (127.0.0.1:323 by default), which answers read-only
- * requests from this machine. chronyd's Unix command socket (partners.chrony.socket) needs a bound
- * AF_UNIX datagram socket that can receive, which Node cannot open and our native addon cannot yet:
- * Status says so in `notice`.
+ * The transport is chronyd's Unix command socket (partners.chrony.socket), as chronyc uses it: every
+ * request is answered there, server stats included. When that socket cannot be used (no socket
+ * configured, our reply socket cannot be bound in its directory, the socket is missing), the round goes
+ * to chronyd's UDP cmdport (127.0.0.1:323 by default), which answers the read-only requests but server
+ * stats; Status `transport` says which answered and `notice` why the socket was not used.
  */
 import type { Timer, Nanos } from '../time/index.ts';
-import { ChronyUdpClient, pollChrony, chronyFacts, NO_CHRONY_FACTS, type ChronyFacts } from '../partners/chrony.ts';
+import { ChronyUdpClient, ChronyUnixClient, pollChrony, chronyFacts, chronyTransitions, NO_CHRONY_FACTS, type ChronyFacts, type ChronyTransition } from '../partners/chrony.ts';
 import type { PartnerChronyStatus } from '../status/status.ts';
 import type { PartFactory } from './part.ts';
 
@@ -20,11 +21,11 @@ export const partnerChrony: PartFactory = {
   wanted: (cfg) => cfg.partners.chrony.enabled,
   create(ctx) {
     const o = ctx.cfg.partners.chrony;
-    const hostPort = o.address.includes(':') ? `[${o.address}]:${o.port}` : `${o.address}:${o.port}`;
-    const notice = o.socket
-      ? `the Unix command socket (${o.socket}) is not supported yet: using UDP ${hostPort}`
-      : null;
-    const client = new ChronyUdpClient(o.address, o.port);
+    const udp = new ChronyUdpClient(o.address, o.port);
+    const unix = o.socket ? new ChronyUnixClient(o.socket) : null;
+    const udpName = `udp ${udp.where}`;
+    let transport = unix ? `unix ${o.socket}` : udpName;
+    let notice: string | null = unix ? null : 'no Unix socket configured (partners.chrony.socket): server stats are not available over UDP';
     let facts: ChronyFacts = NO_CHRONY_FACTS;
     let reachable = false;
     let everReached = false;
@@ -37,29 +38,60 @@ export const partnerChrony: PartFactory = {
     let stopped = false;
     let timer: Timer | undefined;
 
+    /** The last round's facts (null before chronyd first answered), for the transitions. */
+    let lastRound: ChronyFacts | null = null;
+    const emit = (events: ChronyTransition[]) => {
+      const at = ctx.clock.now();
+      for (const e of events) {
+        if (e.type === 'chronySyncLost') ctx.log.warn('chronyd lost its synchronisation', { reference: e.reference, reason: e.reason });
+        else if (e.type === 'chronySourceFalseticker') ctx.log.warn('a source of chronyd is a falseticker', { source: e.name });
+        else ctx.log.info(e.type === 'chronySyncRegained' ? 'chronyd is synchronised again' : 'a source of chronyd is no longer a falseticker', { ...e });
+        ctx.bus.emit({ ...e, at });
+      }
+    };
+
     const poll = async () => {
       if (busy || stopped) return;
       busy = true;
       try {
-        const r = await pollChrony(client.ask);
+        let r = unix ? await pollChrony(unix.ask) : undefined;
+        if (unix && r && !r.ok) {
+          // The socket failed: chronyd may still answer on its cmdport (a socket elsewhere, no
+          // permission in its directory). Say why the socket was not used when UDP answers.
+          const viaUdp = await pollChrony(udp.ask);
+          if (viaUdp.ok) {
+            if (notice !== `Unix socket not used: ${r.error}`) ctx.log.info('chronyd partner: Unix socket not used, UDP answers', { socket: o.socket, why: r.error });
+            notice = `Unix socket not used: ${r.error}`;
+            transport = udpName;
+          }
+          r = viaUdp.ok ? viaUdp : r;
+        } else if (unix && r?.ok) {
+          transport = `unix ${o.socket}`;
+          notice = null;
+        }
+        r ??= await pollChrony(udp.ask);
         if (stopped) return;
         polls++;
         if (r.ok) {
           if (!reachable) {
             if (everReached) reconnects++;
-            ctx.log.info(everReached ? 'chronyd answers again' : 'chronyd answers', { address: hostPort });
+            ctx.log.info(everReached ? 'chronyd answers again' : 'chronyd answers', { transport });
           }
           reachable = everReached = true;
           lastError = null;
           lastReplyAt = ctx.trueClock.now();
           facts = chronyFacts(r.value);
+          emit(chronyTransitions(lastRound, facts));
+          lastRound = facts;
         } else {
           failures++;
-          if (reachable || lastError === null) ctx.log.warn('chronyd does not answer', { address: hostPort, error: r.error });
+          if (reachable || lastError === null) ctx.log.warn('chronyd does not answer', { transport, error: r.error });
           reachable = false;
           lastError = r.error;
           // Stale answers are not current: without a reply, nothing of chronyd's state is shown.
           facts = NO_CHRONY_FACTS;
+          if (lastRound) emit(chronyTransitions(lastRound, facts, r.error));
+          lastRound = lastRound && NO_CHRONY_FACTS;
         }
       } finally {
         busy = false;
@@ -69,20 +101,20 @@ export const partnerChrony: PartFactory = {
     return {
       name: 'partner-chrony',
       start() {
-        if (notice) ctx.log.info('chronyd partner', { notice });
         void poll();
         timer = ctx.trueClock.setInterval(() => void poll(), o.poll_s * 1000);
       },
       stop() {
         stopped = true;
         timer?.cancel();
-        client.close();
+        udp.close();
+        unix?.close();
       },
       publish(): { partners: { chrony: PartnerChronyStatus } } {
         return {
           partners: {
             chrony: {
-              enabled: true, transport: `udp ${hostPort}`, notice, reachable, lastError,
+              enabled: true, transport, notice, reachable, lastError,
               lastReplyAgeS: lastReplyAt === undefined ? null : Math.max(0, Number(ctx.trueClock.now() - lastReplyAt) / 1e9),
               polls, failures, reconnects, ...facts,
             },

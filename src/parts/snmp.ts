@@ -6,7 +6,7 @@ import { SnmpAgent } from '../snmp/agent.ts';
 import { TrapSender } from '../snmp/traps.ts';
 import { AgentxSubagent } from '../snmp/agentx.ts';
 import { engineId, nextEngineBoots } from '../snmp/engine-id.ts';
-import type { V4Context } from '../snmp/ntpv4-mib.ts';
+import { v4Context as v4ContextOf, chronydIsEntity, type V4Context } from '../snmp/ntpv4-mib.ts';
 import type { Status } from '../status/status.ts';
 import type { Timer } from '../time/index.ts';
 import { VERSION } from '../version.ts';
@@ -24,7 +24,7 @@ export const snmpAgent: PartFactory = {
     }
     const { served } = ctx.timing;
     const system = { descr: c.description || `stratum1-agent ${VERSION}: GPS-disciplined time server (${ctx.cfg.agent.name})`, contact: c.contact, name: ctx.cfg.agent.name, location: c.location };
-    const v4Context = (st: Status): V4Context => ({ status: st, now: served.now(), heartbeatS: c.heartbeat_s });
+    const v4Context = (st: Status): V4Context => v4ContextOf(st, () => served.now(), c.heartbeat_s, () => ctx.clock.now());
     const users = c.users.map((u) => ({ name: u.name, auth: u.auth, authKey: u.auth_key, priv: u.priv, privKey: u.priv_key }));
     let agent: SnmpAgent | undefined;
     let agentx: AgentxSubagent | undefined;
@@ -62,6 +62,8 @@ export const snmpAgent: PartFactory = {
           retries: t.retries, timeoutMs: t.timeout_ms,
         })), () => ctx.status(), (msg) => ctx.log.warn(msg));
         traps.v4Context = v4Context;
+        // chronyd as the NTP entity changes mode and stratum without events of ours: looked at each second.
+        timers.push(ctx.clock.setInterval(() => { if (chronydIsEntity(ctx.status())) traps?.checkEntity(); }, 1000));
         if (c.heartbeat_s > 0) timers.push(ctx.clock.setInterval(() => traps?.heartbeat(), c.heartbeat_s * 1000));
       },
       async stop() {

@@ -29,6 +29,10 @@ export type Value = number | string | boolean | null;
  * number or meaning changes, saying what an NMS must change. */
 export const REVISIONS: readonly { date: string; description: string }[] = [
   {
+    date: '202612020100Z',
+    description: 'Partner mode, the rest: s1ChronySourceTable (chronyc sources and sourcestats), s1ChronyLeapStatus, s1ChronyNtpRequests and s1ChronyNtpDropped (chronyc serverstats); the notifications s1ChronySyncLost, s1ChronySyncRegained, s1ChronySourceFalseticker, s1ChronySourceFalsetickerEnded, s1Ptp4lPortStateChanged and s1Ptp4lGrandmasterChanged; s1HostSerialNumber and s1HostModel for inventories. NTPv4-MIB now describes chronyd when the agent serves no NTP and watches chronyd.',
+  },
+  {
     date: '202612012310Z',
     description: 'Partner mode: the s1Chrony group (chronyd as it runs: reachable, synchronised, stratum, reference, system offset, frequency, root dispersion, sources) and the s1Ptp4l group (ptp4l as it runs: port state and whether it is the expected one, grandmaster identity and clockClass, offset from master, mean path delay, steps removed). Their alarms (chrony_* and ptp4l_* rules) appear in s1AlarmTable and raise s1AlarmRaised.',
   },
@@ -115,6 +119,10 @@ const ACCEPT_JUMP = { never: 1, after: 2, with_upstream: 3 } as const;
 const TC_ACCEPT_JUMP: Syntax = { base: 'enum', tc: 'S1AcceptJump', values: { never: 1, after: 2, withUpstream: 3 }, description: 'never: a jump is believed only once the holdover budget is spent; after: once it has persisted integrity.accept_after_s; withUpstream: once the upstream majority agrees with it.' };
 const UPSTREAM_STATE = { polling: 1, majority: 2, falseticker: 3, candidate: 4, unreachable: 5, refused: 6, unfit: 7 } as const;
 const TC_UPSTREAM_STATE: Syntax = { base: 'enum', tc: 'S1SourceState', values: UPSTREAM_STATE, description: 'polling: no answer yet; majority: agrees with the majority; falseticker: answers but outside the majority; candidate: answers, no majority to judge it by; unreachable: none of the last eight polls answered (before its first answer: none of the first two); refused: it sent a kiss o\' death DENY or RSTR; unfit: it answers but may not vote (it says it is not synchronized, or its root distance is over 1 s).' };
+/** chronyc sources' state marks, as numbers. */
+export const CHRONY_STATE: Record<string, number> = { unknown: 0, selected: 1, combined: 2, notCombined: 3, falseticker: 4, jittery: 5, unusable: 6 };
+const CHRONY_MARK: Record<string, number> = { '*': 1, '+': 2, '-': 3, x: 4, '~': 5, '?': 6 };
+const TC_CHRONY_STATE: Syntax = { base: 'enum', tc: 'S1ChronySelection', values: CHRONY_STATE, description: 'chronyc sources\' state column: selected (*), combined (+), notCombined (-: not combined with the selected one), falseticker (x: chronyd thinks it is wrong), jittery (~: too variable), unusable (?: no answers yet, or unfit).' };
 const SEVERITY: Record<string, number> = { none: 0, warning: 1, critical: 2 };
 // The history's codes (STATE_CODES), so that a threshold set on one surface holds on every other.
 const TC_STATE: Syntax = {
@@ -357,6 +365,8 @@ export const OBJECTS: Group = {
       kind: 'group', name: 's1Host', sub: 10, description: 'The machine the agent runs on.',
       children: [
         { kind: 'scalar', name: 's1HostCpuTemperature', sub: 1, syntax: { base: 'Integer32', scaled: TENTHS }, units: 'degrees Celsius', description: `CPU temperature in tenths of a degree (displayed in degrees), from agent.cpu_temperature_file (a Pi: the SoC's thermal zone), read once a second; ${NO_TEMPERATURE} (below absolute zero) where the machine has none.`, get: (s) => (s.host.cpuTemperatureC === null ? NO_TEMPERATURE : i32(s.host.cpuTemperatureC * 10)) },
+        { kind: 'scalar', name: 's1HostSerialNumber', sub: 2, syntax: { base: 'DisplayString' }, description: 'The board\'s serial number (a Raspberry Pi\'s, from its device tree or /proc/cpuinfo), for the NMS\'s inventory; empty where the machine does not say (x86 keeps it where only root may read).', get: (s) => s.host.serialNumber ?? '' },
+        { kind: 'scalar', name: 's1HostModel', sub: 3, syntax: { base: 'DisplayString' }, description: 'The board\'s model (a Pi: "Raspberry Pi 3 Model B Plus Rev 1.3"); empty where the machine does not say.', get: (s) => s.host.model ?? '' },
       ],
     },
     {
@@ -372,6 +382,28 @@ export const OBJECTS: Group = {
         { kind: 'scalar', name: 's1ChronyRootDispersion', sub: 8, syntax: { base: 'Gauge32' }, units: 'microseconds', description: 'chronyd\'s root dispersion in microseconds; 0 while unknown.', get: (s) => gauge(s.partners.chrony.rootDispersionS === null ? 0 : s.partners.chrony.rootDispersionS * 1e6) },
         { kind: 'scalar', name: 's1ChronySources', sub: 9, syntax: { base: 'Gauge32' }, units: 'sources', description: 'chronyd\'s sources (chronyc sources).', get: (s) => gauge(s.partners.chrony.sources.length) },
         { kind: 'scalar', name: 's1ChronySourcesUnreachable', sub: 10, syntax: { base: 'Gauge32' }, units: 'sources', description: 'Sources none of whose last eight polls was answered (reach 0).', get: (s) => gauge(s.partners.chrony.sources.filter((x) => parseInt(x.reach, 8) === 0).length) },
+        {
+          kind: 'table', name: 's1ChronySourceTable', entry: 's1ChronySourceEntry', sub: 11, description: 'chronyd\'s sources as chronyc sources and sourcestats show them, in chronyd\'s order (rows renumber when chronyd adds or removes a source: use s1ChronySourceName).',
+          columns: [
+            { name: 's1ChronySourceIndex', sub: 1, syntax: { base: 'Integer32', range: [1, 256] }, description: 'The source\'s place in chronyc sources.', index: true },
+            { name: 's1ChronySourceName', sub: 2, syntax: { base: 'DisplayString' }, description: 'Its address, or a reference clock\'s reference ID (GPS, PPS).' },
+            { name: 's1ChronySourceMode', sub: 3, syntax: { base: 'DisplayString' }, description: 'server, peer or refclock.' },
+            { name: 's1ChronySourceState', sub: 4, syntax: TC_CHRONY_STATE, description: 'What chronyd\'s selection makes of it.' },
+            { name: 's1ChronySourceStratum', sub: 5, syntax: { base: 'Integer32', range: [0, 16] }, description: 'The stratum it claims (0 for a reference clock).' },
+            { name: 's1ChronySourceReach', sub: 6, syntax: { base: 'Integer32', range: [0, 255] }, description: 'The reach register (chronyc shows it in octal; 255: eight of eight answered).' },
+            { name: 's1ChronySourceLastRx', sub: 7, syntax: { base: 'Integer32' }, units: 'seconds', description: 'Seconds since its last sample; -1 before the first.' },
+            { name: 's1ChronySourceOffset', sub: 8, syntax: I32_MILLIONTHS, units: 'seconds', description: 'The last sample\'s offset as adjusted since (chronyc sources\' first figure; positive: the local clock is ahead), in microseconds (displayed in seconds). Saturates at the Integer32 range.' },
+            { name: 's1ChronySourceError', sub: 9, syntax: I32_MILLIONTHS, units: 'seconds', description: 'The error bound of that sample (chronyc sources: +/-), in microseconds (displayed in seconds).' },
+            { name: 's1ChronySourceStdDev', sub: 10, syntax: I32_MILLIONTHS, units: 'seconds', description: 'chronyc sourcestats\' Std Dev, in microseconds (displayed in seconds); 0 without statistics.' },
+          ],
+          rows: (s) => s.partners.chrony.sources.slice(0, 256).map((x, i) => [
+            i + 1, x.name, x.mode, CHRONY_MARK[x.state] ?? 0, x.stratum, parseInt(x.reach, 8) & 255, x.lastRxAgeS === null ? -1 : i32(x.lastRxAgeS) ?? -1,
+            i32(x.offsetNs / 1e3) ?? 0, i32(x.errorNs / 1e3) ?? 0, i32(x.stats ? x.stats.stdDevNs / 1e3 : 0) ?? 0,
+          ]),
+        },
+        { kind: 'scalar', name: 's1ChronyLeapStatus', sub: 12, syntax: { base: 'DisplayString' }, description: 'chronyc tracking\'s Leap status (normal, insert second, delete second, unsynchronised); empty while unknown.', get: (s) => s.partners.chrony.leapStatus ?? '' },
+        { kind: 'scalar', name: 's1ChronyNtpRequests', sub: 13, syntax: { base: 'Counter32' }, description: 'NTP requests chronyd received (chronyc serverstats: NTP packets received; asked on its Unix socket only, 0 otherwise).', get: (s) => u32(s.partners.chrony.serverStats?.ntpHits ?? 0) },
+        { kind: 'scalar', name: 's1ChronyNtpDropped', sub: 14, syntax: { base: 'Counter32' }, description: 'NTP requests chronyd dropped (chronyc serverstats: NTP packets dropped; its rate limiting).', get: (s) => u32(s.partners.chrony.serverStats?.ntpDrops ?? 0) },
       ],
     },
     {
@@ -434,7 +466,7 @@ export function allTables(): { oid: number[]; def: Table }[] {
   return flatten().filter((f) => f.table).map((f) => ({ oid: f.oid, def: f.table! }));
 }
 
-export const TEXTUAL_CONVENTIONS = [TC_FIXMODE, TC_ANTENNA, TC_STATE, TC_CONSTELLATION, TC_SEVERITY, TC_ACCEPT_JUMP, TC_UPSTREAM_STATE] as const;
+export const TEXTUAL_CONVENTIONS = [TC_FIXMODE, TC_ANTENNA, TC_STATE, TC_CONSTELLATION, TC_SEVERITY, TC_ACCEPT_JUMP, TC_UPSTREAM_STATE, TC_CHRONY_STATE] as const;
 
 /** Notifications: fault/clear pairs and the rest, each with the objects it carries and the agent
  * event that raises it. */
@@ -468,6 +500,12 @@ export const NOTIFICATIONS: Notification[] = [
   { name: 's1LeapSecondAnnounced', sub: 10, event: 'leapSecondAnnounced', objects: [...CORE, 's1DisciplineLeapIndicator', 's1DisciplineTaiUtc'], description: 'A leap second will be inserted or deleted at the end of this UTC day.' },
   { name: 's1AlarmRaised', sub: 13, event: 'alarmRaised', objects: [...CORE], columns: ['s1AlarmName', 's1AlarmSeverity', 's1AlarmValue', 's1AlarmThreshold'], description: 'A threshold alarm was raised (or its severity changed). Cleared by s1AlarmCleared for the same row.' },
   { name: 's1AlarmCleared', sub: 14, event: 'alarmCleared', objects: [...CORE], columns: ['s1AlarmName', 's1AlarmSeverity', 's1AlarmValue'], description: 'A threshold alarm cleared. Clears s1AlarmRaised for the same row.' },
+  { name: 's1ChronySyncLost', sub: 19, event: 'chronySyncLost', objects: [...CORE, 's1ChronyReachable', 's1ChronySynchronised', 's1ChronyStratum', 's1ChronyLeapStatus'], description: 'The partner chronyd lost its synchronisation: no reference, its leap status unsynchronised, or it stopped answering (s1ChronyReachable false). Cleared by s1ChronySyncRegained.' },
+  { name: 's1ChronySyncRegained', sub: 20, event: 'chronySyncRegained', objects: [...CORE, 's1ChronySynchronised', 's1ChronyStratum', 's1ChronyReference'], description: 'The partner chronyd is synchronised again. Clears s1ChronySyncLost.' },
+  { name: 's1ChronySourceFalseticker', sub: 21, event: 'chronySourceFalseticker', objects: [...CORE, 's1ChronyReference'], columns: ['s1ChronySourceName', 's1ChronySourceState', 's1ChronySourceOffset'], description: 'A source of the partner chronyd became a falseticker (chronyc sources: x): it disagrees with the majority of the others. Cleared by s1ChronySourceFalsetickerEnded for the same source.' },
+  { name: 's1ChronySourceFalsetickerEnded', sub: 22, event: 'chronySourceFalsetickerEnded', objects: [...CORE, 's1ChronyReference'], columns: ['s1ChronySourceName', 's1ChronySourceState'], description: 'A source of the partner chronyd is no longer a falseticker (or is gone: then without its row). Clears s1ChronySourceFalseticker.' },
+  { name: 's1Ptp4lPortStateChanged', sub: 23, event: 'ptp4lPortStateChanged', objects: [...CORE, 's1Ptp4lReachable', 's1Ptp4lPortState', 's1Ptp4lInExpectedState'], description: 'The partner ptp4l\'s port state changed; s1Ptp4lInExpectedState says whether it is now in partners.ptp4l.expected_port_state (false: it left it).' },
+  { name: 's1Ptp4lGrandmasterChanged', sub: 24, event: 'ptp4lGrandmasterChanged', objects: [...CORE, 's1Ptp4lGrandmasterIdentity', 's1Ptp4lGmClockClass'], description: 'The partner ptp4l\'s grandmaster or the grandmaster\'s clockClass changed (a clockClass of 7 or 52 to 187: the grandmaster lost its reference).' },
   { name: 's1Heartbeat', sub: 11, objects: [...CORE, 's1DisciplineStratum', 's1DisciplineErrorEstimate', 's1GnssSatellitesUsed'], description: 'Sent every snmp.heartbeat_s seconds: the agent is alive.' },
   { name: 's1Test', sub: 12, objects: [...CORE], description: 'Sent on demand (stratum1 traps test) to check the path to the trap receiver.' },
 ];

@@ -45,6 +45,7 @@ export class TrapSender {
   private byEvent = new Map<string, Notification>();
   private lastMode: number | undefined;
   private lastStratum: number | undefined;
+  private lastPeer: string | undefined;
   /** When set, RFC 5907 (NTPv4-MIB) notifications are sent too. */
   v4Context: ((s: Status) => V4Context) | undefined;
 
@@ -76,27 +77,39 @@ export class TrapSender {
     const n = this.byEvent.get(e.type);
     if (n) {
       const row = e.type === 'alarmRaised' || e.type === 'alarmCleared' ? e.index
-        : e.type === 'integrityCheckFailed' || e.type === 'integrityCheckPassed' ? INTEGRITY_CHECKS.indexOf(e.check) + 1 : undefined;
+        : e.type === 'integrityCheckFailed' || e.type === 'integrityCheckPassed' ? INTEGRITY_CHECKS.indexOf(e.check) + 1
+          : e.type === 'chronySourceFalseticker' || e.type === 'chronySourceFalsetickerEnded' ? e.index : undefined;
       this.send(n, row);
     }
     if (!this.v4Context) return;
     if (e.type === 'lockStateChanged' || e.type === 'agentStarted') {
-      const st = this.status();
-      // ntpEntStatusCurrentMode: 5 (synchronized to a reference) or 2 (not), as the MIB serves it.
-      const mode = st.discipline.synchronized ? 5 : 2;
-      if (this.lastMode !== undefined && mode !== this.lastMode) {
-        this.sendV4('ntpEntNotifModeChange', `mode ${this.lastMode} to ${mode} (${e.type === 'lockStateChanged' ? e.to : ''})`);
-        // The system peer is the GPS/PPS reference while synchronized, none otherwise.
-        this.sendV4('ntpEntNotifSyspeerChanged', mode === 5 ? 'system peer GPS+PPS' : 'no system peer');
-      }
-      if (this.lastStratum !== undefined && st.discipline.stratum !== this.lastStratum) {
-        this.sendV4('ntpEntNotifStratumChange', `stratum ${this.lastStratum} to ${st.discipline.stratum}`);
-      }
-      this.lastMode = mode;
-      this.lastStratum = st.discipline.stratum;
+      this.checkEntity(e.type === 'lockStateChanged' ? e.to : '');
     } else if (e.type === 'leapSecondAnnounced') {
       this.sendV4('ntpEntNotifLeapSecondAnnounced', `leap second ${e.delta > 0 ? 'insertion' : 'deletion'} announced`);
     }
+  }
+
+  /**
+   * RFC 5907's mode, system peer and stratum notifications: the NTP entity as NTPv4-MIB serves it,
+   * compared with what was last seen. Called on the discipline's events (the agent as the entity) and
+   * every second (chronyd as the entity changes without events of ours; for the agent it finds nothing new).
+   */
+  checkEntity(cause = ''): void {
+    if (!this.v4Context) return;
+    const e = this.v4Context(this.status()).entity;
+    const seen = this.lastMode !== undefined;
+    if (seen && e.mode !== this.lastMode) {
+      this.sendV4('ntpEntNotifModeChange', `mode ${this.lastMode} to ${e.mode}${cause ? ` (${cause})` : ''}`);
+    }
+    if (seen && e.activeRefName !== this.lastPeer) {
+      this.sendV4('ntpEntNotifSyspeerChanged', e.activeRefName ? `system peer ${e.activeRefName}` : 'no system peer');
+    }
+    if (seen && e.stratum !== this.lastStratum) {
+      this.sendV4('ntpEntNotifStratumChange', `stratum ${this.lastStratum} to ${e.stratum}`);
+    }
+    this.lastMode = e.mode;
+    this.lastStratum = e.stratum;
+    this.lastPeer = e.activeRefName;
   }
 
   heartbeat(): void {

@@ -51,6 +51,15 @@ export type AgentEvent =
   | { type: 'ptp4lPortStateChanged'; at: Nanos; from: string; to: string; expected: string; inExpectedState: boolean }
   /** The partner ptp4l's grandmaster or its clockClass changed. */
   | { type: 'ptp4lGrandmasterChanged'; at: Nanos; fromIdentity: string; toIdentity: string; fromClockClass: number; toClockClass: number }
+  /** The partner chronyd lost its synchronisation (no reference, leap status unsynchronised, or it
+   * stopped answering: reason says which). */
+  | { type: 'chronySyncLost'; at: Nanos; reference: string | null; reason: string }
+  /** The partner chronyd is synchronised again, to reference. */
+  | { type: 'chronySyncRegained'; at: Nanos; reference: string; stratum: number }
+  /** A source of the partner chronyd became a falseticker (chronyc sources: x); index: its row, from 1. */
+  | { type: 'chronySourceFalseticker'; at: Nanos; name: string; index: number }
+  /** A source of the partner chronyd is no longer a falseticker (its state now, or gone). */
+  | { type: 'chronySourceFalsetickerEnded'; at: Nanos; name: string; index: number; state: string }
   | { type: 'configChanged'; at: Nanos; changed: string[]; more: number }
   | { type: 'agentStarted'; at: Nanos; version: string }
   | { type: 'agentStopping'; at: Nanos; reason: string };
@@ -63,7 +72,8 @@ export const EVENT_TYPES = [
   'receiverDisconnected', 'receiverConnected', 'receiverConfigured', 'dateRejected', 'timeJump', 'timeJumpRefused', 'timeJumpEnded',
   'integrityCheckFailed', 'integrityCheckPassed', 'lockStateChanged', 'holdoverEntered', 'holdoverExited', 'clockStepped',
   'leapSecondAnnounced', 'leapTableProblem', 'alarmRaised', 'alarmCleared', 'storeFailed', 'storeRecovered', 'storeMovedAside',
-  'ptpBetterMaster', 'ptpBetterMasterGone', 'ptp4lPortStateChanged', 'ptp4lGrandmasterChanged', 'configChanged', 'agentStarted', 'agentStopping',
+  'ptpBetterMaster', 'ptpBetterMasterGone', 'ptp4lPortStateChanged', 'ptp4lGrandmasterChanged',
+  'chronySyncLost', 'chronySyncRegained', 'chronySourceFalseticker', 'chronySourceFalsetickerEnded', 'configChanged', 'agentStarted', 'agentStopping',
 ] as const satisfies readonly EventType[];
 const everyTypeListed: Exclude<EventType, (typeof EVENT_TYPES)[number]> extends never ? true : never = true;
 void everyTypeListed;

@@ -479,6 +479,8 @@ export const CHRONY_SOCK_DISABLED: ChronySockStatus = {
 export interface HostStatus {
   /** CPU temperature (degrees C) from agent.cpu_temperature_file, read once a second; null where there is none. */
   cpuTemperatureC: number | null;
+  /** The board's serial number and model (a Pi's device tree), null where the machine does not say. */
+  serialNumber: string | null; model: string | null;
   /** The time daemons running on this machine and whether each steers CLOCK_REALTIME (from /proc,
    * every 10 s), and one line saying who owns the system clock. */
   clockDaemons: { name: string; pid: number; steers: boolean; note: string }[];
@@ -735,7 +737,7 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
     snmp: snmp ? { enabled: true, ...snmp, trapsByName: { ...snmp.trapsByName } } : {
       enabled: false, agentxConnected: false, agentxSessions: 0, requests: 0, droppedSource: 0, droppedSize: 0, droppedMalformed: 0, badCommunity: 0, guessingRefused: 0, rateLimited: 0, unknownEngineId: 0, notInTimeWindow: 0, repliesCapped: 0, reportsCapped: 0, errors: 0, trapsSent: 0, trapsAcknowledged: 0, trapsFailed: 0, trapsByName: {},
     },
-    host: i.host ? { ...i.host, clockDaemons: i.host.clockDaemons.map((d) => ({ ...d })) } : { cpuTemperatureC: null, clockDaemons: [], clockOwner: 'not looked at' },
+    host: i.host ? { ...i.host, clockDaemons: i.host.clockDaemons.map((d) => ({ ...d })) } : { cpuTemperatureC: null, serialNumber: null, model: null, clockDaemons: [], clockOwner: 'not looked at' },
     chronySock: i.chronySock ? { ...i.chronySock } : { ...CHRONY_SOCK_DISABLED },
     partners: {
       chrony: i.partners?.chrony ? { ...i.partners.chrony, sources: i.partners.chrony.sources.map((s) => ({ ...s })) } : { ...PARTNER_CHRONY_DISABLED, sources: [] },

@@ -31,6 +31,12 @@ export const SAMPLE_METRICS: readonly SampleMetric[] = [
   { name: 'position_distance_m', id: 14, units: 'm', description: 'Distance of the fix from the antenna\'s learned position (the position fence)', get: (s) => s.integrity.position?.distanceM ?? null },
   { name: 'cn0_mean_dbhz', id: 15, units: 'dB-Hz', description: 'Mean C/N0 of the satellites tracked (the jamming check)', get: (s) => s.integrity.cn0MeanDbHz },
   { name: 'integrity_failing', id: 16, units: '', description: 'Whether any integrity check fails (1) or none (0)', get: (s) => (s.integrity.failing ? 1 : 0) },
+  // Partner mode: chronyd's and ptp4l's figures while they answer (null otherwise, and while off).
+  { name: 'chrony_offset_ns', id: 17, units: 'ns', description: 'chronyd\'s system clock offset from true time (chronyc tracking: System time; positive: fast), partners.chrony', get: (s) => (s.partners.chrony.reachable ? s.partners.chrony.systemOffsetNs : null) },
+  { name: 'chrony_stratum', id: 18, units: '', description: 'chronyd\'s stratum, partners.chrony', get: (s) => (s.partners.chrony.reachable ? s.partners.chrony.stratum : null) },
+  { name: 'chrony_synchronised', id: 19, units: '', description: 'Whether chronyd is synchronised (1) or not (0: no reference, or not answering), partners.chrony', get: (s) => (s.partners.chrony.enabled ? (s.partners.chrony.synchronised ? 1 : 0) : null) },
+  { name: 'ptp4l_offset_ns', id: 20, units: 'ns', description: 'ptp4l\'s offsetFromMaster (CURRENT_DATA_SET), partners.ptp4l', get: (s) => (s.partners.ptp4l.reachable ? s.partners.ptp4l.offsetFromMasterNs : null) },
+  { name: 'ptp4l_in_expected_state', id: 21, units: '', description: 'Whether ptp4l is in its expected port state (1) or not (0: another state, or not answering), partners.ptp4l', get: (s) => (s.partners.ptp4l.enabled ? (s.partners.ptp4l.inExpectedState ? 1 : 0) : null) },
   { name: 'ntp_requests_per_s', id: 11, units: 'requests/s', description: 'NTP requests per second', get: (s) => (s.ntp.enabled ? s.ntp.requestsPerSecond : null) },
 ];
 

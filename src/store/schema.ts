@@ -12,7 +12,10 @@ const FIRST_COLUMNS = ['offset_ns', 'frequency_ppb', 'time_error_ns', 'pps_jitte
 const sampleColumns = FIRST_COLUMNS.map((m) => `${m} REAL`).join(', ');
 const addColumns = (names: string[]) => names.map((m) => `ALTER TABLE samples ADD COLUMN ${m} REAL;`).join('\n   ');
 /** Every metric must have a column from some migration (checked at load: a new metric needs one). */
-const ADDED_COLUMNS = [['receiver_minus_upstream_ns', 'position_distance_m', 'cn0_mean_dbhz', 'integrity_failing']];
+const ADDED_COLUMNS = [
+  ['receiver_minus_upstream_ns', 'position_distance_m', 'cn0_mean_dbhz', 'integrity_failing'],
+  ['chrony_offset_ns', 'chrony_stratum', 'chrony_synchronised', 'ptp4l_offset_ns', 'ptp4l_in_expected_state'],
+];
 const missing = SAMPLE_METRICS.map((m) => m.name).filter((n) => !FIRST_COLUMNS.includes(n) && !ADDED_COLUMNS.flat().includes(n));
 if (missing.length) throw new Error(`history metrics without a column migration: ${missing.join(', ')}`);
 // Keyed by time first: the rows of one minute (one per metric) land on one page, so a rollup rewrites
@@ -32,6 +35,8 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
   // 2: integrity figures (issue "Time you can trust").
   addColumns(ADDED_COLUMNS[0]!),
+  // 3: partner mode (issue "Partner mode"): chronyd's and ptp4l's figures.
+  addColumns(ADDED_COLUMNS[1]!),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import {
   encodeRequest, decodeReply, decodeFloat, encodeFloat, refIdText, refIdHex, REQ, RPY, type ChronyRequest, type ChronyReply, type Decoded, type Tracking,
 } from '../../src/partners/chrony-codec.ts';
-import { pollChrony, chronyFacts, type Ask } from '../../src/partners/chrony.ts';
+import { pollChrony, chronyFacts, chronyTransitions, NO_CHRONY_FACTS, type Ask } from '../../src/partners/chrony.ts';
 import { formatChronyPartner, chronycOffset, chronycInterval } from '../../src/partners/chrony-format.ts';
-import { PARTNER_CHRONY_DISABLED } from '../../src/status/status.ts';
+import { PARTNER_CHRONY_DISABLED, type PartnerChronySource } from '../../src/status/status.ts';
 import { REC } from './chrony-recorded.ts';
 
 const hex = (h: string) => Buffer.from(h, 'hex');
@@ -230,4 +230,31 @@ test('stratum1 status: a block like chronyc tracking and a table like chronyc so
     /UNREACHABLE: no reply from chronyd/, 'unreachable');
   assert.deepEqual([chronycOffset(12.4e-6), chronycOffset(-0.5), chronycOffset(2.5, false), chronycInterval(1500), chronycInterval(null)],
     ['  +12us', ' -500ms', '2500ms', ' 25m', '   -'], "chronyc's units");
+});
+
+test('transitions between rounds: sync lost (no reference, or chronyd silent) and regained; a source becoming a falseticker and ceasing to be one; nothing before the first answer', async () => {
+  const base = chronyFacts(ok(await pollChrony(scripted())));
+  assert.equal(base.synchronised, true, 'the recorded chronyd is synchronised');
+  const src = base.sources[0]!;
+  const withSources = (states: [string, PartnerChronySource['state']][]) => ({ ...base, sources: states.map(([name, state]) => ({ ...src, name, state })) });
+  assert.deepEqual(chronyTransitions(null, base), [], 'the first answer is no change');
+  assert.deepEqual(chronyTransitions(base, base), [], 'the same round twice: nothing');
+
+  const lost = chronyTransitions(base, { ...base, synchronised: false, reference: null });
+  assert.deepEqual(lost, [{ type: 'chronySyncLost', reference: '127.0.0.1', reason: 'chronyd has no reference' }], `no reference: ${JSON.stringify(lost)}`);
+  const leap = chronyTransitions(base, { ...base, synchronised: false, leapStatus: 'unsynchronised' });
+  assert.match(leap[0]?.type === 'chronySyncLost' ? leap[0].reason : '', /leap status unsynchronised/, `leap status: ${JSON.stringify(leap)}`);
+  const silent = chronyTransitions(base, NO_CHRONY_FACTS, 'no reply from chronyd');
+  assert.deepEqual(silent, [{ type: 'chronySyncLost', reference: '127.0.0.1', reason: 'chronyd does not answer: no reply from chronyd' }], 'chronyd silent: lost, and its sources are no change');
+  assert.deepEqual(chronyTransitions(NO_CHRONY_FACTS, base), [{ type: 'chronySyncRegained', reference: '127.0.0.1', stratum: base.stratum! }], 'back: regained');
+
+  const three = withSources([['192.0.2.1', '*'], ['192.0.2.2', '+'], ['192.0.2.3', '+']]);
+  const x = withSources([['192.0.2.1', '*'], ['192.0.2.2', '+'], ['192.0.2.3', 'x']]);
+  assert.deepEqual(chronyTransitions(three, x), [{ type: 'chronySourceFalseticker', name: '192.0.2.3', index: 3 }], 'one source turns falseticker');
+  assert.deepEqual(chronyTransitions(x, x), [], 'still a falseticker: no new event');
+  assert.deepEqual(chronyTransitions(x, three), [{ type: 'chronySourceFalsetickerEnded', name: '192.0.2.3', index: 3, state: '+' }], 'combined again');
+  const gone = withSources([['192.0.2.1', '*'], ['192.0.2.2', '+']]);
+  assert.deepEqual(chronyTransitions(x, gone), [{ type: 'chronySourceFalsetickerEnded', name: '192.0.2.3', index: 3, state: 'gone' }], 'removed while a falseticker');
+  const moved = withSources([['192.0.2.3', 'x'], ['192.0.2.1', '*']]);
+  assert.deepEqual(chronyTransitions(x, moved), [], 'matched by name, not by row');
 });

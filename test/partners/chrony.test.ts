@@ -2,7 +2,8 @@
  * The chronyd partner against a real chronyd (Debian's chrony; always `-x`, so this machine's clock is
  * never touched; a private config, pid file, drift file and Unix command socket in a temp directory,
  * its command port on a free loopback port) that takes its time from the real agent's NTP server (the
- * simulator, on another free loopback port). The agent watches chronyd over UDP: Status
+ * simulator, on another free loopback port). The agent watches chronyd over UDP (partners.chrony.socket
+ * empty; the Unix socket is tested in chrony-stack.test.ts): Status
  * partners.chrony must say what `chronyc -c tracking` and `chronyc -c sources` say; killing chronyd
  * (by its PID) must show as unreachable with the error, and starting it again as a reconnect.
  */
@@ -89,7 +90,7 @@ test('the chronyd partner: Status shows what chronyc shows; a killed chronyd is 
     await chronyd.start();
     const cfg = join(dir, 'agent.yaml');
     writeFileSync(cfg, agentConfig(join(dir, 'state'), ['127.0.0.1'], ntpPort) +
-      ['snmp:', '  enabled: false', 'partners:', '  chrony:', '    enabled: true', '    address: 127.0.0.1', `    port: ${cmdPort}`, '    poll_s: 1',
+      ['snmp:', '  enabled: false', 'partners:', '  chrony:', '    enabled: true', '    socket: ""', '    address: 127.0.0.1', `    port: ${cmdPort}`, '    poll_s: 1',
         'alarms:', '  chrony_unreachable:', '    raise_after_s: 1', '    clear_after_s: 1', ''].join('\n'));
     agent = await startAgent(cfg);
     const a = agent;
@@ -100,7 +101,7 @@ test('the chronyd partner: Status shows what chronyc shows; a killed chronyd is 
     const c = st.partners.chrony;
     assert.equal(c.enabled, true, 'enabled');
     assert.equal(c.transport, `udp 127.0.0.1:${cmdPort}`, 'asked over UDP');
-    assert.match(c.notice ?? '', /Unix command socket .* not supported yet: using UDP 127\.0\.0\.1:/, `the socket option's notice: ${c.notice}`);
+    assert.match(c.notice ?? '', /no Unix socket configured .*server stats are not available over UDP/, `the socket option's notice: ${c.notice}`);
     assert.equal(c.reachable, true, 'reachable');
     assert.equal(c.lastError, null, 'no error');
     const rule = st.alarms.find((al) => al.name === 'chrony_offset');

@@ -60,6 +60,7 @@ test('monitor-only mode end to end: gnss from gpsd, chronyd and ptp4l watched, n
     const c = (await a.waitFor((x) => x.partners.chrony.synchronised && x.partners.chrony.sources[0]?.state === '*', 60_000, 'chronyd synchronised')).partners.chrony;
     const tr = s.chronyc('-c', 'tracking').trim().split(',');
     assert.equal(c.reachable, true, 'chronyd reachable');
+    assert.equal(c.transport, `unix ${String((s.config.partners as Config & { chrony: Config }).chrony.socket)}`, `asked on chronyd's Unix socket, as chronyc: ${c.notice}`);
     assert.equal(c.reference, '127.0.0.1', 'chronyd\'s reference: its loopback source');
     assert.equal(c.reference, tr[1], 'as chronyc tracking says');
     assert.equal(c.stratum, 2, 'one below its stratum 1 source');

@@ -18,7 +18,9 @@ import { startAgent, agentConfig, type RunningAgent } from '../helpers/agent.ts'
 import { requirePeers } from '../helpers/env.ts';
 import { netPair } from '../helpers/netns.ts';
 import { pmc, ptp4l } from '../helpers/ptp4l.ts';
-import { freeUdpPort } from '../helpers/ports.ts';
+import { freeTcpPort, freeUdpPort } from '../helpers/ports.ts';
+import { trapd, walk, type Trapd } from '../helpers/snmp-tools.ts';
+import { parseMetrics } from '../helpers/metrics.ts';
 import { formatStatus } from '../../src/cli/main.ts';
 import { Ptp4lUdsClient, pollPtp4l, ptp4lFacts } from '../../src/partners/ptp4l.ts';
 import { addon } from '../../src/native/addon.ts';
@@ -36,7 +38,7 @@ async function waitFor(a: RunningAgent, pred: (p: PartnerPtp4lStatus) => boolean
 }
 
 test('the ptp4l partner: Status agrees with pmc -u on the five data sets; the grandmaster too; a lost grandmaster leaves the expected state; a stopped ptp4l is missing, a restarted one reconnects', async (t) => {
-  if (!requirePeers(t, 'ptp4l', 'pmc', 'setpriv', 'ip')) return;
+  if (!requirePeers(t, 'ptp4l', 'pmc', 'setpriv', 'ip', 'snmpwalk', 'snmptrapd')) return;
   assert.ok(addon, 'the native addon is built (npm run install)');
   const dir = mkdtempSync(join(tmpdir(), 'partner-ptp4l-'));
   const net = netPair('p4l');
@@ -48,14 +50,20 @@ test('the ptp4l partner: Status agrees with pmc -u on the five data sets; the gr
   const gm = ptp4l(net, 'a', join(dir, 'gm.conf'));
   const sl = ptp4l(net, 'b', join(dir, 'sl.conf'));
   let agent: RunningAgent | undefined;
+  let trap: Trapd | undefined;
   const direct = new Ptp4lUdsClient(gmSock, dir);
   try {
     await gm.start();
     await sl.start();
     const stateDir = join(dir, 'state');
     const cfg = join(dir, 'agent.yaml');
-    writeFileSync(cfg, agentConfig(stateDir, ['127.0.0.1'], await freeUdpPort()) + [
-      'snmp:', '  enabled: false', 'partners:', '  ptp4l:', '    enabled: true', `    socket: ${JSON.stringify(slSock)}`, '    poll_s: 1',
+    const snmpPort = await freeUdpPort();
+    const trapPort = await freeUdpPort();
+    const metricsPort = await freeTcpPort();
+    trap = trapd(dir, 'p4l-trap', trapPort);
+    writeFileSync(cfg, agentConfig(stateDir, ['127.0.0.1'], await freeUdpPort()).replace('prometheus:\n  port: 0', `prometheus:\n  port: ${metricsPort}`) + [
+      'snmp:', '  enabled: true', '  address: 127.0.0.1', `  port: ${snmpPort}`, '  communities: [p4l-ro-x]', '  v2c_allow: [127.0.0.0/8]',
+      '  trap_sinks:', `    - { host: 127.0.0.1, port: ${trapPort}, version: v2c, community: p4l-trap }`, 'partners:', '  ptp4l:', '    enabled: true', `    socket: ${JSON.stringify(slSock)}`, '    poll_s: 1',
       '    expected_port_state: SLAVE',
       'alarms:', '  ptp4l_unreachable:', '    raise_after_s: 1', '    clear_after_s: 1', '  ptp4l_port_state:', '    raise_after_s: 1', '    clear_after_s: 1', '',
     ].join('\n'));
@@ -128,6 +136,21 @@ test('the ptp4l partner: Status agrees with pmc -u on the five data sets; the gr
     assert.match(text, new RegExp(`grandmasterIdentity +${p.grandmasterIdentity!.replace(/\./g, '\\.')}\\n`), 'grandmaster line');
     assert.match(text, /gm\.ClockClass +6\n/, 'clockClass line');
 
+    // Our MIB's ptp4l group and /metrics say the same as pmc; reaching SLAVE and finding the
+    // grandmaster were notifications.
+    const w = walk(snmpPort, 'p4l-ro-x', 'STRATUM1-AGENT-MIB::s1Ptp4l');
+    assert.equal(w.get('s1Ptp4lPortState.0'), pds.portState, 'our MIB: port state as pmc');
+    assert.equal(w.get('s1Ptp4lInExpectedState.0'), 'true', 'our MIB: in the expected state');
+    assert.equal(w.get('s1Ptp4lGrandmasterIdentity.0'), par.grandmasterIdentity, 'our MIB: grandmaster as pmc');
+    assert.equal(Number(w.get('s1Ptp4lGmClockClass.0')), Number(par['gm.ClockClass']), 'our MIB: clockClass as pmc');
+    assert.equal(Number(w.get('s1Ptp4lStepsRemoved.0')), Number(cur.stepsRemoved), 'our MIB: stepsRemoved as pmc');
+    const m = parseMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+    assert.equal(m.get(`stratum1_partner_ptp4l_port_state{state="${pds.portState}"}`), 1, '/metrics: the port state');
+    assert.equal(m.get('stratum1_partner_ptp4l_gm_clock_class'), Number(par['gm.ClockClass']), '/metrics: clockClass');
+    assert.equal(m.get('stratum1_partner_ptp4l_up'), 1, '/metrics: ptp4l answers');
+    await trap.waitFor(/s1Ptp4lPortStateChanged.*s1Ptp4lPortState\.0 = STRING: "?SLAVE"?.*s1Ptp4lInExpectedState\.0 = INTEGER: true/s, 'the port state reaching SLAVE');
+    await trap.waitFor(/s1Ptp4lGrandmasterChanged.*s1Ptp4lGmClockClass\.0 = INTEGER: 6/s, 'the grandmaster found (clockClass 6)');
+
     // The grandmaster stops: the slave leaves SLAVE; the partner says it is not in its expected state.
     await gm.stop();
     const lost = await waitFor(a, (x) => x.reachable && x.portState !== 'SLAVE', 30_000, 'the slave to leave SLAVE');
@@ -138,6 +161,7 @@ test('the ptp4l partner: Status agrees with pmc -u on the five data sets; the gr
     assert.ok(ev, `an event for the port state leaving SLAVE: ${JSON.stringify(lost.events.recent)}`);
     assert.equal(ev.to, lost.partners.ptp4l.portState, 'to the state Status shows');
     assert.equal(ev.inExpectedState, false, 'out of the expected state');
+    await trap.waitFor(/s1Ptp4lPortStateChanged.*s1Ptp4lInExpectedState\.0 = INTEGER: false/s, 'the port state leaving SLAVE');
     const sev = (st: Status, name: string) => st.alarms.find((al) => al.name === name)?.severity;
     let alarmed = lost;
     for (let i = 0; i < 20 && sev(alarmed, 'ptp4l_port_state') !== 'critical'; i++) {
@@ -182,6 +206,7 @@ test('the ptp4l partner: Status agrees with pmc -u on the five data sets; the gr
   } finally {
     direct.close();
     await agent?.stop();
+    trap?.proc.kill(); // by its PID: the ChildProcess we spawned
     await gm.stop();
     await sl.stop();
     net.remove();

@@ -102,8 +102,9 @@ test('snmptrapd receives v2c traps, v2c informs and v3 traps, decoded by name; a
       // fix_lost, pps_missing, antenna_fault, time_jump and pps_label_mismatch: raised once each and cleared once each.
       assert.equal(count(got, 's1AlarmRaised'), 5, `${name}: ${got.join(' ')}`);
       assert.equal(count(got, 's1AlarmCleared'), 5, name);
-      // Every notification our MIB defines has been received and decoded by name.
-      for (const n of NOTIFICATIONS) assert.ok(got.includes(n.name), `${name}: never received ${n.name}`);
+      // Every notification our MIB defines for the agent's own clock has been received and decoded by name.
+      // (The partner notifications, s1Chrony* and s1Ptp4l*, need chronyd and ptp4l: test/partners.)
+      for (const n of NOTIFICATIONS.filter((x) => !/^s1(Chrony|Ptp4l)/.test(x.name))) assert.ok(got.includes(n.name), `${name}: never received ${n.name}`);
       // Every name decoded from our MIB, none left numeric.
       for (const n of got) assert.ok(NOTIFICATIONS.some((x) => x.name === n), n);
       // NTPv4-MIB's own: the mode (not synchronized to refclock) and stratum (16 to 1) changes.

@@ -20,6 +20,7 @@ import { simConfig, virtualService } from '../helpers/virtual.ts';
 import { defaultConfig } from '../../src/config/config.ts';
 import { requirePeers } from '../helpers/env.ts';
 import { freeUdpPort } from '../helpers/ports.ts';
+import { v4Context } from '../../src/snmp/ntpv4-mib.ts';
 
 const USER = { name: 'nms', auth: 'sha256' as const, authKey: 'auth-pass-123', priv: 'aes' as const, privKey: 'priv-pass-123' };
 const V3 = ['-v3', '-l', 'authPriv', '-u', 'nms', '-a', 'SHA-256', '-A', 'auth-pass-123', '-x', 'AES', '-X', 'priv-pass-123'];
@@ -70,7 +71,7 @@ async function startAgent(o: Partial<SnmpAgentOptions> = {}): Promise<Harness> {
     address: '127.0.0.1', port, root: '1.3.6.1.4.1.8072.9999.9999', engineId: '80001f880401020304050607', communities: ['ro-community-x'],
     v2cAllow: ['127.0.0.0/8'], users: [USER], system: { descr: 'test agent', contact: '', name: 'stratum1', location: '' },
     maxRequestBytes: 4096, maxRepetitions: 50, requestsPerSecond: 0, maxReplyRatio: RATIO, reportsPerSecond: 50, engineBoots: 1, ...o,
-  }, () => svc.status(), () => {}, (st) => ({ status: st, now: clock.now(), heartbeatS: 0 }), () => monoS);
+  }, () => svc.status(), () => {}, (st) => v4Context(st, () => clock.now(), 0), () => monoS);
   await agent.start();
   return { agent, port, advance: (s) => { monoS += s; }, stop: () => agent.stop() };
 }

@@ -14,6 +14,7 @@ import { simConfig, virtualService } from '../../helpers/virtual.ts';
 import { freeUdpPort } from '../../helpers/ports.ts';
 import { mutateBytes } from '../mutate.ts';
 import { check, type Target } from '../engine.ts';
+import { v4Context } from '../../../src/snmp/ntpv4-mib.ts';
 
 type Send = (buf: Buffer, off: number, len: number, port: number, addr: string, cb?: (e: Error | null, n?: number) => void) => void;
 
@@ -68,7 +69,7 @@ export const snmpAgent: Target = {
       maxRequestBytes, maxRepetitions: 10, requestsPerSecond: 0, maxReplyRatio: 8, reportsPerSecond: 1_000_000, engineBoots: 1,
     };
     const agent = new SnmpAgent(options as unknown as SnmpAgentOptions, () => status, (msg) => errors.push(msg),
-      (st) => ({ status: st, now: clock.now(), heartbeatS: 0 }), () => mono);
+      (st) => v4Context(st, () => clock.now(), 0), () => mono);
     // Every exception the agent's safety net catches (its `failed`, where there is one, logs only once
     // a minute): each is a crash, with its own stack.
     const caught: unknown[] = [];
