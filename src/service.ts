@@ -12,7 +12,7 @@ import { Oscillator, OscillatorClock } from './sim/oscillator.ts';
 import { KernelClockModel } from './discipline/kernel.ts';
 import { TimingPath } from './discipline/timing.ts';
 import { PARTS } from './parts/index.ts';
-import type { Part, PartContext, Sources, View } from './parts/part.ts';
+import type { Part, PartContext, Sources, View, StreamOffer } from './parts/part.ts';
 import type { HistoryPart } from './parts/history.ts';
 import type { NtpPart } from './parts/ntp.ts';
 import type { Logger } from './log.ts';
@@ -86,6 +86,7 @@ export class Service {
       status: () => this.current, listening: (e) => this.listening.push(e),
       actions: () => Object.assign({}, ...this.parts.map((p) => p.actions?.() ?? {})) as Record<string, () => unknown>,
       views: () => Object.assign({}, ...this.parts.map((p) => p.views?.() ?? {})) as Record<string, View>,
+      streams: () => Object.assign({}, ...this.parts.map((p) => p.streams?.() ?? {})) as Record<string, StreamOffer>,
     };
     this.parts = PARTS.filter((f) => f.wanted(cfg, this.sources)).map((f) => f.create(ctx));
     // An event is a change of state: the snapshot is rebuilt before the parts hear of it, so a

@@ -113,7 +113,7 @@ test('stratum1 run --simulate prints its loopback endpoints and stratum1 status 
     }
     // The operator's trap actions answer even with SNMP off, and say why nothing was sent.
     const traps = run(['traps', 'test', '--url', url]);
-    assert.equal(traps.status, 1);
+    assert.equal(traps.status, 2, "an action the agent cannot do is an error, exit 2");
     assert.match(traps.stderr, /stratum1: SNMP is not enabled/);
     // Only the actions the parts offer: not the members every JavaScript object has.
     assert.equal((await fetch(`http://${m[1]}:${m[2]}/constructor`, { method: 'POST' })).status, 405);
@@ -133,8 +133,10 @@ test('stratum1 run --simulate prints its loopback endpoints and stratum1 status 
 
 test('stratum1 status with no agent running fails clearly', () => {
   const r = run(['status', '--url', 'http://127.0.0.1:9/status']);
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2, 'an error is exit 2');
   assert.match(r.stderr, /no agent answered at http:\/\/127\.0\.0\.1:9\/status/);
+  // Port 9 is one Node's fetch never connects to (as browsers): said so, not 'fetch failed'.
+  assert.match(r.stderr, /: fetch will not use this port \(one of those browsers block\): give control\.http\.port another\n$/, 'why, in words');
 });
 
 test('stratum1 status --url: something that is no URL is said to be one, with exit 2', () => {

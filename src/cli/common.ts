@@ -8,7 +8,7 @@ export type Out = { out: (s: string) => void; err: (s: string) => void };
 export const std: Out = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
 export class UsageError extends Error {}
-/** A command that could not do its work (exit status 1), said in one line. */
+/** A command that could not do its work (exit status 2), said in one line. */
 export class CliError extends Error {}
 
 export function args(rest: string[], options: NonNullable<ParseArgsConfig['options']>, positionals = 0) {
@@ -18,8 +18,15 @@ export function args(rest: string[], options: NonNullable<ParseArgsConfig['optio
     return r;
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError((e as Error).message);
+    throw new UsageError(oneLine((e as Error).message));
   }
+}
+
+/** parseArgs's message in one sentence: it spends three lines on an option whose value starts with a dash. */
+function oneLine(message: string): string {
+  const ambiguous = /^Option '(-[^']*)' argument is ambiguous/.exec(message);
+  if (ambiguous) return `${ambiguous[1]} needs a value (a value starting with a dash is written ${ambiguous[1]}=-VALUE)`;
+  return message.split('\n')[0]!;
 }
 
 export const DEFAULT_CONFIG = 'config/stratum1.yaml';
@@ -65,14 +72,25 @@ export function statusUrl(given: string): string {
   return u.toString();
 }
 
-/** A running agent's Status from its control endpoint; a CliError (exit status 1) if none answers. */
+/** Why a request to the agent failed, in words: fetch says only "fetch failed", its cause says why. */
+export function whyNot(e: unknown): string {
+  const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
+  if (cause?.code === 'ECONNREFUSED') return 'connection refused (is the agent running? stratum1 run starts it)';
+  // Node's fetch will not connect to the ports browsers block (6000, 6665-6669, ...), whatever listens.
+  if (cause?.message === 'bad port') return 'fetch will not use this port (one of those browsers block): give control.http.port another';
+  if (cause?.message) return cause.message;
+  return (e as Error).message;
+}
+
+/** A running agent's Status from its control endpoint; a CliError (exit status 2) if none answers. */
 export async function fetchStatus(given: string): Promise<Status> {
   const url = statusUrl(given);
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    if (res.status === 404) throw new Error('HTTP 404 (no Status there: --url takes the control endpoint\'s address, for example http://127.0.0.1:7323)');
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     return (await res.json()) as Status;
   } catch (e) {
-    throw new CliError(`no agent answered at ${url}: ${(e as Error).message}`);
+    throw new CliError(`no agent answered at ${url}: ${whyNot(e)}`);
   }
 }

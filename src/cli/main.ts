@@ -5,8 +5,9 @@
 import { SystemdNotifier } from '../net/sd-notify.ts';
 import { readFileSync, createReadStream } from 'node:fs';
 import { loadConfig, ConfigError, exampleYaml } from '../config/config.ts';
-import { args, configFrom, controlBase, fetchStatus, UsageError, CliError, std, type Out, statusUrl } from './common.ts';
+import { args, configFrom, controlBase, fetchStatus, UsageError, CliError, std, type Out, statusUrl, whyNot } from './common.ts';
 import { cmdHistory, cmdEvents, cmdAlarms, cmdReport } from './history.ts';
+import { cmdNmea } from './nmea.ts';
 import { SystemClock, toIsoLabel } from '../time/index.ts';
 import { Logger } from '../log.ts';
 import { Service } from '../service.ts';
@@ -21,6 +22,11 @@ import { generateMib } from '../snmp/smi.ts';
 import { formatChronyPartner } from '../partners/chrony-format.ts';
 import { formatPtp4lPartner } from '../partners/ptp4l-format.ts';
 import { cmdSetup } from '../setup/cli.ts';
+
+/** Whatever went wrong is said in one sentence on stderr, with status 2; 1 is kept for what the command
+ * found or met (differences from gpsd, a failing setup check, an agent that could not start). */
+const EXIT_STATUS = 'Exit status: 0 success; 1 a check found a problem (replay --check, setup check) or the agent could not start; ' +
+  '2 an error, said in one sentence: bad usage, bad configuration, no agent answering, a file that cannot be read or written.';
 
 const USAGE = `stratum1 ${VERSION}: a monitoring-first agent for GPS-disciplined time servers
 
@@ -39,6 +45,8 @@ Usage:
                                               a metric's history from the database (stratum1 history --list)
   stratum1 events [--since 7d] [--type T] [--json] [--config FILE]
                                               the recorded events
+  stratum1 nmea [--count N] [--seconds S] [--config FILE] [--url URL]
+                                              the receiver's raw NMEA from the running agent, line by line as received (like gpspipe -r)
   stratum1 clients [--top N] [--by minute|hour|day|total] [--config FILE] [--url URL] [--json]
                                               who uses the NTP server: requests per client over the last minute, hour, day
   stratum1 alarms [--config FILE] [--url URL] [--json]
@@ -51,7 +59,7 @@ Usage:
                                               is the UART free, does PPS tick, does NMEA arrive, who steers the clock
   stratum1 version
 
-Exit status: 0 success, 1 failure, 2 bad usage or bad configuration.`;
+${EXIT_STATUS}`;
 
 
 /** A command's own lines of the usage text, for `stratum1 COMMAND --help`; undefined for no such command. */
@@ -66,9 +74,13 @@ export function commandHelp(cmd: string): string | undefined {
   if (out.length === 0) return undefined;
   const where = cmd === 'setup' ? 'setup check reads --config FILE, else $STRATUM1_CONFIG, else /etc/stratum1/stratum1.yaml (the installed agent\'s), else the defaults.'
     : 'The configuration: --config FILE, else $STRATUM1_CONFIG, else ./config/stratum1.yaml, else /etc/stratum1/stratum1.yaml.';
-  return `${out.join('\n')}\n\n${where}\n` +
-    'Exit status: 0 success, 1 failure, 2 bad usage or bad configuration.';
+  return `${out.join('\n')}\n\n${where}\n${EXIT_STATUS}`;
 }
+
+/** A configuration file that cannot be read, said in words. */
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'there is no such file', EISDIR: 'it is a directory', EACCES: 'permission denied (the agent\'s configuration is root:stratum1 0640: sudo, or a member of stratum1)',
+};
 
 export async function main(argv: string[], io: Out = std): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -90,6 +102,7 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
       case 'events': return cmdEvents(rest, io);
       case 'alarms': return await cmdAlarms(rest, io);
       case 'clients': return await cmdClients(rest, io);
+      case 'nmea': return await cmdNmea(rest, io);
       case 'report': return cmdReport(rest, io);
       case 'setup': return await cmdSetup(rest, io);
       case 'config-example': io.out(exampleYaml()); return 0;
@@ -104,7 +117,9 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
     }
   } catch (e) {
     if (e instanceof ConfigError) {
-      io.err(`stratum1: bad configuration: ${e.message}\n`);
+      const only = e.issues.length === 1 && e.issues[0]!.path === '(file)' ? e.issues[0]!.found : undefined;
+      io.err(only === undefined ? `stratum1: bad configuration: ${e.message}\n`
+        : `stratum1: cannot read the configuration file ${e.file}: ${FILE_ERRORS[only] ?? only}\n`);
       return 2;
     }
     if (e instanceof UsageError) {
@@ -113,7 +128,7 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
     }
     if (e instanceof CliError) {
       io.err(`stratum1: ${e.message}\n`);
-      return 1;
+      return 2;
     }
     throw e;
   }
@@ -193,7 +208,7 @@ async function cmdClients(rest: string[], io: Out): Promise<number> {
     v = (await res.json()) as ClientsView;
   } catch (e) {
     if (e instanceof CliError) throw e;
-    throw new CliError(`no agent answered at ${base}: ${(e as Error).message}`);
+    throw new CliError(`no agent answered at ${base}: ${whyNot(e)}`);
   }
   if (a.values.json) {
     io.out(`${JSON.stringify(v, null, 2)}\n`);
@@ -229,13 +244,13 @@ async function cmdTraps(rest: string[], io: Out): Promise<number> {
     const j = (await res.json()) as { sent?: string[]; error?: string };
     if (j.error) {
       io.err(`stratum1: ${j.error}\n`);
-      return 1;
+      return 2;
     }
     io.out(`sent: ${(j.sent ?? []).join(', ') || 'nothing (no active fault)'}\n`);
     return 0;
   } catch (e) {
-    io.err(`stratum1: no agent answered at ${base}: ${(e as Error).message}\n`);
-    return 1;
+    io.err(`stratum1: no agent answered at ${base}: ${whyNot(e)}\n`);
+    return 2;
   }
 }
 
@@ -453,7 +468,7 @@ async function cmdReplay(rest: string[], io: Out): Promise<number> {
       for await (const chunk of createReadStream(file, { encoding: 'latin1', highWaterMark: 256 * 1024 })) s.push(chunk as string);
     } catch (e) {
       io.err(`stratum1: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
-      return 1;
+      return 2;
     }
     s.finish();
     summary(s.stats.epochs, s.stats.lines, s.stats.rejected, s.junkLines, s.stats.datesRejected);
@@ -465,13 +480,20 @@ async function cmdReplay(rest: string[], io: Out): Promise<number> {
     text = readFileSync(file, 'latin1');
   } catch (e) {
     io.err(`stratum1: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
-    return 1;
+    return 2;
   }
   const r = replayCapture(text, opts);
   for (const e of r.epochs) print(e);
   summary(r.epochs.length, r.lines.length, r.lines.filter((l) => !l.accepted).length, r.junkLines, r.datesRejected);
   {
-    const cmp = compareWithChk(r, parseChk(readFileSync(chkFile, 'latin1')));
+    let chk: string;
+    try {
+      chk = readFileSync(chkFile, 'latin1');
+    } catch (e) {
+      io.err(`stratum1: cannot read ${chkFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+      return 2;
+    }
+    const cmp = compareWithChk(r, parseChk(chk));
     const c = classify(basename(file), cmp);
     io.err(`compared with ${chkFile}: ${cmp.epochsCompared} epochs, ${cmp.skiesCompared} sky reports, ${cmp.linesCompared} lines: ` +
       `${c.unexplained.length} differences, ${c.deliberate.length} deliberate\n`);

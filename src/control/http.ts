@@ -1,6 +1,7 @@
 /**
  * The loopback status endpoint: GET /status returns the Status snapshot as JSON, GET /health a one-word
- * answer, GET / (and /ui) the live web page (web.ts) with GET /ui/recent, its last ten minutes.
+ * answer, GET / (and /ui) the live web page (web.ts) with GET /ui/recent, its last ten minutes, the
+ * parts' read-only views (GET /clients) and live streams (GET /nmea, the raw NMEA: line-stream.ts).
  * Read-only; anything else is 404/405. `stratum1 status` reads it. The listening, limits and
  * shutdown are net/http-server.ts's, shared with the /metrics endpoint.
  */
@@ -10,6 +11,10 @@ import type { Status } from '../status/status.ts';
 import { listenHttp, type HttpListener } from '../net/http-server.ts';
 import { webAsset, WEB_HEADERS } from './web.ts';
 import type { RecentPoint } from './recent.ts';
+import type { LineStream } from './line-stream.ts';
+
+/** A live stream (GET /nmea), or why there is none (a 404 saying so). */
+export type StreamRoute = LineStream | { unavailable: string };
 
 /**
  * The endpoint is for the operator's own tools (stratum1, curl, an NMS poller) on this machine; a web
@@ -42,7 +47,8 @@ export class ControlServer {
    * active faults): they change no state. */
   constructor(private readonly status: () => Status, private readonly actions: Record<string, () => unknown> = {},
     private readonly views: Record<string, (query: URLSearchParams) => unknown> = {},
-    private readonly recent: () => RecentPoint[] = () => []) {}
+    private readonly recent: () => RecentPoint[] = () => [],
+    private readonly streams: Record<string, StreamRoute> = {}) {}
 
   async listen(address: string, port: number): Promise<AddressInfo> {
     this.server = await listenHttp(address, port, (req, res) => this.handle(req, res));
@@ -77,6 +83,11 @@ export class ControlServer {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
       return;
     }
+    const stream = Object.hasOwn(this.streams, name) ? this.streams[name] : undefined;
+    if (stream) {
+      this.serveStream(req, res, stream);
+      return;
+    }
     if (path === '/status') {
       let body: string;
       try {
@@ -96,6 +107,31 @@ export class ControlServer {
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /status\n');
     }
+  }
+
+  /**
+   * A live stream, one line each, chunked, until the reader hangs up: refused (503) when the stream has
+   * its readers already, and dropped by the stream if it falls behind. HEAD answers without joining.
+   */
+  private serveStream(req: IncomingMessage, res: ServerResponse, stream: StreamRoute): void {
+    if ('unavailable' in stream) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`${stream.unavailable}\n`);
+      return;
+    }
+    const headers = { 'content-type': 'text/plain; charset=iso-8859-1', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+    if (req.method === 'HEAD') {
+      res.writeHead(200, headers).end();
+      return;
+    }
+    if (!stream.add(res)) {
+      res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '10' })
+        .end(`${stream.maxReaders} streams are being read already, the most this agent serves at once: try again when one ends\n`);
+      return;
+    }
+    res.on('close', () => stream.remove(res));
+    res.on('error', () => stream.remove(res)); // a reader gone mid-write: its close follows; never the agent's crash
+    res.writeHead(200, headers);
+    res.flushHeaders();
   }
 
   async close(): Promise<void> {

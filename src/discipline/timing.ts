@@ -33,6 +33,8 @@ import type { Logger } from '../log.ts';
 
 /** What an observer of the timing path may watch. Every member is optional. */
 export interface TimingObserver {
+  /** A framed line of the receiver's byte stream, as received (the raw NMEA stream). */
+  line?(line: string, rx: Nanos): void;
   sentence?(s: Sentence, rx: Nanos): void;
   output?(o: ReceiverOutput, rx: Nanos): void;
   label?(utc: Nanos, leapSecond: boolean, fixValid: boolean, rx: Nanos): void;
@@ -113,6 +115,7 @@ export class TimingPath {
       fixLostAfterS: cfg.receiver.fix_lost_after_s, silenceAfterS: cfg.receiver.serial.silence_after_s,
       externalAntenna: cfg.receiver.external_antenna, minValidDate: fromDate(new Date(`${cfg.receiver.min_valid_date}T00:00:00Z`)),
     }, emit, {
+      line: (l, rx) => each('line', l, rx),
       sentence: (s, rx) => each('sentence', s, rx),
       output: (o, rx) => each('output', o, rx),
       label: (utc, leap, fixValid, rx) => {

@@ -56,6 +56,8 @@ const ageS = (now: Nanos, t: Nanos | undefined) => (t === undefined ? undefined 
 
 /** Where the monitor's outputs go, fixed at construction (the timing path wires them to the discipline). */
 export interface GnssEdges {
+  /** Every framed line from onBytes, as received (checksum and all, valid or not), without its end. */
+  line?(line: string, rx: Nanos): void;
   /** Every parsed sentence. */
   sentence?(s: Sentence, rx: Nanos): void;
   /** Every receiver output (epochs, MTK acknowledgements, rejected dates). */
@@ -111,6 +113,7 @@ export class GnssMonitor {
     const before = this.framer.stats.junkBytes;
     for (const line of this.framer.push(chunk)) {
       this.link.lines++;
+      this.edges.line?.(line, rx);
       const r = parseSentence(line);
       if (!r.ok) {
         this.link.rejected[r.error.kind] = (this.link.rejected[r.error.kind] ?? 0) + 1;

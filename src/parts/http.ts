@@ -1,4 +1,4 @@
-/** Servers: the control endpoint (GET /status, /health; POST actions) and the Prometheus /metrics endpoint. */
+/** Servers: the control endpoint (GET /status, /health, the parts' views and streams; POST actions) and the Prometheus /metrics endpoint. */
 import { ControlServer } from '../control/http.ts';
 import { RecentRing } from '../control/recent.ts';
 import { MetricsServer } from '../export/metrics-http.ts';
@@ -49,7 +49,7 @@ export const controlHttp: PartFactory = {
       everySecond: (st) => recent.add(st),
       async start() {
         if (!ctx.listen) return;
-        server = new ControlServer(() => ctx.status(), ctx.actions(), ctx.views(), () => recent.list());
+        server = new ControlServer(() => ctx.status(), ctx.actions(), ctx.views(), () => recent.list(), ctx.streams());
         const h = ctx.cfg.control.http;
         const a = await server.listen(h.address, h.port);
         ctx.listening({ service: 'control-http', protocol: 'tcp', address: a.address, port: a.port });

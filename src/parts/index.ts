@@ -20,6 +20,7 @@ import { integrity } from './integrity.ts';
 import { chronySock } from './chrony-sock.ts';
 import { partnerChrony } from './partner-chrony.ts';
 import { partnerPtp4l } from './partner-ptp4l.ts';
+import { nmeaStream } from './nmea-stream.ts';
 import { metricsHttp, controlHttp } from './http.ts';
 
 export const PARTS: readonly PartFactory[] = [
@@ -39,6 +40,7 @@ export const PARTS: readonly PartFactory[] = [
   partnerChrony,
   partnerPtp4l,
   alarms,
+  nmeaStream,
   metricsHttp,
   controlHttp,
 ];

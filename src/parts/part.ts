@@ -11,6 +11,7 @@ import type { Endpoint, Status, PartSections } from '../status/status.ts';
 import type { TimingPath } from '../discipline/timing.ts';
 import type { Oscillator } from '../sim/oscillator.ts';
 import type { Logger } from '../log.ts';
+import type { StreamRoute } from '../control/http.ts';
 
 
 export interface Sources {
@@ -47,10 +48,15 @@ export interface PartContext {
   actions(): Record<string, () => unknown>;
   /** Every part's read-only views, by name (GET /<name> on the control endpoint). */
   views(): Record<string, View>;
+  /** Every part's live line streams, by name (GET /<name> on the control endpoint). */
+  streams(): Record<string, StreamOffer>;
 }
 
 /** A read-only view for the control endpoint: JSON from the query string's parameters. */
 export type View = (query: URLSearchParams) => unknown;
+
+/** A live stream for the control endpoint (the raw NMEA), or why there is none here (said with a 404). */
+export type StreamOffer = StreamRoute;
 
 export interface Part {
   readonly name: string;
@@ -68,6 +74,8 @@ export interface Part {
   actions?(): Record<string, () => unknown>;
   /** Read-only answers too large or too rare for Status (the clients table), GET /<name>. */
   views?(): Record<string, View>;
+  /** Live line streams (the raw NMEA), GET /<name>: bounded in readers and in what each may owe. */
+  streams?(): Record<string, StreamOffer>;
 }
 
 /** A registry entry: one line per part in parts/index.ts. */

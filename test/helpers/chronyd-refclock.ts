@@ -1,12 +1,11 @@
 /**
- * A real chronyd with a SOCK refclock, in a private directory: its own config, command socket, pid
- * file, drift file and refclocks log. Always `-x`: it never steers this machine's clock (it keeps its
- * corrections to itself). Queried with chronyc over its command socket; ended by its PID.
+ * A real chronyd (test/helpers/chronyd.ts: private directory, always `-x`) with a SOCK refclock and
+ * its refclocks log.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { chronyd } from './chronyd.ts';
 
 export interface SockChronyd {
   dir: string;
@@ -32,48 +31,14 @@ export interface StatsRow { samples: number; runs: number; spanS: number; freqPp
 /** chronyd's config for a SOCK refclock at dir/chrony.sock: poll 2 (4 s) with the default median
  * filter, which wants four samples a poll, our one a second. */
 export function sockChronyd(dir: string, poll = 2): SockChronyd {
-  chmodSync(dir, 0o700); // chronyd refuses a command socket in a directory others can enter
   const sockPath = join(dir, 'chrony.sock');
-  const cmdSock = join(dir, 'chronyd.sock');
-  const conf = join(dir, 'chrony.conf');
-  writeFileSync(conf, [
-    `refclock SOCK ${sockPath} refid GPS poll ${poll} precision 1e-7`,
-    `bindcmdaddress ${cmdSock}`, 'cmdport 0', 'port 0',
-    `pidfile ${join(dir, 'chronyd.pid')}`, `driftfile ${join(dir, 'chronyd.drift')}`,
-    `logdir ${dir}`, 'log refclocks', '',
-  ].join('\n'));
-  let out = '';
+  const d = chronyd('chronyd', dir, [`refclock SOCK ${sockPath} refid GPS poll ${poll} precision 1e-7`, 'port 0', `logdir ${dir}`, 'log refclocks'], { waitFor: sockPath });
   const c: SockChronyd = {
-    dir, sockPath, proc: undefined,
-    async start() {
-      rmSync(join(dir, 'chronyd.pid'), { force: true });
-      // -x: never touch the clock. -u: stay the user we are (chronyd would drop to _chrony, who may
-      // not enter this private directory).
-      const p = spawn('chronyd', ['-x', '-d', '-u', userInfo().username, '-f', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-      p.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-      p.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-      c.proc = p;
-      const end = Date.now() + 10_000;
-      while (!(existsSync(sockPath) && existsSync(cmdSock))) {
-        if (p.exitCode !== null || Date.now() > end) throw new Error(`chronyd did not start:\n${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-    async stop() {
-      const p = c.proc;
-      c.proc = undefined;
-      if (!p || p.exitCode !== null || p.signalCode !== null) return;
-      const exited = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill('SIGTERM');
-      const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-    chronyc(...args) {
-      const r = spawnSync('chronyc', ['-h', cmdSock, ...args], { encoding: 'utf8', timeout: 5000 });
-      if (r.status !== 0) throw new Error(`chronyc ${args.join(' ')}: ${r.stderr || r.stdout}`);
-      return r.stdout;
-    },
+    dir, sockPath,
+    get proc() { return d.proc; },
+    start: () => d.start(),
+    stop: () => d.stop(),
+    chronyc: (...args) => d.chronyc(...args),
     source() {
       // -c sources: mode, state, name, stratum, poll, reach (octal), last rx, offset, measured offset, error
       const row = c.chronyc('-c', 'sources').split('\n').map((l) => l.split(',')).find((f) => f[2] === 'GPS');
@@ -103,7 +68,7 @@ export function sockChronyd(dir: string, poll = 2): SockChronyd {
       }
       return rows;
     },
-    output: () => out,
+    output: () => d.output(),
   };
   return c;
 }

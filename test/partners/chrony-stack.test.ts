@@ -13,65 +13,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { trapd, walk } from '../helpers/snmp-tools.ts';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chronyd } from '../helpers/chronyd.ts';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, agentConfig, type RunningAgent } from '../helpers/agent.ts';
 import { requirePeers } from '../helpers/env.ts';
 import { freeTcpPort, freeUdpPort } from '../helpers/ports.ts';
 import { ntpQuery } from '../helpers/ntp.ts';
 import { parseMetrics } from '../helpers/metrics.ts';
+import type { Status } from '../../src/status/status.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Chronyd { name: string; dir: string; cmdSock: string; start(): Promise<void>; stop(): Promise<void>; chronyc(...args: string[]): string; output(): string }
-
-/** A chronyd -x in its own 0700 directory (it refuses a command socket where others may enter). */
-function chronyd(name: string, dir: string, lines: string[]): Chronyd {
-  mkdirSync(dir, { recursive: true });
-  chmodSync(dir, 0o700);
-  const cmdSock = join(dir, 'chronyd.sock');
-  const conf = join(dir, 'chrony.conf');
-  writeFileSync(conf, [...lines, `bindcmdaddress ${cmdSock}`, 'cmdport 0', `pidfile ${join(dir, 'chronyd.pid')}`, `driftfile ${join(dir, 'chronyd.drift')}`, ''].join('\n'));
-  let proc: ChildProcess | undefined;
-  let out = '';
-  const c: Chronyd = {
-    name, dir, cmdSock,
-    async start() {
-      rmSync(join(dir, 'chronyd.pid'), { force: true });
-      // -x: never touch the clock. -u: stay the user we are (chronyd would drop to _chrony, who may
-      // not enter this private directory).
-      const p = spawn('chronyd', ['-x', '-d', '-u', userInfo().username, '-f', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-      p.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-      p.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-      proc = p;
-      const end = Date.now() + 10_000;
-      while (!existsSync(cmdSock)) {
-        if (p.exitCode !== null || Date.now() > end) throw new Error(`${name} did not start:\n${out}`);
-        await sleep(50);
-      }
-    },
-    async stop() {
-      const p = proc;
-      proc = undefined;
-      if (!p || p.exitCode !== null || p.signalCode !== null) return;
-      const exited = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill('SIGTERM'); // by its PID: the ChildProcess we spawned
-      const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-    chronyc(...args) {
-      const r = spawnSync('chronyc', ['-h', cmdSock, '-n', '-c', ...args], { encoding: 'utf8', timeout: 5000 });
-      if (r.status !== 0) throw new Error(`chronyc ${args.join(' ')}: ${r.stderr || r.stdout}`);
-      return r.stdout;
-    },
-    output: () => out,
-  };
-  return c;
-}
 
 const near = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol;
 
@@ -93,7 +47,7 @@ test('chronyd on the seed\'s stack watched over its Unix socket: Status, NTPv4-M
   const s3 = chronyd('false chronyd', join(dir, 's3'), ['local stratum 2', 'bindaddress 127.0.0.3', `port ${s3Port}`, 'allow 127.0.0.0/8']);
   const mainDir = join(dir, 'main');
   const main = chronyd('chronyd', mainDir, [
-    `refclock SOCK ${join(mainDir, 'chrony.sock')} refid GPS poll 2 precision 1e-7`,
+    `refclock SOCK ${join(mainDir, 'chrony.sock')} refid GPS poll 2 precision 1e-7 prefer`,
     `server 127.0.0.1 port ${feederNtp} iburst minpoll 0 maxpoll 0`,
     `server 127.0.0.2 port ${s2Port} iburst minpoll 0 maxpoll 0`,
     `server 127.0.0.3 port ${s3Port} iburst minpoll 0 maxpoll 0 offset 0.5`,
@@ -137,18 +91,34 @@ test('chronyd on the seed\'s stack watched over its Unix socket: Status, NTPv4-M
     const withStats = await w.waitFor((s) => (s.partners.chrony.serverStats?.ntpHits ?? 0) >= 5, 10_000, 'chronyd\'s server stats to count our requests');
     assert.equal(withStats.partners.chrony.serverStatsProblem, null, 'server stats answered on the socket');
 
-    // One moment: chronyc, then Status, the walks and /metrics, then chronyc again (figures that move
-    // between two questions are compared with tolerances; names, states and strata exactly).
-    await sleep(1500); // the SNMP values are refreshed once a second
-    const tr = main.chronyc('tracking').trim().split(',');
-    const rows = main.chronyc('sources').trim().split('\n').map((l) => l.split(','));
-    const stats = main.chronyc('sourcestats').trim().split('\n').map((l) => l.split(','));
-    const serverstats = main.chronyc('serverstats').trim().split(',');
-    const st = await w.status();
-    const v4 = walk(snmpPort, community, 'NTPv4-MIB::ntpSnmpMIBObjects');
-    const ours = walk(snmpPort, community, 'STRATUM1-AGENT-MIB::s1Chrony');
-    const metricsText = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    const m = parseMetrics(metricsText);
+    // One moment: chronyc, then Status, the walks and /metrics, then chronyc again. chronyd's selection
+    // may still move early on (GPS and the agent's server are both stratum 0/1 sources): a moment counts
+    // when chronyc said the same reference, stratum and source states before and after, and Status and
+    // the walk saw them too (figures that move between two questions are compared with tolerances;
+    // names, states and strata exactly).
+    const selection = () => {
+      const t = main.chronyc('-c', 'tracking').trim().split(',');
+      const r = main.chronyc('-c', 'sources').trim().split('\n').map((l) => l.split(','));
+      return { tr: t, rows: r, key: `${t[0]} ${t[2]} ${r.map((x) => `${x[2]}${x[1]}`).join(' ')}` };
+    };
+    let snap: { tr: string[]; rows: string[][]; stats: string[][]; serverstats: string[]; st: Status; v4: Map<string, string>; ours: Map<string, string>; m: Map<string, number> } | undefined;
+    for (let attempt = 0; attempt < 8 && !snap; attempt++) {
+      const before = selection();
+      await sleep(2500); // the partner polls each second, SNMP refreshes each second
+      const st = await w.status();
+      const v4 = walk(snmpPort, community, 'NTPv4-MIB::ntpSnmpMIBObjects');
+      const ours = walk(snmpPort, community, 'STRATUM1-AGENT-MIB::s1Chrony');
+      const m = parseMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+      const after = selection();
+      const stats = main.chronyc('-c', 'sourcestats').trim().split('\n').map((l) => l.split(','));
+      const serverstats = main.chronyc('-c', 'serverstats').trim().split(',');
+      const seen = `${st.partners.chrony.referenceId} ${st.partners.chrony.stratum} ${st.partners.chrony.sources.map((x) => `${x.name}${x.state}`).join(' ')}`;
+      if (before.key === after.key && seen === after.key && v4.get('ntpEntStatusStratum.0') === after.tr[2]) {
+        snap = { tr: after.tr, rows: after.rows, stats, serverstats, st, v4, ours, m };
+      }
+    }
+    assert.ok(snap, 'chronyd\'s selection held still for one moment in eight tries');
+    const { tr, rows, stats, serverstats, st, v4, ours, m } = snap;
     const c = st.partners.chrony;
 
     // tracking: ref id, name, stratum, ref time, system time, last offset, rms offset, frequency, residual freq, skew, root delay, root dispersion, update interval, leap status

@@ -9,9 +9,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { chronyd as privateChronyd } from '../helpers/chronyd.ts';
 import { join } from 'node:path';
 import { startAgent, agentConfig, type RunningAgent } from '../helpers/agent.ts';
 import { requirePeers } from '../helpers/env.ts';
@@ -21,53 +21,9 @@ import type { Status } from '../../src/status/status.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Chronyd { start(): Promise<void>; stop(): Promise<void>; chronyc(...args: string[]): string; output(): string }
-
-function ntpClientChronyd(dir: string, cmdPort: number, ntpPort: number): Chronyd {
-  chmodSync(dir, 0o700); // chronyd refuses a command socket in a directory others can enter
-  const conf = join(dir, 'chrony.conf');
-  writeFileSync(conf, [
-    `server 127.0.0.1 port ${ntpPort} iburst minpoll 0 maxpoll 0`,
-    `cmdport ${cmdPort}`, 'bindcmdaddress 127.0.0.1', `bindcmdaddress ${join(dir, 'chronyd.sock')}`, 'port 0',
-    `pidfile ${join(dir, 'chronyd.pid')}`, `driftfile ${join(dir, 'chronyd.drift')}`, '',
-  ].join('\n'));
-  let proc: ChildProcess | undefined;
-  let out = '';
-  return {
-    async start() {
-      rmSync(join(dir, 'chronyd.pid'), { force: true });
-      // -x: never touch the clock. -u: stay the user we are (chronyd would drop to _chrony, who may not
-      // enter this private directory).
-      const p = spawn('chronyd', ['-x', '-d', '-u', userInfo().username, '-f', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-      p.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-      p.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-      proc = p;
-      const end = Date.now() + 10_000;
-      for (;;) {
-        if (p.exitCode !== null || Date.now() > end) throw new Error(`chronyd did not start:\n${out}`);
-        const r = spawnSync('chronyc', ['-h', '127.0.0.1', '-p', String(cmdPort), '-c', 'tracking'], { encoding: 'utf8', timeout: 3000 });
-        if (r.status === 0) return;
-        await sleep(100);
-      }
-    },
-    async stop() {
-      const p = proc;
-      proc = undefined;
-      if (!p || p.exitCode !== null || p.signalCode !== null) return;
-      const exited = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill('SIGTERM'); // by its PID: the ChildProcess we spawned
-      const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-    chronyc(...args) {
-      const r = spawnSync('chronyc', ['-h', '127.0.0.1', '-p', String(cmdPort), '-n', ...args], { encoding: 'utf8', timeout: 5000 });
-      if (r.status !== 0) throw new Error(`chronyc ${args.join(' ')}: ${r.stderr || r.stdout}`);
-      return r.stdout;
-    },
-    output: () => out,
-  };
-}
+/** chronyd taking its time from our NTP server, answering chronyc on its cmdport too. */
+const ntpClientChronyd = (dir: string, cmdPort: number, ntpPort: number) =>
+  privateChronyd('chronyd', dir, [`server 127.0.0.1 port ${ntpPort} iburst minpoll 0 maxpoll 0`, 'port 0'], { cmdPort });
 
 async function waitFor(a: RunningAgent, pred: (s: Status) => boolean, ms: number, what: string): Promise<Status> {
   const end = Date.now() + ms;

@@ -347,13 +347,13 @@ test('config.txt, cmdline.txt and gpsd edits: the right pin replaces the wrong o
     'DEVICES="/dev/serial0 /dev/pps0"\nDEVICES="/dev/serial0 /dev/pps0"\n#GPSD_OPTIONS="-b"\nGPSD_OPTIONS="-n"\n', 'every assignment (the shell keeps the last); comments stay');
 });
 
-test('setup pi refuses what it cannot do: no boot partition (exit 1), a bad pin or --root (exit 2), nothing changed', async (t) => {
+test('setup pi refuses what it cannot do, each in a sentence with exit 2: no boot partition, a bad pin or --root; nothing changed', async (t) => {
   const f = fakePi('bookworm', BOOKWORM_UNITS);
   t.after(() => rmSync(f.dir, { recursive: true, force: true }));
   rmSync(join(f.root, 'boot'), { recursive: true });
   const before = snapshot(f.root);
   const r = await stratum1(f, ['setup', 'pi', '--root', f.root]);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2, 'an error: exit 2');
   assert.match(r.err, /no config\.txt in \/boot\/firmware or \/boot under /);
   assert.deepEqual(snapshot(f.root), before);
   assert.deepEqual(changingCalls(f), []);
@@ -443,7 +443,7 @@ test('a config that is there but unreadable stops setup pi (it would be written 
   mkdirSync(join(f.root, 'etc/stratum1/stratum1.yaml'), { recursive: true });
   const before = snapshot(f.root);
   const r = await stratum1(f, ['setup', 'pi', '--root', f.root]);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2, 'an error: exit 2');
   assert.match(r.err, /setup pi: cannot read .*\/etc\/stratum1\/stratum1\.yaml: EISDIR/);
   assert.deepEqual(snapshot(f.root), before, 'nothing changed');
   const s = piState();

@@ -184,10 +184,10 @@ test("a new agent's first minutes: history and report answer from the seconds th
   const out = join(dir, 'report.html');
   const r = cli('report', '--config', cfg, '--since', '24h', '--out', out);
   assert.equal(r.status, 0, r.stderr);
-  // Where it cannot write: a sentence and exit 1, no stack trace (there was one); an unknown event
+  // Where it cannot write: a sentence and exit 2, no stack trace (there was one); an unknown event
   // type is refused with the list of types (it gave 0 events and exit 0).
   const nowhere = cli('report', '--config', cfg, '--since', '24h', '--out', join(dir, 'no', 'such', 'dir', 'r.html'));
-  assert.equal(nowhere.status, 1, nowhere.stderr);
+  assert.equal(nowhere.status, 2, nowhere.stderr);
   assert.match(nowhere.stderr, /^stratum1: cannot write the report to .*r\.html: ENOENT\n$/);
   const bogus = cli('events', '--config', cfg, '--type', 'bogus');
   assert.equal(bogus.status, 2, bogus.stderr);
