@@ -44,11 +44,11 @@ let exit = 0;
 try {
   stack = await startMonitorStack({ pollS: POLL_S, watch: WATCH });
   const a = stack.agent;
-  const chronySynced = () => stack!.chronyc('-c', 'sources').split(',')[1] === '*';
+  const chronySynced = () => stack!.chronyd.chronyc('-c', 'sources').split(',')[1] === '*';
   await a.waitFor((s) => s.gnss.fix && (WATCH ? s.partners.chrony.synchronised && s.partners.ptp4l.portState === 'MASTER' : chronySynced()), 90_000, 'the stack up');
   await sleep(10_000);
   const pids: Record<string, number | undefined> = {
-    agent: a.proc.pid, chronyd: stack.chronyd.pid, ptp4l: stack.ptp4l.pid(), gpsd: stack.gpsdPid(),
+    agent: a.proc.pid, chronyd: stack.chronyd.proc?.pid, ptp4l: stack.ptp4l.pid(), gpsd: stack.gpsdPid(),
   };
   for (const [k, v] of Object.entries(pids)) if (v === undefined) throw new Error(`no PID for ${k}`);
   const start = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuS(pid!)]));

@@ -3,9 +3,9 @@
  * it with config/monitor-only.yaml:
  *  - gpsd, started by gpsfake on a free loopback port, replaying a corpus capture in a loop (-c: one
  *    sentence every 40 ms, about an epoch a second);
- *  - chronyd, the one watched (`-x`: it never touches this machine's clock; a private config, pid
- *    file, drift file and command socket; its command port on a free loopback port), whose source is
- *    a second chronyd (`-x`, `local stratum 1`) serving NTP on another free loopback port;
+ *  - chronyd, the one watched (test/helpers/chronyd.ts: `-x`, it never touches this machine's clock;
+ *    a private directory, config, pid file, drift file and command socket; its command port on a free
+ *    loopback port), whose source is a second chronyd (`local stratum 1`) serving NTP on loopback;
  *  - ptp4l as a grandmaster (masterOnly, free_running) in a network namespace of its own, without
  *    CAP_SYS_TIME (test/helpers/ptp4l.ts), its management socket in the private directory;
  *  - the agent (bin/stratum1.js run, no --simulate), with config/monitor-only.yaml where only ports,
@@ -13,9 +13,9 @@
  *    needs are changed (`adapted` lists them).
  * Everything is ended by its PID (gpsfake by its process group, which holds the gpsd it started).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { BIN } from './agent.ts';
@@ -24,6 +24,7 @@ import { netPair, type NetPair } from './netns.ts';
 import { ntpQuery } from './ntp.ts';
 import { freeTcpPort, freeUdpPort } from './ports.ts';
 import { ptp4l, type Ptp4l } from './ptp4l.ts';
+import { chronyd, type Chronyd } from './chronyd.ts';
 import type { Status } from '../../src/status/status.ts';
 
 /** A YAML mapping, as parsed. */
@@ -34,44 +35,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const MONITOR_CONFIG = resolve(ROOT, 'config/monitor-only.yaml');
 /** A 2020 capture with five constellations (Debian's gpsd 3.22 moves pre-2017 dates; see the corpus notes). */
 export const MONITOR_CAPTURE = resolve(CORPUS, 'ublox-neo-m9n-nmea.log');
-
-export interface Daemon { readonly pid: number | undefined; start(): Promise<void>; stop(): Promise<void>; output(): string }
-
-/** A chronyd -x with its own config in `dir` (name.conf, name.pid, name.drift, name.sock); `ready` says when it has started. */
-function chronyd(dir: string, name: string, lines: string[], ready: () => Promise<boolean>): Daemon {
-  const conf = join(dir, `${name}.conf`);
-  writeFileSync(conf, [...lines, `bindcmdaddress ${join(dir, `${name}.sock`)}`, `pidfile ${join(dir, `${name}.pid`)}`,
-    `driftfile ${join(dir, `${name}.drift`)}`, ''].join('\n'));
-  let proc: ChildProcess | undefined;
-  let out = '';
-  return {
-    get pid() { return proc?.pid; },
-    async start() {
-      rmSync(join(dir, `${name}.pid`), { force: true });
-      // -x: never touch the clock. -u: stay the user we are (the private directory is ours alone).
-      const p = spawn('chronyd', ['-x', '-d', '-u', userInfo().username, '-f', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-      p.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-      p.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-      proc = p;
-      const end = Date.now() + 10_000;
-      while (!(await ready())) {
-        if (p.exitCode !== null || Date.now() > end) throw new Error(`chronyd ${name} did not start:\n${out}`);
-        await sleep(100);
-      }
-    },
-    async stop() {
-      const p = proc;
-      proc = undefined;
-      if (!p || p.exitCode !== null || p.signalCode !== null) return;
-      const exited = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill('SIGTERM'); // by its PID: the process we spawned
-      const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-    output: () => out,
-  };
-}
 
 export interface MonitorAgent {
   proc: ChildProcess;
@@ -131,11 +94,10 @@ export interface MonitorStack {
   gpsfake: ChildProcess;
   /** gpsd's PID (gpsfake's child), once found. */
   gpsdPid(): number | undefined;
-  /** The chronyd the agent watches, its command port, and its source. */
-  chronyd: Daemon;
+  /** The chronyd the agent watches (chronyc over its socket: .chronyc), its command port, and its source. */
+  chronyd: Chronyd;
   chronydCmdPort: number;
-  chronydSource: Daemon;
-  chronyc(...args: string[]): string;
+  chronydSource: Chronyd;
   ptp4l: Ptp4l;
   ptp4lSocket: string;
   snmpPort: number;
@@ -181,19 +143,17 @@ export async function startMonitorStack(o: { pollS?: number; logLevel?: string; 
 
     // chronyd's source: a chronyd serving its own clock at stratum 1 on loopback.
     const ntpPort = await freeUdpPort();
-    const source = chronyd(dir, 'source', ['local stratum 1', 'allow 127.0.0.1', 'bindaddress 127.0.0.1', `port ${ntpPort}`, 'cmdport 0'],
-      async () => ntpQuery(ntpPort, 300).then(() => true, () => false));
+    const source = chronyd('source chronyd', join(dir, 'source'), ['local stratum 1', 'allow 127.0.0.1', 'bindaddress 127.0.0.1', `port ${ntpPort}`]);
     await source.start();
     stops.push(() => source.stop());
-    // The chronyd the agent watches.
+    const end = Date.now() + 10_000;
+    while (!(await ntpQuery(ntpPort, 300).then(() => true, () => false))) {
+      if (Date.now() > end) throw new Error(`the source chronyd does not serve NTP:\n${source.output()}`);
+      await sleep(100);
+    }
+    // The chronyd the agent watches (its command port too: the agent falls back to it).
     const cmdPort = await freeUdpPort();
-    const chronyc = (...args: string[]) => {
-      const r = spawnSync('chronyc', ['-h', '127.0.0.1', '-p', String(cmdPort), '-n', ...args], { encoding: 'utf8', timeout: 5000 });
-      if (r.status !== 0) throw new Error(`chronyc ${args.join(' ')}: ${r.stderr || r.stdout}`);
-      return r.stdout;
-    };
-    const watched = chronyd(dir, 'chronyd', [`server 127.0.0.1 port ${ntpPort} iburst minpoll 0 maxpoll 0`, `cmdport ${cmdPort}`, 'bindcmdaddress 127.0.0.1', 'port 0'],
-      async () => spawnSync('chronyc', ['-h', '127.0.0.1', '-p', String(cmdPort), '-c', 'tracking'], { timeout: 3000 }).status === 0);
+    const watched = chronyd('watched chronyd', join(dir, 'chronyd'), [`server 127.0.0.1 port ${ntpPort} iburst minpoll 0 maxpoll 0`, 'port 0'], { cmdPort });
     await watched.start();
     stops.push(() => watched.stop());
 
@@ -221,7 +181,7 @@ export async function startMonitorStack(o: { pollS?: number; logLevel?: string; 
     set('agent.state_dir', join(dir, 'state'));
     set('receiver.gpsd.port', gpsdPort);
     set('receiver.min_valid_date', '2019-01-01'); // the capture is from 2020
-    set('partners.chrony.socket', join(dir, 'chronyd.sock'));
+    set('partners.chrony.socket', watched.cmdSock);
     set('partners.chrony.port', cmdPort);
     set('partners.chrony.poll_s', pollS);
     set('partners.ptp4l.socket', ptp4lSocket);
@@ -244,7 +204,7 @@ export async function startMonitorStack(o: { pollS?: number; logLevel?: string; 
     stops.push(() => agent.stop());
     if (gf.exitCode !== null) throw new Error(`gpsfake exited: ${gfErr}`);
     return {
-      dir, agent, config, adapted, gpsdPort, gpsfake: gf, gpsdPid, chronyd: watched, chronydCmdPort: cmdPort, chronydSource: source, chronyc,
+      dir, agent, config, adapted, gpsdPort, gpsfake: gf, gpsdPid, chronyd: watched, chronydCmdPort: cmdPort, chronydSource: source,
       ptp4l: gm, ptp4lSocket, snmpPort, stop: stopAll,
     };
   } catch (e) {

@@ -58,7 +58,7 @@ test('monitor-only mode end to end: gnss from gpsd, chronyd and ptp4l watched, n
 
     // chronyd: reachable, synchronised to its loopback source, as chronyc says.
     const c = (await a.waitFor((x) => x.partners.chrony.synchronised && x.partners.chrony.sources[0]?.state === '*', 60_000, 'chronyd synchronised')).partners.chrony;
-    const tr = s.chronyc('-c', 'tracking').trim().split(',');
+    const tr = s.chronyd.chronyc('-c', 'tracking').trim().split(',');
     assert.equal(c.reachable, true, 'chronyd reachable');
     assert.equal(c.transport, `unix ${String((s.config.partners as Config & { chrony: Config }).chrony.socket)}`, `asked on chronyd's Unix socket, as chronyc: ${c.notice}`);
     assert.equal(c.reference, '127.0.0.1', 'chronyd\'s reference: its loopback source');
