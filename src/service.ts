@@ -82,7 +82,7 @@ export class Service {
     this.timing = new TimingPath(cfg, this.localClock, emit, log, this.kernelModel);
     const ctx: PartContext = {
       cfg, trueClock: opts.clock, clock: this.localClock, oscillator: this.oscillator, simLocal, timing: this.timing, sources: this.sources,
-      bus: this.bus, log, listen: opts.listen ?? !(opts.clock instanceof SimClock),
+      bus: this.bus, log, listen: opts.listen ?? !(opts.clock instanceof SimClock), procRoot: opts.procRoot,
       status: () => this.current, listening: (e) => this.listening.push(e),
       actions: () => Object.assign({}, ...this.parts.map((p) => p.actions?.() ?? {})) as Record<string, () => unknown>,
       views: () => Object.assign({}, ...this.parts.map((p) => p.views?.() ?? {})) as Record<string, View>,

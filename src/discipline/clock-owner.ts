@@ -16,6 +16,30 @@ export interface ClockDaemon {
   note: string;
 }
 
+/** phc2sys's options that take a value (linuxptp 3.1.1's getopt string). */
+const PHC2SYS_WITH_VALUE = new Set('cdsOfEPISFRNLMunzlt'.split(''));
+
+/** phc2sys's options from its arguments, getopt's way (`-ar`, `-s eth0` and `-seth0` alike): each
+ * option letter with its values in order ('' for a flag). */
+export function parsePhc2sysArgs(args: readonly string[]): Map<string, string[]> {
+  const o = new Map<string, string[]>();
+  const put = (k: string, v: string) => o.set(k, [...(o.get(k) ?? []), v]);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') break;
+    if (!a.startsWith('-') || a.length < 2) continue;
+    for (let j = 1; j < a.length; j++) {
+      const k = a[j]!;
+      if (PHC2SYS_WITH_VALUE.has(k)) {
+        put(k, a.slice(j + 1) || (args[++i] ?? ''));
+        break;
+      }
+      put(k, '');
+    }
+  }
+  return o;
+}
+
 /** comm (the kernel keeps 15 characters) of each daemon that can steer CLOCK_REALTIME. */
 const DAEMONS: Record<string, (args: string[]) => { steers: boolean; note: string }> = {
   chronyd: (a) => (a.includes('-x') ? { steers: false, note: 'chronyd -x: never steers the clock' }
@@ -26,10 +50,11 @@ const DAEMONS: Record<string, (args: string[]) => { steers: boolean; note: strin
   openntpd: () => ({ steers: true, note: '' }),
   ptpd: () => ({ steers: true, note: '' }),
   ptpd2: () => ({ steers: true, note: '' }),
-  // phc2sys steers CLOCK_REALTIME unless -c names another clock (a PHC).
+  // phc2sys steers CLOCK_REALTIME unless -c names another clock (a PHC); with -a, only with -r.
   phc2sys: (a) => {
-    const c = a.indexOf('-c');
-    const target = c >= 0 ? a[c + 1] : undefined;
+    const o = parsePhc2sysArgs(a);
+    if (o.has('a')) return o.has('r') ? { steers: true, note: 'phc2sys -a -r' } : { steers: false, note: 'phc2sys -a without -r steers PHCs, not the system clock' };
+    const target = o.get('c')?.at(-1);
     return target && target !== 'CLOCK_REALTIME' ? { steers: false, note: `phc2sys steers ${target}, not the system clock` } : { steers: true, note: '' };
   },
   // ptp4l steers the system clock only with software timestamping (-S), as a slave.

@@ -11,9 +11,24 @@ export type GpsdMessage =
   | { class: 'SKY'; device: string | undefined; satellites: SatelliteView[]; pdop?: number; hdop?: number; vdop?: number }
   | { class: 'PPS' | 'TOFF'; device: string | undefined; real: Nanos; clock: Nanos; precision: number | undefined }
   | { class: 'VERSION'; release: string; protoMajor: number; protoMinor: number }
-  | { class: 'DEVICES'; devices: { path: string; driver: string | undefined }[] }
+  | { class: 'DEVICES'; devices: GpsdDevice[] }
+  | { class: 'DEVICE'; device: GpsdDevice }
   | { class: 'ERROR'; message: string }
   | { class: 'OTHER'; name: string };
+
+/** A device as gpsd describes it (DEVICE, or a member of DEVICES): only `path` is always there. */
+export interface GpsdDevice {
+  path: string;
+  driver: string | undefined;
+  subtype: string | undefined;
+  /** When gpsd opened it: ISO 8601 as gpsd 3.20 and later send it (older gpsd: Unix seconds, converted). */
+  activated: string | undefined;
+  bps: number | undefined;
+  parity: string | undefined;
+  stopbits: number | undefined;
+  /** Its reporting cycle (s). */
+  cycleS: number | undefined;
+}
 
 export type GpsdDecode = { ok: true; msg: GpsdMessage } | { ok: false; error: string };
 
@@ -35,6 +50,21 @@ function ts(sec: unknown, nsec: unknown): Nanos | undefined {
   const ns = numOr(nsec);
   if (s === undefined || ns === undefined || !Number.isInteger(s) || !Number.isInteger(ns) || ns < 0 || ns >= 1e9) return undefined;
   return BigInt(s) * NS_PER_S + BigInt(ns);
+}
+
+/** gpsd's `activated`: an ISO 8601 string (3.20 and later) or Unix seconds (before); 0 or "" means closed. */
+function activatedOf(v: unknown): string | undefined {
+  if (typeof v === 'string') return v && isoToNanos(v) !== undefined ? v : undefined;
+  const n = numOr(v);
+  if (n === undefined || n <= 0 || n > 1e11) return undefined;
+  return new Date(Math.round(n * 1000)).toISOString();
+}
+
+function deviceOf(d: Record<string, unknown>): GpsdDevice {
+  return {
+    path: strOr(d.path) ?? '?', driver: strOr(d.driver), subtype: strOr(d.subtype), activated: activatedOf(d.activated),
+    bps: numOr(d.bps), parity: strOr(d.parity), stopbits: numOr(d.stopbits), cycleS: numOr(d.cycle),
+  };
 }
 
 export function decodeGpsd(line: string): GpsdDecode {
@@ -90,8 +120,10 @@ export function decodeGpsd(line: string): GpsdDecode {
       return { ok: true, msg: { class: 'VERSION', release: strOr(r.release) ?? '?', protoMajor: numOr(r.proto_major) ?? 0, protoMinor: numOr(r.proto_minor) ?? 0 } };
     case 'DEVICES': {
       const list = Array.isArray(r.devices) ? (r.devices as Record<string, unknown>[]) : [];
-      return { ok: true, msg: { class: 'DEVICES', devices: list.filter((d) => typeof d === 'object' && d).map((d) => ({ path: strOr(d.path) ?? '?', driver: strOr(d.driver) })) } };
+      return { ok: true, msg: { class: 'DEVICES', devices: list.filter((d) => typeof d === 'object' && d && !Array.isArray(d)).map(deviceOf) } };
     }
+    case 'DEVICE':
+      return { ok: true, msg: { class: 'DEVICE', device: deviceOf(r) } };
     case 'ERROR':
       return { ok: true, msg: { class: 'ERROR', message: strOr(r.message) ?? '' } };
     default:

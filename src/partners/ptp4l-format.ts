@@ -15,12 +15,20 @@ function block(title: string, rows: [string, string][]): string {
   return `  ${title}\n${rows.map(([k, v]) => `    ${k.padEnd(w)} ${v}\n`).join('')}`;
 }
 
+/** One line per phc2sys: its pid, what it syncs from and to, and the ptp4l it asks. */
+function formatPhc2sys(s: PartnerPtp4lStatus['phc2sys'] | undefined): string {
+  if (!s?.running) return '  phc2sys: not running\n';
+  return s.processes.map((x) => `  phc2sys: running (pid ${x.pid}), ${x.sources.join(', ') || '?'} -> ${x.target}` +
+    `${x.ptp4lSocket ? `, asks ${x.ptp4lSocket}` : ''}\n`).join('');
+}
+
 export function formatPtp4lPartner(p: PartnerPtp4lStatus | undefined): string {
   if (!p?.enabled) return '';
   const head = p.reachable
     ? `${p.portState ?? 'no ports'}${p.inExpectedState ? '' : ` (NOT ${p.expectedPortState}, as expected)`}`
     : `UNREACHABLE: ${p.problem ?? p.lastError ?? 'not asked yet'}`;
   let out = `\nptp4l (${p.socket ?? '-'}): ${head}\n`;
+  out += formatPhc2sys(p.phc2sys);
   if (!p.reachable) return out;
   for (const port of p.ports) {
     out += block(`PORT_DATA_SET ${port.portIdentity}`, [

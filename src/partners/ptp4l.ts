@@ -78,7 +78,7 @@ export const TIME_SOURCES: Readonly<Record<number, string>> = {
 };
 
 export type Ptp4lFacts = Omit<PartnerPtp4lStatus, 'enabled' | 'socket' | 'localSocket' | 'problem' | 'reachable' | 'lastError' | 'lastReplyAgeS' |
-  'polls' | 'failures' | 'reconnects' | 'expectedPortState'>;
+  'polls' | 'failures' | 'reconnects' | 'expectedPortState' | 'phc2sys'>;
 
 export const NO_PTP4L_FACTS: Ptp4lFacts = {
   portState: null, inExpectedState: false, ports: [], clockIdentity: null, numberPorts: null, domainNumber: null, slaveOnly: null,

@@ -38,6 +38,8 @@ export interface PartContext {
   readonly log: Logger;
   /** Whether parts may open listening sockets (not on a virtual clock unless asked). */
   readonly listen: boolean;
+  /** Where running processes are looked for (/proc unless a test hands in a tree of its own). */
+  readonly procRoot?: string;
   /** The current Status snapshot (built once per tick). */
   status(): Status;
   /** Announces a socket a part listens on (shown at start and in Status). */

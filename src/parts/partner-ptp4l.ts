@@ -13,6 +13,7 @@ import type { Timer, Nanos } from '../time/index.ts';
 import { addon, addonProblem } from '../native/addon.ts';
 import { Ptp4lUdsClient, pollPtp4l, ptp4lFacts, ptp4lTransitions, privateSocketDir, NO_PTP4L_FACTS, type Ptp4lFacts } from '../partners/ptp4l.ts';
 import type { PartnerPtp4lStatus } from '../status/status.ts';
+import { findPhc2sys, type Phc2sysStatus } from '../partners/phc2sys.ts';
 import type { PartFactory } from './part.ts';
 
 export const partnerPtp4l: PartFactory = {
@@ -42,6 +43,14 @@ export const partnerPtp4l: PartFactory = {
     let busy = false;
     let stopped = false;
     let timer: Timer | undefined;
+    let procTimer: Timer | undefined;
+    const procRoot = ctx.procRoot ?? '/proc';
+    let phc2sys: Phc2sysStatus = { running: false, processes: [], followsWatchedPtp4l: false };
+    const lookForPhc2sys = () => {
+      const was = phc2sys.running;
+      phc2sys = findPhc2sys(procRoot, o.socket);
+      if (phc2sys.running !== was) ctx.log.info(phc2sys.running ? 'phc2sys runs' : 'phc2sys does not run', { pids: phc2sys.processes.map((p) => p.pid) });
+    };
 
     const poll = async () => {
       if (busy || stopped || !client) return;
@@ -87,10 +96,13 @@ export const partnerPtp4l: PartFactory = {
         }
         void poll();
         timer = ctx.trueClock.setInterval(() => void poll(), o.poll_s * 1000);
+        lookForPhc2sys();
+        procTimer = ctx.trueClock.setInterval(lookForPhc2sys, Math.max(10, o.poll_s) * 1000);
       },
       stop() {
         stopped = true;
         timer?.cancel();
+        procTimer?.cancel();
         client?.close();
       },
       publish(): { partners: { ptp4l: PartnerPtp4lStatus } } {
@@ -99,7 +111,7 @@ export const partnerPtp4l: PartFactory = {
             ptp4l: {
               enabled: true, socket: o.socket, localSocket: client?.localPath ?? null, problem, reachable, lastError,
               lastReplyAgeS: lastReplyAt === undefined ? null : Math.max(0, Number(ctx.trueClock.now() - lastReplyAt) / 1e9),
-              polls, failures, reconnects, expectedPortState: o.expected_port_state, ...facts,
+              polls, failures, reconnects, expectedPortState: o.expected_port_state, ...facts, phc2sys,
             },
           },
         };

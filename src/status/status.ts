@@ -11,6 +11,7 @@ import type { ActuatorSnapshot } from '../discipline/system-actuator.ts';
 import { type Nanos, toIso, toIsoLabel } from '../time/index.ts';
 import type { GnssSnapshot } from '../gnss/monitor.ts';
 import type { PpsSnapshot } from '../pps/monitor.ts';
+import type { Phc2sysStatus } from '../partners/phc2sys.ts';
 import type { AgentEvent, IntegrityCheck } from './events.ts';
 import type { DisciplineSnapshot, DisciplineState } from '../discipline/discipline.ts';
 
@@ -257,6 +258,8 @@ export interface Status {
   chronySock: ChronySockStatus;
   /** Partner mode: the time daemons already running on this machine, watched read-only (partners.*). */
   partners: PartnersStatus;
+  /** gpsd itself, when it is the receiver or PPS source: its version, its devices, and its PPS and TOFF reports. */
+  gpsd: GpsdStatus;
   /** Whether the receiver's time and position can be believed: the upstream cross-check and the GNSS
    * plausibility checks. */
   integrity: IntegrityStatus;
@@ -404,7 +407,46 @@ export interface PartnerPtp4lStatus {
   cumulativeScaledRateOffset: number | null;
   /** Why there is no TIME_STATUS_NP. */
   timeStatusProblem: string | null;
+  /** phc2sys beside it, from /proc (it answers no management requests of its own): whether it runs,
+   * and from its command line which clocks it synchronises. Looked at every 10 s (or poll_s if longer). */
+  phc2sys: Phc2sysStatus;
 }
+
+/** A PPS or TOFF report of gpsd's: `real` is the true second (the pulse's, or the serial sentence's
+ * label), `clock` the system clock when gpsd saw it; offsetNs = clock - real (for PPS: the system clock's
+ * offset at the pulse as gpsd sees it; for TOFF: the serial time's latency). */
+export interface GpsdTimeReport {
+  device: string | null; real: string; clock: string; offsetNs: number;
+  /** gpsd's precision (log2 s), when it says. */
+  precision: number | null;
+  /** Seconds since the agent received it; reports received since start. */
+  ageS: number; count: number;
+}
+
+/** A device of gpsd's (DEVICES / DEVICE). */
+export interface GpsdDeviceStatus {
+  path: string; driver: string | null; subtype: string | null; activated: string | null;
+  bps: number | null; parity: string | null; stopbits: number | null; cycleS: number | null;
+}
+
+export interface GpsdStatus {
+  /** The gpsd part runs (receiver.source or pps.source is gpsd). */
+  enabled: boolean;
+  /** gpsd's address (host:port). */
+  where: string | null;
+  connected: boolean;
+  /** VERSION: gpsd's release and protocol version (major.minor). */
+  release: string | null; protocol: string | null;
+  devices: GpsdDeviceStatus[];
+  pps: GpsdTimeReport | null;
+  toff: GpsdTimeReport | null;
+  /** ERROR reports gpsd sent, and the last one's message. */
+  errors: number; lastError: string | null;
+}
+
+export const GPSD_DISABLED: GpsdStatus = {
+  enabled: false, where: null, connected: false, release: null, protocol: null, devices: [], pps: null, toff: null, errors: 0, lastError: null,
+};
 
 export interface PartnersStatus {
   chrony: PartnerChronyStatus;
@@ -419,6 +461,7 @@ export const PARTNER_PTP4L_DISABLED: PartnerPtp4lStatus = {
   offsetFromMasterNs: null, meanPathDelayNs: null, currentUtcOffset: null, currentUtcOffsetValid: null, leap61: null, leap59: null,
   ptpTimescale: null, timeTraceable: null, frequencyTraceable: null, timeSource: null, timeSourceName: null, masterOffsetNs: null,
   ingressTimeNs: null, gmPresent: null, timeStatusGmIdentity: null, cumulativeScaledRateOffset: null, timeStatusProblem: null,
+  phc2sys: { running: false, processes: [], followsWatchedPtp4l: false },
 };
 
 export const PARTNER_CHRONY_DISABLED: PartnerChronyStatus = {
@@ -602,12 +645,13 @@ export interface StatusInputs {
   chronySock?: ChronySockStatus;
   /** Each partner part publishes its own member. */
   partners?: Partial<PartnersStatus>;
+  gpsd?: GpsdStatus;
   /** The system actuator's snapshot, when discipline.actuator is system. */
   actuator?: ActuatorSnapshot;
 }
 
 /** The sections parts publish. */
-export type PartSections = Required<Pick<StatusInputs, 'ntp' | 'snmp' | 'store' | 'influx' | 'ptp' | 'alarms' | 'host' | 'integrity' | 'chronySock' | 'partners'>>;
+export type PartSections = Required<Pick<StatusInputs, 'ntp' | 'snmp' | 'store' | 'influx' | 'ptp' | 'alarms' | 'host' | 'integrity' | 'chronySock' | 'partners' | 'gpsd'>>;
 
 export function buildStatus(now: Nanos, i: StatusInputs): Status {
   const { agent, gnss, pps, discipline: d, ntp, snmp, events } = i;
@@ -697,8 +741,14 @@ export function buildStatus(now: Nanos, i: StatusInputs): Status {
     chronySock: i.chronySock ? { ...i.chronySock } : { ...CHRONY_SOCK_DISABLED },
     partners: {
       chrony: i.partners?.chrony ? { ...i.partners.chrony, sources: i.partners.chrony.sources.map((s) => ({ ...s })) } : { ...PARTNER_CHRONY_DISABLED, sources: [] },
-      ptp4l: i.partners?.ptp4l ? { ...i.partners.ptp4l, ports: i.partners.ptp4l.ports.map((p) => ({ ...p })) } : { ...PARTNER_PTP4L_DISABLED, ports: [] },
+      ptp4l: i.partners?.ptp4l ? {
+        ...i.partners.ptp4l, ports: i.partners.ptp4l.ports.map((p) => ({ ...p })),
+        phc2sys: { ...i.partners.ptp4l.phc2sys, processes: i.partners.ptp4l.phc2sys.processes.map((p) => ({ ...p, sources: [...p.sources] })) },
+      } : { ...PARTNER_PTP4L_DISABLED, ports: [], phc2sys: { running: false, processes: [], followsWatchedPtp4l: false } },
     },
+    gpsd: i.gpsd ? {
+      ...i.gpsd, devices: i.gpsd.devices.map((x) => ({ ...x })), pps: i.gpsd.pps && { ...i.gpsd.pps }, toff: i.gpsd.toff && { ...i.gpsd.toff },
+    } : { ...GPSD_DISABLED, devices: [] },
     store,
     influx,
     integrity: i.integrity ?? INTEGRITY_NONE,

@@ -24,6 +24,7 @@ const BENCHES: [string, string[]][] = [
   ['chrony-sock', ['chronyd', 'chronyc']],
   ['nts', ['chronyd', 'openssl']],
   ['footprint', []],
+  ['monitor-only', ['gpsd', 'gpsfake', 'chronyd', 'chronyc', 'ptp4l', 'setpriv', 'ip']],
 ];
 
 for (const [name, peers] of BENCHES) {

@@ -36,13 +36,17 @@ test('each daemon is judged by its name and arguments: who steers CLOCK_REALTIME
     17: ['ptp4l', ['ptp4l', '-i', 'eth0', '-S', '-s']],
     18: ['gpsd', ['gpsd', '-n', '/dev/serial0']],
     19: ['bash', ['bash']],
+    20: ['phc2sys', ['phc2sys', '-a', '-z', '/run/ptp4l']],
+    21: ['phc2sys', ['phc2sys', '-ar']],
+    22: ['phc2sys', ['phc2sys', '-s', 'eth0', '-c/dev/ptp1']],
   });
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const found = findClockDaemons(root);
   assert.deepEqual(found.map((d) => [d.pid, d.name, d.steers]), [
     [10, 'chronyd', true], [11, 'chronyd', false], [12, 'systemd-timesyncd', true], [13, 'ntpd', true],
     [14, 'phc2sys', false], [15, 'phc2sys', true], [16, 'ptp4l', false], [17, 'ptp4l', true],
-  ]);
+    [20, 'phc2sys', false], [21, 'phc2sys', true], [22, 'phc2sys', false],
+  ], 'phc2sys -a steers the system clock only with -r; -c/dev/ptp1 written as one argument names a PHC too');
   assert.match(found[1]!.note, /-x: never steers/);
   assert.equal(describeClockOwners(found.filter((d) => d.pid === 10)), 'the system clock is steered by chronyd (pid 10)');
   assert.match(describeClockOwners(found), /^several programs steer the system clock: chronyd \(pid 10\), systemd-timesyncd \(pid 12\)/);

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SystemClock, toIso } from '../../src/time/index.ts';
@@ -78,6 +78,31 @@ test('gpsd client against gpsd + gpsfake: every epoch of a capture arrives and m
       assert.ok(Math.abs(e.lat! - g.lat!) < 1.1e-9 && Math.abs(e.lon! - g.lon!) < 1.1e-9, `position at ${g.time}`);
     }
     assert.equal(events.filter((e) => e.type === 'fixAcquired').length, 1);
+    // The sky, satellite by satellite, as gpsd's last SKY gave it.
+    const sats = st.gnss.satellites;
+    assert.equal(sats.length, st.gnss.satellitesInView, 'every satellite in view is listed');
+    assert.ok(sats.every((s) => Number.isInteger(s.prn) && s.prn > 0), 'each with its PRN');
+    assert.ok(sats.some((s) => s.elevationDeg !== null && s.azimuthDeg !== null && s.snrDbHz !== null), 'elevation, azimuth and SNR where gpsd has them');
+    assert.equal(sats.filter((s) => s.used).length, st.gnss.satellitesUsed, 'used flags agree with the count used');
+    // gpsd itself: its version (as `gpsd -V` says), the device gpsfake made (a pty), and TOFF, the
+    // serial time's offset (PPS gpsfake cannot make: tested on recorded lines in gpsd-view.test.ts).
+    const g = st.gpsd;
+    const version = /(\d+\.\d+(?:\.\d+)?)/.exec(spawnSync('gpsd', ['-V'], { encoding: 'utf8' }).stdout)?.[1];
+    assert.equal(g.enabled, true, 'Status gpsd is on');
+    assert.equal(g.connected, true, 'connected');
+    assert.equal(g.release, version, `gpsd's release as gpsd -V says: ${version}`);
+    assert.match(g.protocol ?? '', /^3\.\d+$/, `protocol ${g.protocol}`);
+    const dev = g.devices[0];
+    assert.ok(dev && /^\/dev\/pts\/\d+$/.test(dev.path), `gpsfake's pty: ${JSON.stringify(g.devices)}`);
+    assert.equal(dev.driver, 'NMEA0183', 'driver identified by gpsd');
+    assert.ok(dev.bps !== null && dev.bps > 0, `speed ${dev.bps}`);
+    assert.ok(dev.activated !== null && Math.abs(Date.parse(dev.activated) - Date.now()) < 120_000, `activated just now: ${dev.activated}`);
+    assert.ok(g.toff, 'a TOFF report');
+    assert.equal(g.toff.device, dev.path, 'TOFF from that device');
+    assert.ok(want.has(g.toff.real.replace(/\.0+Z$/, '.000Z')), `TOFF's true time is an epoch of the capture: ${g.toff.real}`);
+    assert.equal(g.toff.offsetNs, Number(BigInt(Date.parse(g.toff.clock.slice(0, 19) + 'Z')) * 1_000_000n + BigInt(g.toff.clock.slice(20, 29)) -
+      BigInt(Date.parse(g.toff.real.slice(0, 19) + 'Z')) * 1_000_000n), 'offset = clock - real');
+    assert.equal(g.pps, null, 'no PPS: gpsfake has no pulse');
   } finally {
     await svc.stop();
     clock.stop();

@@ -211,7 +211,7 @@ test('TIME_STATUS_NP refused: the round still succeeds, the problem is said; tex
   assert.match(text, /timeSource +0x20 \(GPS\)\n/, 'time source');
   assert.match(text, /master_offset -147\n/, 'TIME_STATUS_NP');
   const down = formatPtp4lPartner({ ...PARTNER_PTP4L_DISABLED, enabled: true, socket: '/var/run/ptp4l', lastError: 'no reply from ptp4l at /var/run/ptp4l' });
-  assert.equal(down, '\nptp4l (/var/run/ptp4l): UNREACHABLE: no reply from ptp4l at /var/run/ptp4l\n', 'unreachable');
+  assert.equal(down, '\nptp4l (/var/run/ptp4l): UNREACHABLE: no reply from ptp4l at /var/run/ptp4l\n  phc2sys: not running\n', 'unreachable (phc2sys is looked for in /proc all the same)');
   assert.equal(formatPtp4lPartner(PARTNER_PTP4L_DISABLED), '', 'disabled: nothing');
 });
 

@@ -11,13 +11,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, agentConfig, type RunningAgent } from '../helpers/agent.ts';
 import { requirePeers } from '../helpers/env.ts';
-import { netPair, type NetPair } from '../helpers/netns.ts';
+import { netPair } from '../helpers/netns.ts';
+import { pmc, ptp4l } from '../helpers/ptp4l.ts';
 import { freeTcpPort, freeUdpPort } from '../helpers/ports.ts';
 import { trapd, walk, type Trapd } from '../helpers/snmp-tools.ts';
 import { parseMetrics } from '../helpers/metrics.ts';
@@ -27,69 +27,6 @@ import { addon } from '../../src/native/addon.ts';
 import type { Status, PartnerPtp4lStatus } from '../../src/status/status.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const CAP_SYS_TIME = 25;
-
-/** pmc's answer: field -> value (the last response's, for a data set answered once). */
-function pmc(socket: string, what: string): Record<string, string> {
-  const r = spawnSync('pmc', ['-u', '-b', '0', '-s', socket, `GET ${what}`], { encoding: 'utf8', timeout: 10_000 });
-  assert.equal(r.status, 0, `pmc GET ${what}: ${r.stderr}`);
-  const f: Record<string, string> = {};
-  for (const line of r.stdout.split('\n')) {
-    const m = /^\t\t(\S+)\s+(.+?)\s*$/.exec(line);
-    if (m) f[m[1]!] = m[2]!;
-  }
-  assert.ok(Object.keys(f).length > 0, `pmc GET ${what} answered:\n${r.stdout}`);
-  return f;
-}
-
-interface Ptp4l { start(): Promise<void>; stop(): Promise<void>; log(): string; pid(): number | undefined }
-
-function ptp4l(net: NetPair, side: 'a' | 'b', conf: string): Ptp4l {
-  let proc: ChildProcess | undefined;
-  let out = '';
-  return {
-    async start() {
-      const h = net[side];
-      // ip netns exec and setpriv exec in place: the child's PID is ptp4l's.
-      const p = spawn('ip', ['netns', 'exec', h.ns, 'setpriv', '--bounding-set', '-sys_time', '--inh-caps', '-sys_time',
-        'ptp4l', '-i', h.dev, '-4', '-S', '-m', '-f', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-      p.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-      p.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-      proc = p;
-      const end = Date.now() + 5000;
-      for (;;) {
-        assert.ok(p.exitCode === null, `ptp4l exited:\n${out}`);
-        assert.ok(Date.now() < end, `ptp4l did not start:\n${out}`);
-        let status = '';
-        try {
-          status = readFileSync(`/proc/${p.pid}/status`, 'utf8');
-        } catch {
-          // not there yet
-        }
-        if (/^Name:\s+ptp4l$/m.test(status)) {
-          const eff = BigInt(`0x${/^CapEff:\s+([0-9a-f]+)$/m.exec(status)![1]!}`);
-          const prm = BigInt(`0x${/^CapPrm:\s+([0-9a-f]+)$/m.exec(status)![1]!}`);
-          assert.equal((eff | prm) & (1n << BigInt(CAP_SYS_TIME)), 0n, 'ptp4l runs without CAP_SYS_TIME: it cannot touch the clock');
-          return;
-        }
-        await sleep(20);
-      }
-    },
-    async stop() {
-      const p = proc;
-      proc = undefined;
-      if (!p || p.exitCode !== null || p.signalCode !== null) return;
-      const exited = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill('SIGTERM'); // by its PID: the process we spawned
-      const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-    log: () => out,
-    pid: () => proc?.pid,
-  };
-}
-
 async function waitFor(a: RunningAgent, pred: (p: PartnerPtp4lStatus) => boolean, ms: number, what: string): Promise<Status> {
   const end = Date.now() + ms;
   for (;;) {
