@@ -40,7 +40,6 @@ export const snmpAgent: PartFactory = {
             () => ctx.status(), v4Context, (level, msg) => ctx.log.log(level, msg));
           agentx.start();
           ctx.listening(agentx.endpoint);
-          timers.push(ctx.clock.setInterval(() => agentx?.refresh(), 1000));
         } else {
           agent = new SnmpAgent({
             address: c.address, port: c.port, root: c.enterprise_oid, engineId: id, communities: c.communities, v2cAllow: c.v2c_allow,
@@ -54,7 +53,6 @@ export const snmpAgent: PartFactory = {
             await agent.stop();
             throw new Error(`SNMP: cannot listen on ${c.address} port ${c.port}: ${(e as Error).message}`, { cause: e });
           }
-          timers.push(ctx.clock.setInterval(() => agent?.refresh(), 1000));
         }
         const byName = new Map(users.map((u) => [u.name, u]));
         traps = new TrapSender(c.enterprise_oid, id, c.trap_sinks.map((t) => ({
@@ -62,8 +60,14 @@ export const snmpAgent: PartFactory = {
           retries: t.retries, timeoutMs: t.timeout_ms,
         })), () => ctx.status(), (msg) => ctx.log.warn(msg));
         traps.v4Context = v4Context;
-        // chronyd as the NTP entity changes mode and stratum without events of ours: looked at each second.
-        timers.push(ctx.clock.setInterval(() => { if (chronydIsEntity(ctx.status())) traps?.checkEntity(); }, 1000));
+        // Once a second, one Status for both: the MIB's values, and (chronyd as the NTP entity changes mode
+        // and stratum without events of ours) RFC 5907's mode, stratum and system peer notifications.
+        timers.push(ctx.clock.setInterval(() => {
+          const st = ctx.status();
+          agent?.refresh(st);
+          agentx?.refresh(st);
+          if (chronydIsEntity(st)) traps?.checkEntity('', st);
+        }, 1000));
         if (c.heartbeat_s > 0) timers.push(ctx.clock.setInterval(() => traps?.heartbeat(), c.heartbeat_s * 1000));
       },
       async stop() {

@@ -568,9 +568,10 @@ export class SnmpAgent {
   }
 
   /** Pulls Status once and sets every value. */
-  refresh(): void {
+  /** Sets the MIB's values from Status (`st`, when the caller has just read it, else read here). */
+  refresh(st?: Status): void {
     if (!this.agent) return;
-    refreshMib(this.agent.getMib(), this.status(), this.v4, this.o.root, this.o.system, this.rowKeys, true);
+    refreshMib(this.agent.getMib(), st ?? this.status(), this.v4, this.o.root, this.o.system, this.rowKeys, true);
   }
 
   stop(): Promise<void> {

@@ -98,9 +98,9 @@ export class AgentxSubagent {
     this.log('info', `AgentX subagent registered with ${this.o.master}:${this.o.port}`);
   }
 
-  refresh(): void {
+  refresh(st?: Status): void {
     if (!this.ready || !this.sub) return;
-    refreshMib(this.sub.getMib(), this.status(), this.v4, this.o.root, this.o.system, this.rowKeys, false);
+    refreshMib(this.sub.getMib(), st ?? this.status(), this.v4, this.o.root, this.o.system, this.rowKeys, false);
   }
 
   stop(): void {

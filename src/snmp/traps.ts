@@ -94,9 +94,9 @@ export class TrapSender {
    * compared with what was last seen. Called on the discipline's events (the agent as the entity) and
    * every second (chronyd as the entity changes without events of ours; for the agent it finds nothing new).
    */
-  checkEntity(cause = ''): void {
+  checkEntity(cause = '', st?: Status): void {
     if (!this.v4Context) return;
-    const e = this.v4Context(this.status()).entity;
+    const e = this.v4Context(st ?? this.status()).entity;
     const seen = this.lastMode !== undefined;
     if (seen && e.mode !== this.lastMode) {
       this.sendV4('ntpEntNotifModeChange', `mode ${this.lastMode} to ${e.mode}${cause ? ` (${cause})` : ''}`);

@@ -168,14 +168,15 @@ test('chronyd on the seed\'s stack watched over its Unix socket: Status, NTPv4-M
       const off = Number(r[7]);
       assert.ok(near(s.offsetNs / 1e9, off, Math.max(1e-3, Number(r[9]))), `Status: source ${r[2]} offset ${s.offsetNs} ns vs chronyc ${off} s`);
     });
-    // sourcestats: name, np, nr, span, frequency, freq skew, offset, std dev
+    // sourcestats: name, np, nr, span, frequency, freq skew, offset, std dev. NP moves with every poll
+    // (a sample a second here; chronyd also drops old ones after its runs test): within 4 of chronyc's.
     for (const r of stats) {
       const s = c.sources.find((x) => x.name === r[0]);
       assert.ok(s?.stats, `Status: stats for ${r[0]}`);
-      assert.ok(Math.abs(s.stats.samples - Number(r[1])) <= 2, `Status: ${r[0]} samples ${s.stats.samples} vs chronyc ${r[1]}`);
+      assert.ok(Math.abs(s.stats.samples - Number(r[1])) <= 4, `Status: ${r[0]} samples ${s.stats.samples} vs chronyc ${r[1]}`);
       const addr = r[0]!;
       const np = m.get(`chrony_sourcestats_samples{source_address="${addr}",source_name="${r[0]}"}`);
-      assert.ok(np !== undefined && Math.abs(np - Number(r[1])) <= 2, `/metrics: ${r[0]} samples ${np} vs chronyc ${r[1]}`);
+      assert.ok(np !== undefined && Math.abs(np - Number(r[1])) <= 4, `/metrics: ${r[0]} samples ${np} vs chronyc ${r[1]}`);
     }
     // serverstats: NTP packets received, dropped, ... (chronyc -c serverstats)
     const hits = Number(serverstats[0]);
