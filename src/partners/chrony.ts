@@ -6,7 +6,8 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmodSync, lstatSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
+import { removeStaleSockets } from './stale-sockets.ts';
 import { dirname, join } from 'node:path';
 import { isIP } from 'node:net';
 import {
@@ -292,7 +293,7 @@ export class ChronyUnixClient extends ChronyClientBase {
     if (this.handle) return null;
     if (!addon) return `chronyd's Unix socket needs the native addon: ${addonProblem ?? 'not loaded'}`;
     if (Buffer.byteLength(this.localPath) > 107) return `our reply socket's path would be over 107 bytes (${this.localPath})`;
-    removeStaleChronySockets(dirname(this.socketPath));
+    removeStaleSockets(dirname(this.socketPath), OUR_SOCKET);
     try {
       this.handle = addon.unixDgramBind(this.localPath, (msg) => {
         // An exception here would reach the addon's caller as a fatal one: never let a datagram do that.
@@ -339,30 +340,5 @@ export class ChronyUnixClient extends ChronyClientBase {
     this.pending?.done({ ok: false, error: 'closed' });
     if (this.handle) addon?.unixDgramUnbind(this.handle);
     this.handle = null;
-  }
-}
-
-/** Sockets of ours left in chronyd's directory by an agent that was killed (its PID gone): removed. */
-function removeStaleChronySockets(dir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir).slice(0, 1000);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    const m = OUR_SOCKET.exec(n);
-    if (!m || Number(m[1]) === process.pid) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-      continue;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
-    }
-    try {
-      if (lstatSync(join(dir, n)).isSocket()) rmSync(join(dir, n));
-    } catch {
-      // gone already
-    }
   }
 }

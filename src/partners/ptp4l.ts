@@ -6,7 +6,8 @@
  * grandmaster and its quality) computed here once. The questions go through `ask`, so the round and
  * the section are pure and tested without a daemon; the Unix-socket transport is below.
  */
-import { mkdirSync, chmodSync, rmSync, lstatSync, readdirSync } from 'node:fs';
+import { mkdirSync, chmodSync, rmSync, lstatSync } from 'node:fs';
+import { removeStaleSockets } from './stale-sockets.ts';
 import { join } from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
 import { addon, addonProblem, type UnixDgramHandle } from '../native/addon.ts';
@@ -164,32 +165,6 @@ export function privateSocketDir(stateDir: string | undefined): string {
   throw new Error('no private directory of at most 70 bytes for the ptp4l partner\'s socket (agent.state_dir/partners or /run/stratum1-agent)');
 }
 
-/** Sockets of ours left by an agent that was killed (ptp4l.PID.x whose PID no longer runs): removed,
- * so the private directory does not fill up across crashes. */
-function removeStaleSockets(dir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir).slice(0, 1000);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    const m = /^ptp4l\.(\d+)\.[0-9a-f]{8}$/.exec(n);
-    if (!m || Number(m[1]) === process.pid) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-      continue; // that agent still runs
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
-    }
-    try {
-      if (lstatSync(join(dir, n)).isSocket()) rmSync(join(dir, n));
-    } catch {
-      // gone already
-    }
-  }
-}
-
 /**
  * The Unix-socket transport: our own datagram socket bound to a unique path in a private directory
  * (ptp4l answers to the sender's path, as pmc's /var/run/pmc.PID), one question at a time; each
@@ -207,7 +182,7 @@ export class Ptp4lUdsClient {
 
   constructor(readonly peerPath: string, dir: string, readonly timeoutMs = 1000, readonly domainNumber = 0) {
     this.localPath = join(dir, `ptp4l.${process.pid}.${randomBytes(4).toString('hex')}`);
-    removeStaleSockets(dir);
+    removeStaleSockets(dir, /^ptp4l\.(\d+)\.[0-9a-f]{8}$/);
   }
 
   private socket(): UnixDgramHandle {
