@@ -11,7 +11,7 @@
  * to chronyd's UDP cmdport (127.0.0.1:323 by default), which answers the read-only requests but server
  * stats; Status `transport` says which answered and `notice` why the socket was not used.
  */
-import type { Timer, Nanos } from '../time/index.ts';
+import { partnerPoller, type RoundResult } from './partner-poller.ts';
 import { ChronyUdpClient, ChronyUnixClient, pollChrony, chronyFacts, chronyTransitions, NO_CHRONY_FACTS, type ChronyFacts, type ChronyTransition } from '../partners/chrony.ts';
 import type { PartnerChronyStatus } from '../status/status.ts';
 import type { PartFactory } from './part.ts';
@@ -26,19 +26,8 @@ export const partnerChrony: PartFactory = {
     const udpName = `udp ${udp.where}`;
     let transport = unix ? `unix ${o.socket}` : udpName;
     let notice: string | null = unix ? null : 'no Unix socket configured (partners.chrony.socket): server stats are not available over UDP';
-    let facts: ChronyFacts = NO_CHRONY_FACTS;
-    let reachable = false;
-    let everReached = false;
-    let lastError: string | null = null;
-    let lastReplyAt: Nanos | undefined;
-    let polls = 0;
-    let failures = 0;
-    let reconnects = 0;
-    let busy = false;
-    let stopped = false;
-    let timer: Timer | undefined;
-
-    /** The last round's facts (null before chronyd first answered), for the transitions. */
+    /** The last round's facts (null before chronyd first answered; NO_CHRONY_FACTS after it went
+     * silent), for the transitions. */
     let lastRound: ChronyFacts | null = null;
     const emit = (events: ChronyTransition[]) => {
       const at = ctx.clock.now();
@@ -50,76 +39,50 @@ export const partnerChrony: PartFactory = {
       }
     };
 
-    const poll = async () => {
-      if (busy || stopped) return;
-      busy = true;
-      try {
-        let r = unix ? await pollChrony(unix.ask) : undefined;
-        if (unix && r && !r.ok) {
-          // The socket failed: chronyd may still answer on its cmdport (a socket elsewhere, no
-          // permission in its directory). Say why the socket was not used when UDP answers.
-          const viaUdp = await pollChrony(udp.ask);
-          if (viaUdp.ok) {
-            if (notice !== `Unix socket not used: ${r.error}`) ctx.log.info('chronyd partner: Unix socket not used, UDP answers', { socket: o.socket, why: r.error });
-            notice = `Unix socket not used: ${r.error}`;
-            transport = udpName;
-          }
-          r = viaUdp.ok ? viaUdp : r;
-        } else if (unix && r?.ok) {
-          transport = `unix ${o.socket}`;
-          notice = null;
+    /** One round on the socket, else over UDP (saying why the socket was not used when UDP answers). */
+    const round = async (): Promise<RoundResult<ChronyFacts>> => {
+      let r = unix ? await pollChrony(unix.ask) : undefined;
+      if (unix && r && !r.ok) {
+        // The socket failed: chronyd may still answer on its cmdport (a socket elsewhere, no
+        // permission in its directory).
+        const viaUdp = await pollChrony(udp.ask);
+        if (viaUdp.ok) {
+          if (notice !== `Unix socket not used: ${r.error}`) ctx.log.info('chronyd partner: Unix socket not used, UDP answers', { socket: o.socket, why: r.error });
+          notice = `Unix socket not used: ${r.error}`;
+          transport = udpName;
         }
-        r ??= await pollChrony(udp.ask);
-        if (stopped) return;
-        polls++;
+        r = viaUdp.ok ? viaUdp : r;
+      } else if (unix && r?.ok) {
+        transport = `unix ${o.socket}`;
+        notice = null;
+      }
+      r ??= await pollChrony(udp.ask);
+      return r.ok ? { ok: true, facts: chronyFacts(r.value) } : { ok: false, error: r.error };
+    };
+
+    const poller = partnerPoller(ctx, {
+      daemon: 'chronyd', pollS: o.poll_s, none: NO_CHRONY_FACTS, round, where: () => ({ transport }),
+      onRound(_previous, r) {
         if (r.ok) {
-          if (!reachable) {
-            if (everReached) reconnects++;
-            ctx.log.info(everReached ? 'chronyd answers again' : 'chronyd answers', { transport });
-          }
-          reachable = everReached = true;
-          lastError = null;
-          lastReplyAt = ctx.trueClock.now();
-          facts = chronyFacts(r.value);
-          emit(chronyTransitions(lastRound, facts));
-          lastRound = facts;
+          emit(chronyTransitions(lastRound, r.facts));
+          lastRound = r.facts;
         } else {
-          failures++;
-          if (reachable || lastError === null) ctx.log.warn('chronyd does not answer', { transport, error: r.error });
-          reachable = false;
-          lastError = r.error;
-          // Stale answers are not current: without a reply, nothing of chronyd's state is shown.
-          facts = NO_CHRONY_FACTS;
-          if (lastRound) emit(chronyTransitions(lastRound, facts, r.error));
+          if (lastRound) emit(chronyTransitions(lastRound, NO_CHRONY_FACTS, r.error));
           lastRound = lastRound && NO_CHRONY_FACTS;
         }
-      } finally {
-        busy = false;
-      }
-    };
+      },
+    });
 
     return {
       name: 'partner-chrony',
-      start() {
-        void poll();
-        timer = ctx.trueClock.setInterval(() => void poll(), o.poll_s * 1000);
-      },
+      start: () => poller.start(),
       stop() {
-        stopped = true;
-        timer?.cancel();
+        poller.stop();
         udp.close();
         unix?.close();
       },
       publish(): { partners: { chrony: PartnerChronyStatus } } {
-        return {
-          partners: {
-            chrony: {
-              enabled: true, transport, notice, reachable, lastError,
-              lastReplyAgeS: lastReplyAt === undefined ? null : Math.max(0, Number(ctx.trueClock.now() - lastReplyAt) / 1e9),
-              polls, failures, reconnects, ...facts,
-            },
-          },
-        };
+        return { partners: { chrony: { enabled: true, transport, notice, ...poller.bookkeeping(), ...poller.facts } } };
       },
     };
   },

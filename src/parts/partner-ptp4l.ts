@@ -9,7 +9,8 @@
  * The replies come to a socket of ours, bound in a private directory (agent.state_dir/partners,
  * mode 0700), through the native addon; without the addon, Status says so in `problem`.
  */
-import type { Timer, Nanos } from '../time/index.ts';
+import type { Timer } from '../time/index.ts';
+import { partnerPoller } from './partner-poller.ts';
 import { addon, addonProblem } from '../native/addon.ts';
 import { Ptp4lUdsClient, pollPtp4l, ptp4lFacts, ptp4lTransitions, privateSocketDir, NO_PTP4L_FACTS, type Ptp4lFacts } from '../partners/ptp4l.ts';
 import type { PartnerPtp4lStatus } from '../status/status.ts';
@@ -30,19 +31,6 @@ export const partnerPtp4l: PartFactory = {
         problem = (e as Error).message;
       }
     }
-    let facts: Ptp4lFacts = NO_PTP4L_FACTS;
-    /** The last answered facts, kept while ptp4l is away: a restart into another state is a transition. */
-    let lastAnswered: Ptp4lFacts | null = null;
-    let reachable = false;
-    let everReached = false;
-    let lastError: string | null = null;
-    let lastReplyAt: Nanos | undefined;
-    let polls = 0;
-    let failures = 0;
-    let reconnects = 0;
-    let busy = false;
-    let stopped = false;
-    let timer: Timer | undefined;
     let procTimer: Timer | undefined;
     const procRoot = ctx.procRoot ?? '/proc';
     let phc2sys: Phc2sysStatus = { running: false, processes: [], followsWatchedPtp4l: false };
@@ -52,40 +40,22 @@ export const partnerPtp4l: PartFactory = {
       if (phc2sys.running !== was) ctx.log.info(phc2sys.running ? 'phc2sys runs' : 'phc2sys does not run', { pids: phc2sys.processes.map((p) => p.pid) });
     };
 
-    const poll = async () => {
-      if (busy || stopped || !client) return;
-      busy = true;
-      try {
-        const r = await pollPtp4l(client.ask);
-        if (stopped) return;
-        polls++;
-        if (r.ok) {
-          if (!reachable) {
-            if (everReached) reconnects++;
-            ctx.log.info(everReached ? 'ptp4l answers again' : 'ptp4l answers', { socket: o.socket });
-          }
-          reachable = everReached = true;
-          lastError = null;
-          lastReplyAt = ctx.trueClock.now();
-          facts = ptp4lFacts(r.value, o.expected_port_state);
-          const at = ctx.clock.now();
-          for (const e of ptp4lTransitions(lastAnswered, facts, o.expected_port_state)) {
-            if (e.type === 'ptp4lPortStateChanged') ctx.log.warn('ptp4l port state changed', { from: e.from, to: e.to, expected: e.expected });
-            ctx.bus.emit({ ...e, at });
-          }
-          lastAnswered = facts;
-        } else {
-          failures++;
-          if (reachable || lastError === null) ctx.log.warn('ptp4l does not answer', { socket: o.socket, error: r.error });
-          reachable = false;
-          lastError = r.error;
-          // Stale answers are not current: without a reply, nothing of ptp4l's state is shown.
-          facts = NO_PTP4L_FACTS;
+    const poller = partnerPoller<Ptp4lFacts>(ctx, {
+      daemon: 'ptp4l', pollS: o.poll_s, none: NO_PTP4L_FACTS, where: () => ({ socket: o.socket }),
+      round: async () => {
+        const r = await pollPtp4l(client!.ask);
+        return r.ok ? { ok: true, facts: ptp4lFacts(r.value, o.expected_port_state) } : { ok: false, error: r.error };
+      },
+      // The last answered facts are kept while ptp4l is away: a restart into another state is a transition.
+      onRound(previous, r) {
+        if (!r.ok) return;
+        const at = ctx.clock.now();
+        for (const e of ptp4lTransitions(previous, r.facts, o.expected_port_state)) {
+          if (e.type === 'ptp4lPortStateChanged') ctx.log.warn('ptp4l port state changed', { from: e.from, to: e.to, expected: e.expected });
+          ctx.bus.emit({ ...e, at });
         }
-      } finally {
-        busy = false;
-      }
-    };
+      },
+    });
 
     return {
       name: 'partner-ptp4l',
@@ -94,14 +64,12 @@ export const partnerPtp4l: PartFactory = {
           ctx.log.warn('ptp4l partner cannot run', { problem });
           return;
         }
-        void poll();
-        timer = ctx.trueClock.setInterval(() => void poll(), o.poll_s * 1000);
+        poller.start();
         lookForPhc2sys();
         procTimer = ctx.trueClock.setInterval(lookForPhc2sys, Math.max(10, o.poll_s) * 1000);
       },
       stop() {
-        stopped = true;
-        timer?.cancel();
+        poller.stop();
         procTimer?.cancel();
         client?.close();
       },
@@ -109,9 +77,8 @@ export const partnerPtp4l: PartFactory = {
         return {
           partners: {
             ptp4l: {
-              enabled: true, socket: o.socket, localSocket: client?.localPath ?? null, problem, reachable, lastError,
-              lastReplyAgeS: lastReplyAt === undefined ? null : Math.max(0, Number(ctx.trueClock.now() - lastReplyAt) / 1e9),
-              polls, failures, reconnects, expectedPortState: o.expected_port_state, ...facts, phc2sys,
+              enabled: true, socket: o.socket, localSocket: client?.localPath ?? null, problem, ...poller.bookkeeping(),
+              expectedPortState: o.expected_port_state, ...poller.facts, phc2sys,
             },
           },
         };
