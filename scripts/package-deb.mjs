@@ -214,7 +214,8 @@ try {
     `Architecture: ${arch}`,
     'Maintainer: stratum1-agent developers <stratum1-agent@localhost>',
     `Installed-Size: ${installedKb}`,
-    'Depends: nodejs (>= 20.19), adduser',
+    // The native modules are built for Node 20's module ABI: a Node 21 or later cannot load them.
+    'Depends: nodejs (>= 20.19), nodejs (<< 21), adduser',
     'Section: net',
     'Priority: optional',
     `Description: ${pkg.description}`,

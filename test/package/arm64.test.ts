@@ -108,7 +108,7 @@ test('the arm64 package: stratum1-agent_VERSION_arm64.deb for Architecture arm64
   assert.ok(deb.endsWith(`stratum1-agent_${version}_arm64.deb`), `the package's name: ${deb}`);
   const f = run('dpkg-deb', ['-f', deb, 'Architecture', 'Depends']);
   assert.match(f.stdout, /^Architecture: arm64$/m, `the control file says arm64: ${f.stdout}`);
-  assert.match(f.stdout, /nodejs \(>= 20\.19\)/, 'it depends on nodejs >= 20.19');
+  assert.match(f.stdout, /nodejs \(>= 20\.19\), nodejs \(<< 21\)/, 'it depends on a nodejs 20 from 20.19');
   const compiled = [join(lib, 'build/Release/udp_ts.node'), join(lib, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node')];
   const all = addons(lib);
   for (const c of compiled) assert.ok(all.includes(c), `${c} is in the package`);

@@ -128,7 +128,7 @@ test('dpkg -i installs the package: the compiled agent, the command, the unit, t
   const info = run('dpkg-deb', ['-f', deb, 'Package', 'Architecture', 'Depends']);
   const arch = run('dpkg', ['--print-architecture']).stdout.trim();
   assert.match(info.stdout, new RegExp(`Architecture: ${arch}`), 'built for this machine\'s architecture');
-  assert.match(info.stdout, /Depends: .*nodejs \(>= 20\.19\)/, 'depends on nodejs >= 20.19');
+  assert.match(info.stdout, /Depends: .*nodejs \(>= 20\.19\), nodejs \(<< 21\)/, 'depends on a nodejs 20 from 20.19 (the native modules are built for Node 20)');
   // The nodejs dependency holds when this machine's Node comes from a Debian package (NodeSource's
   // is one); otherwise it is relaxed here, and said so.
   const nodeVersion = run('dpkg-query', ['-W', '-f=${Version}', 'nodejs']).stdout.trim();
