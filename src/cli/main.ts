@@ -332,6 +332,16 @@ function sourceAndDevice(source: string, device: string): string {
 /** chronyc's words for the leap indicator. */
 const LEAP_STATUS = ['Normal', 'Insert second', 'Delete second', 'Not synchronised'];
 
+/** gpsd as the agent's source sees it, like gpsmon's header: its release, its device, and the offsets of
+ * its last PPS and TOFF reports (the clock minus true time, as gpsd measures them). */
+function gpsdLine(x: Status['gpsd']): [string, string] {
+  const dev = x.devices[0];
+  const rep = (name: string, t: Status['gpsd']['pps']) => (t ? `${name} ${(t.offsetNs / 1000).toFixed(1)} us (${f(t.ageS, 1, ' s')} ago)` : `${name} -`);
+  return ['gpsd', `${x.where ?? '-'}: ${x.connected ? 'connected' : 'DISCONNECTED'}${x.release ? `, gpsd ${x.release}` : ''}` +
+    `${dev ? `, ${dev.path}${dev.driver ? ` (${dev.driver}${dev.bps ? `, ${dev.bps} bps` : ''})` : ''}` : ''}, ${rep('PPS', x.pps)}, ${rep('TOFF', x.toff)}` +
+    `${x.errors ? `, ${x.errors} errors (last: ${x.lastError ?? ''})` : ''}`];
+}
+
 export function formatStatus(st: Status): string {
   const g = st.gnss;
   const r = st.receiver;
@@ -348,6 +358,7 @@ export function formatStatus(st: Status): string {
     ['Antenna', `${g.antenna}${g.antennaFault ? ' (FAULT)' : ''}`],
     ['PPS', `${sourceAndDevice(p.source, p.device)}: ${p.present ? 'present' : 'ABSENT'}, ${p.pulses} pulses, ${p.missed} missed, ${p.extra} extra, ` +
       `jitter ${p.jitterNs === null ? '-' : `${(p.jitterNs / 1000).toFixed(2)} us`}, last edge ${f(p.lastEdgeAgeS, 2, ' s')} ago`],
+    ...(st.gpsd.enabled ? [gpsdLine(st.gpsd)] : []),
     ['Clock', `${st.discipline.state} since ${st.discipline.stateSince}, stratum ${st.discipline.stratum}, LI ${st.discipline.leapIndicator}, ` +
       `refid ${st.discipline.refId}, PTP class ${st.discipline.ptpClockClass}`],
     // The offset is the served clock's; the oscillator's own offset (what the discipline removes, up to

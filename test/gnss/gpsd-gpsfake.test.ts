@@ -16,6 +16,7 @@ import { Logger } from '../../src/log.ts';
 import { Service } from '../../src/service.ts';
 import { defaultConfig } from '../../src/config/config.ts';
 import { parseChk } from '../../src/gnss/gpsd-chk.ts';
+import { formatStatus } from '../../src/cli/main.ts';
 import type { Epoch } from '../../src/gnss/receiver.ts';
 import type { AgentEvent } from '../../src/status/events.ts';
 import { requirePeers, requireCorpus, CORPUS } from '../helpers/env.ts';
@@ -96,13 +97,20 @@ test('gpsd client against gpsd + gpsfake: every epoch of a capture arrives and m
     assert.ok(dev && /^\/dev\/pts\/\d+$/.test(dev.path), `gpsfake's pty: ${JSON.stringify(g.devices)}`);
     assert.equal(dev.driver, 'NMEA0183', 'driver identified by gpsd');
     assert.ok(dev.bps !== null && dev.bps > 0, `speed ${dev.bps}`);
-    assert.ok(dev.activated !== null && Math.abs(Date.parse(dev.activated) - Date.now()) < 120_000, `activated just now: ${dev.activated}`);
+    // gpsd leaves `activated` out of a DEVICE report for a device it does not count as active, and
+    // gpsd 3.22 under gpsfake sent such a report last in about half the runs here (timing): when there
+    // is one, it is now.
+    assert.ok(dev.activated === null || Math.abs(Date.parse(dev.activated) - Date.now()) < 120_000, `activated just now: ${dev.activated}`);
     assert.ok(g.toff, 'a TOFF report');
     assert.equal(g.toff.device, dev.path, 'TOFF from that device');
     assert.ok(want.has(g.toff.real.replace(/\.0+Z$/, '.000Z')), `TOFF's true time is an epoch of the capture: ${g.toff.real}`);
     assert.equal(g.toff.offsetNs, Number(BigInt(Date.parse(g.toff.clock.slice(0, 19) + 'Z')) * 1_000_000n + BigInt(g.toff.clock.slice(20, 29)) -
       BigInt(Date.parse(g.toff.real.slice(0, 19) + 'Z')) * 1_000_000n), 'offset = clock - real');
     assert.equal(g.pps, null, 'no PPS: gpsfake has no pulse');
+    // stratum1 status says the same in one line.
+    const line = formatStatus(st).split('\n').find((l) => l.startsWith('gpsd'));
+    assert.ok(line?.includes(`gpsd ${version}`) && line.includes(`${dev.path} (NMEA0183, ${dev.bps} bps)`) && /PPS -, TOFF -?\d+\.\d us/.test(line),
+      `the status line: ${line}`);
   } finally {
     await svc.stop();
     clock.stop();
