@@ -221,6 +221,12 @@ test('NTPv4-MIB describes chronyd when the agent serves no NTP and watches it: m
   assert.equal(prom.get('chrony_serverstats_ntp_packets_received_total')![0]!.value, 1000, 'chronyd\'s server stats');
   assert.equal(prom.get('stratum1_offset_seconds')![0]!.value, s.discipline.offsetNs! / 1e9, 'the agent\'s own offset under its own name');
   assert.equal(prom.get('stratum1_partner_chrony_up')![0]!.value, 1, 'chronyd answers');
+  // gpsd's own PPS and TOFF views, in seconds; absent while the gpsd part is off.
+  assert.equal(prom.get('stratum1_gpsd_pps_offset_seconds')![0]!.value, null, 'no gpsd: no gpsd figure (left out of the exposition)');
+  const report = { device: '/dev/pps0', real: '', clock: '', offsetNs: -2500, precision: -20, ageS: 0.4, count: 9 };
+  const withGpsd = new Map(families({ ...s, gpsd: { ...s.gpsd, enabled: true, connected: true, pps: report, toff: { ...report, offsetNs: 120_000_000 } } }).map((f) => [f.name, f.samples]));
+  assert.equal(withGpsd.get('stratum1_gpsd_pps_offset_seconds')![0]!.value, -2.5e-6, 'gpsd\'s PPS offset in seconds');
+  assert.equal(withGpsd.get('stratum1_gpsd_toff_offset_seconds')![0]!.value, 0.12, 'gpsd\'s TOFF offset in seconds');
   const silentProm = new Map(families({ ...s, partners: { ...s.partners, chrony: { ...chrony, reachable: false } } }).map((f) => [f.name, f.samples]));
   assert.equal(silentProm.has('chrony_tracking_stratum'), false, 'nothing of chronyd\'s shown as current while it is silent');
   assert.equal(silentProm.get('stratum1_partner_chrony_up')![0]!.value, 0, 'and stratum1_partner_chrony_up says so');

@@ -108,6 +108,12 @@ export function pointsFrom(s: Status, tNs: bigint, base: Record<string, string>)
       }, { grandmaster: t.grandmasterIdentity ?? '' }));
     }
   }
+  if (s.gpsd.enabled) {
+    out.push(p('gpsd', {
+      connected: s.gpsd.connected ? 1 : 0, pps_offset_ns: s.gpsd.pps?.offsetNs, toff_offset_ns: s.gpsd.toff?.offsetNs, errors: s.gpsd.errors,
+    }));
+  }
+  if (t.enabled) out.push(p('phc2sys', { running: t.phc2sys.running ? 1 : 0, processes: t.phc2sys.processes.length }));
   return out.filter((x) => Object.keys(x.fields).length > 0);
 }
 

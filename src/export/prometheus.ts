@@ -134,6 +134,11 @@ export function families(s: Status): Family[] {
     one('stratum1_partner_ptp4l_mean_path_delay_seconds', 'CURRENT_DATA_SET meanPathDelay.', ns(s.partners.ptp4l.meanPathDelayNs)),
     one('stratum1_partner_ptp4l_gm_clock_class', 'The grandmaster\'s clockClass (PARENT_DATA_SET).', s.partners.ptp4l.gmClockClass),
     one('stratum1_partner_ptp4l_steps_removed', 'CURRENT_DATA_SET stepsRemoved.', s.partners.ptp4l.stepsRemoved),
+    one('stratum1_partner_phc2sys_running', 'Whether phc2sys runs beside the watched ptp4l (from /proc).', s.partners.ptp4l.enabled ? bool(s.partners.ptp4l.phc2sys.running) : null),
+    // gpsd as the source: its own view of its last PPS and TOFF reports (absent until it sent one).
+    one('stratum1_gpsd_connected', 'Whether the agent is connected to gpsd (gpsd as the source).', s.gpsd.enabled ? bool(s.gpsd.connected) : null),
+    one('stratum1_gpsd_pps_offset_seconds', 'gpsd\'s last PPS report: the system clock at the pulse minus the true second.', ns(s.gpsd.pps?.offsetNs ?? null)),
+    one('stratum1_gpsd_toff_offset_seconds', 'gpsd\'s last TOFF report: the system clock when the serial time arrived minus that time.', ns(s.gpsd.toff?.offsetNs ?? null)),
     { name: 'stratum1_events_total', help: 'Events raised, by type.', kind: 'counter', samples: Object.entries(s.events.counts).map(([type, v]) => ({ labels: { type }, value: v })) },
   ];
   return f;
